@@ -1,0 +1,26 @@
+"""refprep: character sheets and photos -> validated reference packages for AI video generators.
+
+The Python API mirrors the CLI::
+
+    import refprep
+    result = refprep.build(["sheet.png"], out_dir="refprep-out")
+    print(result.manifest["status"], result.package)
+    report = refprep.check(["photo.jpg"])
+
+Heavy libraries (onnxruntime, mediapipe, OpenCV) load only when a stage needs them.
+"""
+
+__version__ = "0.1.0"
+
+_API = ("build", "check", "split", "clean", "pose", "validate", "BuildResult")
+
+
+def __getattr__(name):
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'refprep' has no attribute {name!r}")
+
+
+__all__ = [*_API, "__version__"]

@@ -1,0 +1,327 @@
+"""The Python API: each function runs the stages the matching CLI command runs.
+
+Follow one sheet through ``build``: ``load_image`` (load.py) -> ``split_source`` (split.py)
+-> ``matte_views`` + ``composite_views`` (clean.py) -> ``estimate_poses`` (pose.py) ->
+``check_view`` + ``package_problems`` (quality.py) -> ``write_package`` (package.py, which
+draws the contact sheet and report with report.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .data import Background, Source, View, worst_status
+from .errors import InputError
+from .load import find_images, load_image
+
+# progress(stage, done, total): called as work advances; the CLI draws it on stderr.
+Progress = Callable[[str, int, int], None]
+
+DEFAULT_OUT_DIR = Path("refprep-out")
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass
+class BuildResult:
+    """What ``build`` wrote: the package folder, its manifest and the views in it."""
+
+    package: Path
+    manifest: dict
+    views: list[View] = field(repr=False)
+    zip_path: Path | None = None
+
+    @property
+    def status(self) -> str:
+        return self.manifest["status"]
+
+
+@dataclass
+class SheetAnalysis:
+    """Sources and their views after split (and whatever later stages added)."""
+
+    sources: list[Source]
+    backgrounds: list[Background]
+    views: list[View]
+    annotations: list[list[dict]]
+
+
+class Pipeline:
+    """Model sessions for one run, created on first use and reused for every view."""
+
+    def __init__(self, model: str = "u2netp", progress: Progress | None = None):
+        self.model = model
+        self.progress = progress or _no_progress
+        self._segmenter = None
+        self._poser = None
+
+    @property
+    def segmenter(self):
+        if self._segmenter is None:
+            from .clean import announce_download, new_session
+
+            announce_download(self.model)
+            self._segmenter = new_session(self.model)
+        return self._segmenter
+
+    @property
+    def poser(self):
+        if self._poser is None:
+            from .pose import PoseEstimator
+
+            self._poser = PoseEstimator()
+        return self._poser
+
+    def close(self) -> None:
+        if self._poser is not None:
+            self._poser.close()
+            self._poser = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- stages ---
+
+    def load(self, paths: list[Path]) -> list[Source]:
+        sources = []
+        for i, path in enumerate(paths):
+            sources.append(load_image(path))
+            self.progress("load", i + 1, len(paths))
+        return sources
+
+    def split(self, sources: list[Source]) -> SheetAnalysis:
+        from .split import split_source
+
+        backgrounds, views, annotations = [], [], []
+        for index, source in enumerate(sources):
+            result = split_source(source, index)
+            backgrounds.append(result.background)
+            views.extend(result.views)
+            annotations.append(result.annotations)
+            self.progress("split", index + 1, len(sources))
+        return SheetAnalysis(sources, backgrounds, views, annotations)
+
+    def matte(self, analysis: SheetAnalysis) -> None:
+        from .clean import matte_views
+
+        ticker = _ticker(self.progress, "clean", len(analysis.views))
+        analysis.views = matte_views(analysis.views, analysis.backgrounds,
+                                     [s.alpha for s in analysis.sources], self.segmenter, ticker)
+
+    def pose(self, analysis: SheetAnalysis) -> None:
+        from .pose import estimate_poses
+
+        analysis.views = estimate_poses(analysis.views, self.poser, _ticker(self.progress, "pose", len(analysis.views)))
+
+    def check(self, analysis: SheetAnalysis, preset, target, cleaned: bool) -> None:
+        from .quality import check_view
+
+        checked = []
+        for i, view in enumerate(analysis.views):
+            source = analysis.sources[view.source_index]
+            checked.append(check_view(view, analysis.backgrounds[view.source_index], (source.width, source.height),
+                                      preset, target, cleaned=cleaned))
+            self.progress("check", i + 1, len(analysis.views))
+        analysis.views = checked
+
+
+def _ticker(progress: Progress, stage: str, total: int) -> Callable[[], None]:
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        progress(stage, done[0], total)
+
+    return tick
+
+
+def resolve_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders expand to the images directly inside them."""
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = find_images(path)
+            if not found:
+                raise InputError(path, "folder holds no images (png, jpg, webp, tif, bmp, gif)")
+            paths.extend(found)
+        elif not path.exists():
+            raise InputError(path, "no such file")
+        else:
+            paths.append(path)
+    if not paths:
+        raise InputError("-", "no input images given")
+    return paths
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
+          background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
+          progress: Progress | None = None) -> BuildResult:
+    """Turn one sheet, several single views or a folder into a subject package."""
+    from .clean import composite_views, parse_background
+    from .package import safe_package_name, write_package
+    from .presets import get_preset
+    from .quality import package_problems
+    from .errors import OutputError
+
+    paths = resolve_inputs(inputs)
+    chosen = get_preset(preset)
+    target_colour = parse_background(background)
+    package_name = safe_package_name(name or paths[0].stem)
+    target = Path(out_dir or DEFAULT_OUT_DIR) / package_name
+    if target.exists() and not force:
+        raise OutputError(f"{target}: package exists (use --force to replace it)")
+
+    with Pipeline(model, progress) as pipeline:
+        analysis = pipeline.split(pipeline.load(paths))
+        pipeline.matte(analysis)
+        analysis.views = composite_views(analysis.views, analysis.backgrounds, target_colour)
+        pipeline.pose(analysis)
+        pipeline.check(analysis, chosen, target_colour, cleaned=True)
+
+    failures, warnings, coverage = package_problems(analysis.views, chosen)
+    (progress or _no_progress)("write", 0, 1)
+    manifest = write_package(target, package_name, chosen.name, background.lower(), analysis.sources,
+                             analysis.views, failures, warnings, coverage, analysis.annotations,
+                             force=force, make_zip=zip)
+    (progress or _no_progress)("write", 1, 1)
+    zip_path = target.parent / f"{target.name}.zip" if zip else None
+    return BuildResult(package=target, manifest=manifest, views=analysis.views, zip_path=zip_path)
+
+
+def _view_summary(view: View) -> dict:
+    return {**view.pose.as_dict(), "bbox": [int(v) for v in view.bbox], "kind": view.kind}
+
+
+def check(images, preset: str = "generic", model: str = "u2netp", progress: Progress | None = None) -> dict:
+    """Validate images as they are (nothing is changed or written).
+
+    Returns ``{"images": [{"file", "status", "checks", "views"}]}``; an image's checks are
+    the worst result per check id over its views.
+    """
+    from .presets import get_preset
+
+    chosen = get_preset(preset)
+    paths = resolve_inputs(images)
+    with Pipeline(model, progress) as pipeline:
+        analysis = pipeline.split(pipeline.load(paths))
+        pipeline.matte(analysis)
+        pipeline.pose(analysis)
+        pipeline.check(analysis, chosen, None, cleaned=False)
+
+    report = []
+    for index, source in enumerate(analysis.sources):
+        views = [v for v in analysis.views if v.source_index == index]
+        worst: dict[str, dict] = {}
+        rank = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
+        for view in views:
+            for c in view.checks:
+                if c.id not in worst or rank[c.status] > rank[worst[c.id]["status"]]:
+                    worst[c.id] = c.as_dict()
+        report.append({
+            "file": str(paths[index]),
+            "status": worst_status(v.status for v in views),
+            "checks": list(worst.values()),
+            "views": [{**_view_summary(v), "status": v.status, "checks": [c.as_dict() for c in v.checks]}
+                      for v in views],
+        })
+    return {"images": report}
+
+
+def pose(images, progress: Progress | None = None) -> dict:
+    """Head-pose class and angles for every view found in each image."""
+    paths = resolve_inputs(images)
+    with Pipeline(progress=progress) as pipeline:
+        analysis = pipeline.split(pipeline.load(paths))
+        pipeline.pose(analysis)
+    return {"images": [
+        {"file": str(path), "views": [_view_summary(v) for v in analysis.views if v.source_index == i]}
+        for i, path in enumerate(paths)
+    ]}
+
+
+def split(sheet, out_dir: str | Path | None = None, progress: Progress | None = None) -> dict:
+    """Cut a sheet into its views (original pixels, with a margin) and write them as PNGs."""
+    from PIL import Image
+
+    from .package import safe_package_name
+
+    path = resolve_inputs([sheet])[0]
+    with Pipeline(progress=progress) as pipeline:
+        analysis = pipeline.split(pipeline.load([path]))
+    folder = Path(out_dir or DEFAULT_OUT_DIR / f"{safe_package_name(path.stem)}-views")
+    folder.mkdir(parents=True, exist_ok=True)
+    source = analysis.sources[0]
+    entries = []
+    for i, view in enumerate(analysis.views, 1):
+        x, y, w, h = view.bbox
+        margin = view.canvas[1] - view.canvas[3] - h  # the layout's margin below the feet
+        x0, y0 = max(0, x - margin), max(0, y - margin)
+        x1, y1 = min(source.width, x + w + margin), min(source.height, y + h + margin)
+        crop = source.rgb[y0:y1, x0:x1]
+        if source.alpha is not None:
+            crop = np.dstack([crop, source.alpha[y0:y1, x0:x1]])
+        filename = f"{safe_package_name(path.stem)}_view{i:02d}.png"
+        _atomic_save(Image.fromarray(crop), folder / filename)
+        entries.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename), "kind": view.kind})
+    return {"images": [{"file": str(path), "background": analysis.backgrounds[0].kind, "views": entries,
+                        "annotations": analysis.annotations[0]}]}
+
+
+def clean(images, out_dir: str | Path | None = None, background: str = "white", model: str = "u2netp",
+          progress: Progress | None = None) -> dict:
+    """Remove the background of every view and write each on the chosen background."""
+    from PIL import Image
+
+    from .clean import composite_views, parse_background
+    from .package import safe_package_name
+
+    target_colour = parse_background(background)
+    paths = resolve_inputs(images)
+    folder = Path(out_dir or DEFAULT_OUT_DIR / "clean")
+    with Pipeline(model, progress) as pipeline:
+        analysis = pipeline.split(pipeline.load(paths))
+        pipeline.matte(analysis)
+    views = composite_views(analysis.views, analysis.backgrounds, target_colour)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = []
+    for index, path in enumerate(paths):
+        mine = [v for v in views if v.source_index == index]
+        written = []
+        for i, view in enumerate(mine, 1):
+            suffix = "" if len(mine) == 1 else f"_{i:02d}"
+            out = folder / f"{safe_package_name(path.stem)}{suffix}.png"
+            _atomic_save(Image.fromarray(view.cleaned), out)
+            written.append({"bbox": [int(v) for v in view.bbox], "file": str(out)})
+        report.append({"file": str(path), "views": written})
+    return {"images": report}
+
+
+def validate(package) -> dict:
+    """Re-check a package folder or zip; ``{"status": "valid"|"invalid", "problems": [...]}``."""
+    from .package import validate_package
+
+    path = Path(package)
+    if not path.exists():
+        raise InputError(path, "no such package")
+    return validate_package(path)
+
+
+def _atomic_save(image, path: Path) -> None:
+    """Write through a temporary name so a reader never sees half a file."""
+    import os
+
+    partial = path.with_name(f".{path.name}.tmp")
+    image.save(partial, format="PNG")
+    os.replace(partial, path)

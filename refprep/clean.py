@@ -1,0 +1,270 @@
+"""Clean stage: each view -> the subject alone on an exactly flat background.
+
+The matte comes from the best evidence at hand:
+- a transparent source already carries it (its alpha channel);
+- a figure on a plain backdrop: the colour distance to the fitted backdrop (exact where
+  the figure differs from the paper), plus the u2netp saliency mask inside the figure's
+  silhouette (keeps pale clothing that is close to the paper colour);
+- a photo: the u2netp saliency mask.
+Edge colours are then decontaminated: with the backdrop colour B known (or estimated
+around the subject), the observed colour I = a*F + (1-a)*B gives the true subject colour
+F = (I - (1-a)*B) / a, so no grey halo survives on white.
+
+Segmentation models are sessions in the style of rembg's: one object per model, created
+once and reused for every view. The bundled u2netp runs on onnxruntime directly with
+rembg's exact pre- and post-processing (tests compare the two); importing rembg itself
+costs seconds (and a first-run numba compile) that the default path does not need.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+import numpy as np
+
+from . import thresholds as T
+from .data import Background, View
+from .errors import ModelError
+from .models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, rembg_cache_dir
+
+BACKGROUND_COLOURS = {"white": (255, 255, 255), "green": (0, 177, 64)}
+
+
+def parse_background(value: str) -> tuple[int, int, int] | None:
+    """'white', 'green', '#RRGGBB' -> RGB; 'transparent' -> None. ValueError otherwise."""
+    value = value.strip().lower()
+    if value == "transparent":
+        return None
+    if value in BACKGROUND_COLOURS:
+        return BACKGROUND_COLOURS[value]
+    if value.startswith("#") and len(value) == 7:
+        try:
+            return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+        except ValueError:
+            pass
+    raise ValueError(f"unknown background {value!r}: use white, green, transparent or #RRGGBB")
+
+
+# --- segmentation sessions ----------------------------------------------------------------
+
+class U2netpSession:
+    """The bundled u2netp salient-object model, with rembg's U2netpSession processing."""
+
+    name = "u2netp"
+    input_size = (320, 320)
+    mean = (0.485, 0.456, 0.406)
+    std = (0.229, 0.224, 0.225)
+
+    def __init__(self, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        path = bundled_model_path("u2netp")
+        try:
+            self.session = ort.InferenceSession(str(path), sess_options=options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own error types
+            raise ModelError(f"model file unusable: {path} ({exc})") from None
+        self.input_name = self.session.get_inputs()[0].name
+
+    def predict_mask(self, rgb: np.ndarray) -> np.ndarray:
+        """Saliency in 0..1 (float32, same HxW as ``rgb``)."""
+        from PIL import Image
+
+        image = Image.fromarray(rgb)
+        small = np.asarray(image.resize(self.input_size, Image.Resampling.LANCZOS), dtype=np.float64)
+        small = small / max(small.max(), 1e-6)
+        tensor = ((small - self.mean) / self.std).transpose(2, 0, 1)[None].astype(np.float32)
+        prediction = self.session.run(None, {self.input_name: tensor})[0][0, 0]
+        low, high = prediction.min(), prediction.max()
+        prediction = (prediction - low) / max(high - low, 1e-6)
+        # rembg quantises to 8 bits before resizing; doing the same keeps masks identical.
+        mask = Image.fromarray((prediction * 255).astype(np.uint8), mode="L")
+        mask = mask.resize(image.size, Image.Resampling.LANCZOS)
+        return np.asarray(mask, dtype=np.float32) / 255.0
+
+
+class RembgSession:
+    """Any other rembg model by name (downloaded by rembg on first use)."""
+
+    def __init__(self, name: str):
+        if name not in DOWNLOADABLE_REMBG_MODELS:
+            raise ModelError(f"unknown model {name!r}: choose u2netp or one of {', '.join(DOWNLOADABLE_REMBG_MODELS)}")
+        import rembg
+
+        self.name = name
+        try:
+            self.session = rembg.new_session(name)
+        except Exception as exc:  # network or checksum failure inside rembg/pooch
+            raise ModelError(f"could not load model {name} ({exc})") from None
+
+    def predict_mask(self, rgb: np.ndarray) -> np.ndarray:
+        from PIL import Image
+
+        mask = self.session.predict(Image.fromarray(rgb))[0]
+        return np.asarray(mask.convert("L"), dtype=np.float32) / 255.0
+
+
+def needs_download(model: str) -> bool:
+    """True when ``model`` is not bundled and not yet in rembg's cache."""
+    if model == "u2netp":
+        return False
+    home = rembg_cache_dir()
+    return not ((home / "models" / model / f"{model}.onnx").is_file() or (home / f"{model}.onnx").is_file())
+
+
+def new_session(model: str = "u2netp", threads: int | None = None):
+    """The segmentation session for ``model``; the bundled u2netp unless asked otherwise."""
+    if model == "u2netp":
+        return U2netpSession(threads=threads)
+    return RembgSession(model)
+
+
+# --- mattes -------------------------------------------------------------------------------
+
+def _colour_key_alpha(view: View, background: Background) -> np.ndarray:
+    """Soft matte from the distance to the known backdrop colour (0..1)."""
+    expected = background.render(view.bbox)
+    distance = np.linalg.norm(view.image.astype(np.float32) - expected, axis=2)
+    low = max(T.FOREGROUND_MIN_DISTANCE, T.BACKGROUND_NOISE_FACTOR * background.noise) * 0.5
+    return np.clip((distance - low) / (T.CERTAIN_SUBJECT_DISTANCE - low), 0.0, 1.0)
+
+
+def _figure_region(mask: np.ndarray) -> np.ndarray:
+    """The view's own pixels, grown a little so anti-aliased edges are inside."""
+    import cv2
+
+    grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
+    return grown > 0
+
+
+def estimate_matte(view: View, background: Background, session, source_alpha: np.ndarray | None) -> np.ndarray:
+    """Alpha (float32 0..1, HxW of ``view.image``) of the subject in one view."""
+    x, y, w, h = view.bbox
+    if background.kind == "transparent" and source_alpha is not None:
+        alpha = source_alpha[y:y + h, x:x + w].astype(np.float32) / 255.0
+        if view.mask is not None:
+            alpha *= _figure_region(view.mask)
+        return alpha
+    if view.kind == "figure" and background.is_plain and view.mask is not None:
+        key = _colour_key_alpha(view, background)
+        saliency = _unpad(session.predict_mask(_pad_for_model(view.image, background)), view.image.shape)
+        alpha = np.maximum(key, np.where(_small_holes(view.mask), saliency, 0.0))
+        return (alpha * _figure_region(view.mask)).astype(np.float32)
+    return session.predict_mask(view.image)
+
+
+def _small_holes(mask: np.ndarray) -> np.ndarray:
+    """Backdrop-coloured pixels enclosed by the figure that are too small to be a gap
+    between limbs: eye whites, a white collar, a highlight. There the saliency model
+    decides; large enclosed holes stay backdrop."""
+    import cv2
+    from scipy.ndimage import binary_fill_holes
+
+    holes = (binary_fill_holes(mask) & ~mask).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
+    limit = T.ENCLOSED_HOLE_KEEP_SHARE * max(int(mask.sum()), 1)
+    small = np.zeros(count, bool)
+    small[1:] = stats[1:, 4] <= limit
+    return small[labels]
+
+
+def _pad_for_model(rgb: np.ndarray, background: Background) -> np.ndarray:
+    """Surround a tight crop with backdrop so the model sees the subject with context."""
+    h, w = rgb.shape[:2]
+    pad = max(8, int(0.1 * max(h, w)))
+    colour = np.array(background.color, np.uint8)
+    padded = np.empty((h + 2 * pad, w + 2 * pad, 3), np.uint8)
+    padded[:] = colour
+    padded[pad:pad + h, pad:pad + w] = rgb
+    return padded
+
+
+def _unpad(mask: np.ndarray, shape) -> np.ndarray:
+    h, w = shape[:2]
+    pad = (mask.shape[0] - h) // 2
+    return mask[pad:pad + h, pad:pad + w]
+
+
+def _local_backdrop(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Backdrop colour behind the subject, spread inwards from the clear pixels around it
+    (normalised convolution): what the edge pixels were mixed with."""
+    import cv2
+
+    weight = (alpha < T.ALPHA_CLEAR_BELOW).astype(np.float32)
+    sigma = max(3.0, 0.02 * max(rgb.shape[:2]))
+    numerator = cv2.GaussianBlur(rgb.astype(np.float32) * weight[:, :, None], (0, 0), sigma)
+    denominator = cv2.GaussianBlur(weight, (0, 0), sigma)[:, :, None]
+    fallback = np.median(rgb[weight > 0], axis=0) if weight.any() else np.full(3, 255.0)
+    return np.where(denominator > 1e-3, numerator / np.maximum(denominator, 1e-3), fallback).astype(np.float32)
+
+
+def decontaminate(rgb: np.ndarray, alpha: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """Subject colour F from I = a*F + (1-a)*B, clipped to the valid range."""
+    a = np.maximum(alpha, 1e-3)[:, :, None]
+    foreground = (rgb.astype(np.float32) - (1.0 - a) * backdrop) / a
+    return np.clip(foreground, 0, 255)
+
+
+def snap_matte(alpha: np.ndarray) -> np.ndarray:
+    """Matte values near 0 and 1 snapped, so the background comes out exactly flat."""
+    snapped = np.where(alpha < T.ALPHA_CLEAR_BELOW, 0.0, np.where(alpha > T.ALPHA_SOLID_ABOVE, 1.0, alpha))
+    return snapped.astype(np.float32)
+
+
+def composite_view(view: View, alpha: np.ndarray, backdrop: np.ndarray,
+                   target: tuple[int, int, int] | None) -> np.ndarray:
+    """Place the subject on the view's canvas over ``target`` (None = transparent):
+    RGB uint8, or RGBA for a transparent target."""
+    foreground = decontaminate(view.image, alpha, backdrop)
+    canvas_w, canvas_h, px, py = view.canvas
+    h, w = alpha.shape
+    alpha_canvas = np.zeros((canvas_h, canvas_w), np.float32)
+    alpha_canvas[py:py + h, px:px + w] = alpha
+    colour_canvas = np.zeros((canvas_h, canvas_w, 3), np.float32)
+    colour_canvas[py:py + h, px:px + w] = foreground
+    if target is None:
+        rgba = np.zeros((canvas_h, canvas_w, 4), np.uint8)
+        rgba[:, :, :3] = np.round(colour_canvas * (alpha_canvas[:, :, None] > 0)).astype(np.uint8)
+        rgba[:, :, 3] = np.round(alpha_canvas * 255).astype(np.uint8)
+        return rgba
+    a = alpha_canvas[:, :, None]
+    out = a * colour_canvas + (1.0 - a) * np.array(target, np.float32)
+    return np.round(out).clip(0, 255).astype(np.uint8)
+
+
+def matte_views(views: list[View], backgrounds: list[Background], source_alphas: list,
+                session, progress=None) -> list[View]:
+    """Give every view its subject matte (``alpha``); ``backgrounds``/``source_alphas`` per source."""
+    result = []
+    for view in views:
+        alpha = estimate_matte(view, backgrounds[view.source_index], session, source_alphas[view.source_index])
+        result.append(replace(view, alpha=snap_matte(alpha)))
+        if progress:
+            progress()
+    return result
+
+
+def composite_views(views: list[View], backgrounds: list[Background],
+                    target: tuple[int, int, int] | None = (255, 255, 255)) -> list[View]:
+    """Put every matted view on its canvas over ``target`` (None = transparent)."""
+    result = []
+    for view in views:
+        background = backgrounds[view.source_index]
+        if view.kind == "figure" and background.kind not in ("transparent", "cluttered"):
+            backdrop = background.render(view.bbox)
+        else:
+            backdrop = _local_backdrop(view.image, view.alpha)
+        result.append(replace(view, cleaned=composite_view(view, view.alpha, backdrop, target)))
+    return result
+
+
+def announce_download(model: str) -> None:
+    """Say before a non-bundled model is fetched (the spec requires it)."""
+    if needs_download(model):
+        print(f"refprep: model {model} is not bundled; rembg will download it now "
+              f"into {rembg_cache_dir()} (one time)", file=sys.stderr)

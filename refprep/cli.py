@@ -1,0 +1,312 @@
+"""The ``refprep`` command: a thin click shell over ``refprep.api``.
+
+Exit codes (SPEC): 0 done and valid; 1 done but something fails a check (with --strict,
+warnings too); 2 bad usage or unreadable input, one line on stderr; 130 interrupted.
+Only click and the standard library load at start-up, so ``refprep --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from . import __version__
+from .errors import RefprepError
+
+EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"
+
+
+class Progress:
+    """Stage progress on stderr: one updating line on a terminal, a line per stage otherwise."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            end = "\n" if done >= total else ""
+            click.echo(f"\r{stage:>6} {done}/{total}", err=True, nl=False)
+            if end:
+                click.echo("", err=True)
+        elif done >= total:
+            click.echo(f"{stage}: {total} done", err=True)
+
+
+def run_command(func):
+    """Turn refprep's errors into one line and an exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RefprepError as exc:
+            click.echo(f"refprep: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except ValueError as exc:  # bad option values found by the library (preset, background...)
+            click.echo(f"refprep: error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("refprep: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"refprep: error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper
+
+
+def emit_json(document: dict) -> None:
+    click.echo(json.dumps(document, indent=2))
+
+
+def _fmt_angle(value) -> str:
+    return "    -" if value is None else f"{value:+5.0f}"
+
+
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": None,
+                "valid": "green", "valid_with_warnings": "yellow", "invalid": "red"}
+
+
+def _styled(text: str, status: str) -> str:
+    return click.style(text, fg=STATUS_STYLE.get(status))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="refprep")
+def main():
+    """Turn a character design sheet or a few photos into a validated reference package
+    for AI video generators (Kling, Runway, Vidu, Hailuo, Veo).
+
+    \b
+    Typical use:
+      refprep build sheet.png                 # split, clean, classify, check, export
+      refprep check photo.jpg                 # is this a good reference? changes nothing
+      refprep pose views/ --json              # head pose of every view
+
+    Everything runs offline with the bundled models (see `refprep models`).
+    """
+
+
+def common_output_options(func):
+    func = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout (logs go to stderr).")(func)
+    func = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")(func)
+    return func
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="refprep-out", show_default=True,
+              help="Folder that receives the package folder NAME/.")
+@click.option("--name", help="Package name (default: the first input's file name without extension).")
+@click.option("--preset", default="generic", show_default=True, help="Target generator preset (see `refprep presets`).")
+@click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
+@click.option("--model", default="u2netp", show_default=True,
+              help="Background-removal model: the bundled u2netp, or a larger rembg model "
+                   "(u2net, isnet-general-use, birefnet-portrait, silueta) downloaded on first use.")
+@click.option("--zip", "make_zip", is_flag=True, help="Also write NAME.zip beside the package folder.")
+@click.option("--force", is_flag=True, help="Replace an existing package (atomically).")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every check of every view.")
+@common_output_options
+@run_command
+def build(inputs, out_dir, name, preset, background, model, make_zip, force, strict, verbose, as_json, quiet):
+    """Build a subject package from a sheet, single views, or a folder of them.
+
+    \b
+    Examples:
+      refprep build sheet.png
+      refprep build front.jpg side.jpg -o packages --name hero --zip
+      refprep build sheet.png --background transparent --json
+    """
+    from . import api
+
+    result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
+                       zip=make_zip, force=force, progress=Progress(quiet))
+    manifest = result.manifest
+    if as_json:
+        emit_json({**manifest, "package": str(result.package)})
+    else:
+        _print_build(result, verbose)
+    status = manifest["status"]
+    if status == "invalid" or (strict and status == "valid_with_warnings"):
+        sys.exit(EXIT_FAILED_CHECKS)
+
+
+def _print_build(result, verbose: bool) -> None:
+    manifest = result.manifest
+    click.echo(f"Package {result.package}  " + _styled(manifest["status"], manifest["status"]))
+    if result.zip_path:
+        click.echo(f"Zip     {result.zip_path}")
+    for view in manifest["views"]:
+        click.echo(f"  {view['file']:<28} {view['view']:<20} yaw {_fmt_angle(view['yaw_deg'])}  "
+                   f"conf {view['pose_confidence']:.2f} {view['pose_method']:<15} " + _styled(view["status"], view["status"]))
+        for check in view["checks"]:
+            if verbose or check["status"] in ("warn", "fail"):
+                click.echo(f"      {check['id']:<15} " + _styled(f"{check['status']:<5}", check["status"]) + f" {check['message']}")
+    if manifest["problems"]:
+        click.echo("Problems:")
+        for problem in manifest["problems"]:
+            click.echo(f"  - {problem}")
+    click.echo(f"Open {result.package / 'report.html'} to see every check.")
+
+
+@main.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path())
+@click.option("--preset", default="generic", show_default=True, help="Thresholds of this preset.")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("-v", "--verbose", is_flag=True, help="Show passing checks too.")
+@common_output_options
+@run_command
+def check(images, preset, strict, verbose, as_json, quiet):
+    """Check images as references, as they are; nothing is changed.
+
+    Exit 1 when any image fails a check.
+
+    \b
+    Example:
+      refprep check photo.jpg other.png
+    """
+    from . import api
+
+    report = api.check(images, preset=preset, progress=Progress(quiet))
+    if as_json:
+        emit_json(report)
+    else:
+        for image in report["images"]:
+            click.echo(f"{image['file']}: " + _styled(image["status"], image["status"]))
+            for view in image["views"]:
+                click.echo(f"  view {view['view']:<20} yaw {_fmt_angle(view['yaw_deg'])}  conf {view['pose_confidence']:.2f}"
+                           f" ({view['pose_method']}) box {view['bbox']}")
+            for c in image["checks"]:
+                if verbose or c["status"] in ("warn", "fail"):
+                    click.echo(f"    {c['id']:<15} " + _styled(f"{c['status']:<5}", c["status"]) + f" {c['message']}")
+    statuses = {image["status"] for image in report["images"]}
+    if "fail" in statuses or (strict and "warn" in statuses):
+        sys.exit(EXIT_FAILED_CHECKS)
+
+
+@main.command()
+@click.argument("sheet", type=click.Path())
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for the view crops (default: refprep-out/NAME-views).")
+@common_output_options
+@run_command
+def split(sheet, out_dir, as_json, quiet):
+    """Cut a sheet into its views (original pixels, with a margin)."""
+    from . import api
+
+    report = api.split(sheet, out_dir=out_dir, progress=Progress(quiet))
+    if as_json:
+        emit_json(report)
+        return
+    image = report["images"][0]
+    click.echo(f"{image['file']}: {len(image['views'])} view(s), backdrop {image['background']}, "
+               f"{len(image['annotations'])} annotation(s) left out")
+    for view in image["views"]:
+        click.echo(f"  {view['file']}  box {view['bbox']}")
+
+
+@main.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for the cleaned images (default: refprep-out/clean).")
+@click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
+@click.option("--model", default="u2netp", show_default=True, help="Background-removal model (see build --help).")
+@common_output_options
+@run_command
+def clean(images, out_dir, background, model, as_json, quiet):
+    """Remove the background only: each view on a flat background."""
+    from . import api
+
+    report = api.clean(images, out_dir=out_dir, background=background, model=model, progress=Progress(quiet))
+    if as_json:
+        emit_json(report)
+        return
+    for image in report["images"]:
+        for view in image["views"]:
+            click.echo(f"{image['file']} -> {view['file']}")
+
+
+@main.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path())
+@common_output_options
+@run_command
+def pose(images, as_json, quiet):
+    """Head-pose class, yaw/pitch/roll and confidence of every view in each image.
+
+    Yaw is positive when the nose points toward the image's right edge.
+    """
+    from . import api
+
+    report = api.pose(images, progress=Progress(quiet))
+    if as_json:
+        emit_json(report)
+        return
+    for image in report["images"]:
+        click.echo(image["file"])
+        for view in image["views"]:
+            click.echo(f"  {view['view']:<20} yaw {_fmt_angle(view['yaw_deg'])} pitch {_fmt_angle(view['pitch_deg'])} "
+                       f"roll {_fmt_angle(view['roll_deg'])}  conf {view['pose_confidence']:.2f} ({view['pose_method']})"
+                       f"  box {view['bbox']}")
+
+
+@main.command()
+@click.argument("package", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@run_command
+def validate(package, as_json):
+    """Re-check an exported package (folder or zip): schema, hashes, borders, checks."""
+    from . import api
+
+    report = api.validate(package)
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo(f"{report['package']}: " + _styled(report["status"], report["status"]))
+        for problem in report["problems"]:
+            click.echo(f"  - {problem}")
+    if report["status"] != "valid":
+        sys.exit(EXIT_FAILED_CHECKS)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@run_command
+def models(as_json):
+    """Which models are bundled, cached, or available to download."""
+    from .models import model_status, models_dir
+
+    rows = model_status()
+    if as_json:
+        emit_json({"models_dir": str(models_dir()), "models": rows})
+        return
+    click.echo(f"Bundled models in {models_dir()}")
+    for row in rows:
+        click.echo(f"  {row['name']:<28} {row['status']:<36} {row['purpose']}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def presets(as_json):
+    """The export presets and what each asks for."""
+    from .presets import PRESETS
+
+    if as_json:
+        emit_json({"presets": [{"name": p.name, "description": p.description, "required_views": list(p.required_views),
+                                "recommended_views": list(p.recommended_views), "source": p.source}
+                               for p in PRESETS.values()]})
+        return
+    for preset in PRESETS.values():
+        click.echo(f"{preset.name:<12} {preset.description}  (source: {preset.source})")
+
+
+if __name__ == "__main__":
+    main()

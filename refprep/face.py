@@ -1,0 +1,435 @@
+"""Face detection, the 468-point face mesh and head pose (yaw, pitch, roll).
+
+Three small bundled models (see ``refprep.models``):
+
+* two BlazeFace detectors, run through the MediaPipe Tasks API: *short range* for faces
+  that fill much of the frame, *full range* for smaller faces. Faces too small for a
+  whole-image pass (the head of a full-body view) are looked for on zoomed-in tiles;
+* the MediaPipe face mesh (468 points with depth), run directly under LiteRT on a crop
+  aligned the way MediaPipe aligns it (square, 1.5x the detection box, eye line level).
+
+The head rotation comes from the mesh's own 3D geometry: a face frame (the subject's
+right-to-left axis, a forehead-to-chin axis and their cross product) is read off symmetric
+landmarks and decomposed into Euler angles. Where the mesh finds no face in the crop, or its
+yaw saturates (strong profiles), a coarser estimate from the detector's six keypoints is
+returned instead (``method="face_detector"``) with a lower confidence.
+
+Angles follow SPEC.md: yaw > 0 when the nose points to the image's right edge, pitch > 0
+chin up, roll > 0 head tilted clockwise in the image.
+
+mediapipe, LiteRT and OpenCV are imported inside ``FaceAnalyzer`` so importing this module
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import math
+import os
+import sys
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+# glog/TF in the native libraries honour these; set before mediapipe or LiteRT is first
+# imported. setdefault keeps a user's own choice. What they don't cover is silenced below.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# --- detection -----------------------------------------------------------------------------
+
+# BlazeFace score below which a box is not reported. MediaPipe's own default; lower values
+# start to fire on hair ornaments, armour and other face-like texture.
+DETECTOR_MIN_SCORE = 0.5
+# Two boxes are the same face when their intersection covers more than this fraction of the
+# smaller one. Intersection-over-smaller (not IoU) also merges a face cut by a tile edge with
+# the whole face found in a neighbouring tile.
+SAME_FACE_OVERLAP = 0.5
+# The full-range detector finds faces down to about 12% of the frame it sees, so images are
+# also searched on square tiles, halving the tile side per level. Tiles smaller than this
+# would only find faces under ~24 px, too small for the mesh to measure.
+MIN_TILE_SIDE = 192
+# Most tiles searched per image (about 6 ms each on one CPU core); a level that would go
+# past it is skipped. A 1024 px view gets the whole image plus 9 tiles of 512 px.
+MAX_TILES = 16
+
+# --- face mesh -----------------------------------------------------------------------------
+
+MESH_INPUT_SIZE = 192  # the face_landmark model's square input, in pixels
+MESH_POINTS = 468
+# MediaPipe enlarges the detection box by 1.5 to get the mesh crop (face_detection_to_roi).
+MESH_ROI_SCALE = 1.5
+# Face-presence probability (sigmoid of the mesh's logit) below which its landmarks are not
+# trusted. Real faces score above 0.95 even at 70 deg yaw; back views, animal heads and most
+# cartoon faces the detector mistakes for faces score under 0.3.
+MESH_MIN_PRESENCE = 0.5
+
+# --- pose ----------------------------------------------------------------------------------
+
+# The mesh's depth is flatter than a real head: with z as given, yaw is under-read by ~10%
+# (AFLW2000-3D devdata, |yaw| 17-55 deg). Stretching z by this factor removes that bias.
+MESH_DEPTH_SCALE = 1.2
+# Past this |yaw| the mesh stops following the head (AFLW2000 faces at 66 and 71 deg both
+# read ~57), so a larger keypoint estimate takes over.
+MESH_SATURATION_YAW = 50.0
+# Mesh-pose confidence is full up to MESH_FULL_TRUST_YAW and falls linearly to
+# MESH_EDGE_TRUST at MESH_SATURATION_YAW and beyond: the hidden half of the face is guessed.
+MESH_FULL_TRUST_YAW = 35.0
+MESH_EDGE_TRUST = 0.6
+# Keypoint yaw = atan(nose offset / gain), where the offset is the nose tip's distance from
+# the ear-tragion midpoint over half the ear-to-ear span. The offset grows faster than
+# sin(yaw) because the detector puts the hidden ear on the face contour; 1.5 fits AFLW2000
+# (devdata) from 0 to 71 deg within ~8 deg.
+KEYPOINT_YAW_GAIN = 1.5
+# Keypoint angles are coarse (no pitch, yaw within ~10 deg at best): confidence cap.
+DETECTOR_POSE_MAX_CONFIDENCE = 0.5
+# When the mesh rejects the crop, the detection may be a stylised face the mesh doesn't know
+# or no face at all; the keypoint confidence is scaled by max(presence, this floor).
+LOW_PRESENCE_FLOOR = 0.3
+# Eyes closer than this fraction of the box width (a profile): the eye line gives no roll.
+MIN_EYE_SPAN_FOR_ROLL = 0.2
+
+# Symmetric mesh landmark pairs (subject's right, subject's left): eye outer and inner
+# corners, cheek contour, mouth corners, jaw. Several pairs keep the axis stable when one
+# pair is badly placed.
+_LEFT_RIGHT_PAIRS = ((33, 263), (133, 362), (234, 454), (61, 291), (93, 323), (132, 361))
+# Midline points high on the face (forehead, nose bridge) and low on it (chin, lower lip).
+_MIDLINE_HIGH = (10, 168)
+_MIDLINE_LOW = (152, 17)
+# Eye corners (outer, inner) of the subject's right and left eye: eye centres.
+_RIGHT_EYE_CORNERS = (33, 133)
+_LEFT_EYE_CORNERS = (263, 362)
+
+# BlazeFace keypoint order (MediaPipe): indices into FaceDetection.keypoints.
+KP_RIGHT_EYE, KP_LEFT_EYE, KP_NOSE, KP_MOUTH, KP_RIGHT_EAR, KP_LEFT_EAR = range(6)
+
+
+@dataclass
+class FaceDetection:
+    box: tuple[int, int, int, int]  # x, y, w, h in image pixels (may run past a frame edge)
+    score: float  # detector confidence 0..1
+    # (6, 2) image pixels: right eye, left eye, nose tip, mouth, right ear tragion,
+    # left ear tragion (MediaPipe order; "right" is the subject's right).
+    keypoints: np.ndarray
+
+
+@dataclass
+class FaceMeasurement:
+    detection: FaceDetection
+    landmarks: np.ndarray | None  # (468, 3) image pixels, z in x's scale; None if no face in the mesh crop
+    yaw_deg: float | None  # + when the nose points to the image's right edge
+    pitch_deg: float | None  # + chin up; None from the detector keypoints
+    roll_deg: float | None  # + head tilted clockwise in the image; None for a keypoint profile
+    confidence: float  # 0..1: how much to trust the angles
+    method: str  # "face_landmarks" or "face_detector"
+    eye_distance_px: float  # inter-ocular distance in image pixels
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Point file descriptor 2 at /dev/null for a moment: native logs bypass sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+# Analyzers holding MediaPipe tasks. They are closed at exit before mediapipe's own exit
+# hook runs; left to __del__ during interpreter teardown they raise a TypeError.
+_OPEN_ANALYZERS: weakref.WeakSet = weakref.WeakSet()
+_exit_hook_registered = False
+
+
+def _close_open_analyzers():
+    for analyzer in list(_OPEN_ANALYZERS):
+        analyzer.close()
+
+
+class FaceAnalyzer:
+    """Loads the BlazeFace detectors and the 468-point mesh once; reuse for every view."""
+
+    def __init__(self):
+        self._detectors = None  # (short range, full range) MediaPipe FaceDetector tasks
+        self._mesh = None  # (interpreter, input index, landmarks index, presence index)
+
+    # --- sessions --------------------------------------------------------------------------
+
+    def _load_detectors(self):
+        global _exit_hook_registered
+        if self._detectors is None:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions, vision
+
+            from .models import bundled_model_path
+
+            if not _exit_hook_registered:
+                # Registered after mediapipe's import so it runs before mediapipe's hook.
+                atexit.register(_close_open_analyzers)
+                _exit_hook_registered = True
+
+            def create(name):
+                options = vision.FaceDetectorOptions(
+                    base_options=BaseOptions(model_asset_path=str(bundled_model_path(name))),
+                    min_detection_confidence=DETECTOR_MIN_SCORE,
+                )
+                return vision.FaceDetector.create_from_options(options)
+
+            # The first inference logs an alignment warning; run it here on a blank image.
+            blank = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
+            with _stderr_silenced():
+                self._detectors = (create("face_detection_short_range"), create("face_detection_full_range"))
+                for detector in self._detectors:
+                    detector.detect(blank)
+            _OPEN_ANALYZERS.add(self)
+        return self._detectors
+
+    def _load_mesh(self):
+        if self._mesh is None:
+            from ai_edge_litert.interpreter import Interpreter
+
+            from .models import bundled_model_path
+
+            with _stderr_silenced():
+                interpreter = Interpreter(model_path=str(bundled_model_path("face_landmark")), num_threads=1)
+                interpreter.allocate_tensors()
+            outputs = {int(np.prod(d["shape"])): d["index"] for d in interpreter.get_output_details()}
+            self._mesh = (interpreter, interpreter.get_input_details()[0]["index"],
+                          outputs[MESH_POINTS * 3], outputs[1])
+        return self._mesh
+
+    def close(self):
+        """Release the MediaPipe tasks and the mesh interpreter; safe to call twice."""
+        if self._detectors is not None:
+            with _stderr_silenced():  # closing logs accelerator teardown lines
+                for detector in self._detectors:
+                    detector.close()
+            self._detectors = None
+            _OPEN_ANALYZERS.discard(self)
+        self._mesh = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- detection -------------------------------------------------------------------------
+
+    def detect(self, rgb: np.ndarray) -> list[FaceDetection]:
+        """All faces in an HxWx3 uint8 RGB image, best score first, NMS'd across detectors.
+
+        The whole image goes through both detectors. Only if that finds nothing are
+        zoomed-in tiles searched with the full-range detector, level by level, stopping at
+        the first level that finds a face (or at MAX_TILES).
+        """
+        rgb = _check_rgb(rgb)
+        short_range, full_range = self._load_detectors()
+        found = self._detect_in(short_range, rgb, 0, 0) + self._detect_in(full_range, rgb, 0, 0)
+        height, width = rgb.shape[:2]
+        searched = 0
+        for side in _tile_sides(height, width):
+            tiles = [(x, y) for y in _tile_starts(height, side) for x in _tile_starts(width, side)]
+            searched += len(tiles)
+            if found or searched > MAX_TILES:
+                break
+            for x, y in tiles:
+                found += self._detect_in(full_range, rgb[y:y + side, x:x + side], x, y)
+        return _non_max_suppression(found)
+
+    @staticmethod
+    def _detect_in(detector, rgb: np.ndarray, x0: int, y0: int) -> list[FaceDetection]:
+        """Detections in an image region whose top-left corner is (x0, y0) in the full image."""
+        import mediapipe as mp
+
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        height, width = rgb.shape[:2]
+        detections = []
+        for det in detector.detect(image).detections:
+            bb = det.bounding_box
+            keypoints = np.array([[x0 + k.x * width, y0 + k.y * height] for k in det.keypoints])
+            detections.append(FaceDetection((x0 + bb.origin_x, y0 + bb.origin_y, bb.width, bb.height),
+                                            float(det.categories[0].score), keypoints))
+        return detections
+
+    # --- measurement -----------------------------------------------------------------------
+
+    def measure(self, rgb: np.ndarray) -> list[FaceMeasurement]:
+        """Detect every face, run the mesh on each and estimate its pose; best first."""
+        rgb = _check_rgb(rgb)
+        return [self._measure_one(rgb, det) for det in self.detect(rgb)]
+
+    def _measure_one(self, rgb: np.ndarray, det: FaceDetection) -> FaceMeasurement:
+        landmarks, presence = self._run_mesh(rgb, _roi_from_detection(det))
+        keypoint_yaw, keypoint_roll = _pose_from_keypoints(det)
+        if presence < MESH_MIN_PRESENCE:
+            return FaceMeasurement(
+                detection=det, landmarks=None, yaw_deg=keypoint_yaw, pitch_deg=None, roll_deg=keypoint_roll,
+                confidence=det.score * DETECTOR_POSE_MAX_CONFIDENCE * max(presence, LOW_PRESENCE_FLOOR),
+                method="face_detector", eye_distance_px=_keypoint_eye_distance(det),
+            )
+        yaw, pitch, roll = _pose_from_landmarks(landmarks)
+        eye_distance = _mesh_eye_distance(landmarks)
+        if abs(yaw) > MESH_SATURATION_YAW and yaw * keypoint_yaw > 0 and abs(keypoint_yaw) > abs(yaw):
+            # A profile beyond what the mesh can represent: the keypoints see it turned further.
+            return FaceMeasurement(
+                detection=det, landmarks=landmarks, yaw_deg=keypoint_yaw, pitch_deg=None, roll_deg=keypoint_roll,
+                confidence=det.score * presence * DETECTOR_POSE_MAX_CONFIDENCE,
+                method="face_detector", eye_distance_px=eye_distance,
+            )
+        return FaceMeasurement(
+            detection=det, landmarks=landmarks, yaw_deg=yaw, pitch_deg=pitch, roll_deg=roll,
+            confidence=det.score * presence * _mesh_pose_trust(yaw),
+            method="face_landmarks", eye_distance_px=eye_distance,
+        )
+
+    def _run_mesh(self, rgb: np.ndarray, roi) -> tuple[np.ndarray, float]:
+        """Landmarks in image pixels and the face-presence probability for one crop."""
+        import cv2
+
+        interpreter, input_index, landmarks_index, presence_index = self._load_mesh()
+        to_image = _roi_to_image_matrix(roi)
+        crop = cv2.warpAffine(np.ascontiguousarray(rgb), to_image, (MESH_INPUT_SIZE, MESH_INPUT_SIZE),
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+        interpreter.set_tensor(input_index, (crop.astype(np.float32) / 255.0)[None])
+        interpreter.invoke()
+        points = interpreter.get_tensor(landmarks_index).reshape(MESH_POINTS, 3).astype(np.float64)
+        logit = float(interpreter.get_tensor(presence_index).ravel()[0])
+        landmarks = np.empty_like(points)
+        landmarks[:, :2] = points[:, :2] @ to_image[:, :2].T + to_image[:, 2]
+        landmarks[:, 2] = points[:, 2] * roi[2] / MESH_INPUT_SIZE
+        return landmarks, 1.0 / (1.0 + math.exp(-logit))
+
+
+# --- tiling --------------------------------------------------------------------------------
+
+
+def _tile_sides(height: int, width: int):
+    """Square tile sides to search, largest first: half the long side (at most the short
+    side), then halving down to MIN_TILE_SIDE."""
+    side = min(max(height, width) // 2, min(height, width))
+    while side >= MIN_TILE_SIDE:
+        yield side
+        side //= 2
+
+
+def _tile_starts(length: int, side: int) -> list[int]:
+    """Evenly spaced tile offsets along one axis, overlapping by about half a tile."""
+    if side >= length:
+        return [0]
+    count = math.ceil((length - side) / (side / 2)) + 1
+    return [round(i * (length - side) / (count - 1)) for i in range(count)]
+
+
+def _overlap(a, b) -> float:
+    """Intersection area over the smaller box's area."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    inter_w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    inter_h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    smaller = min(aw * ah, bw * bh)
+    return inter_w * inter_h / smaller if smaller > 0 else 0.0
+
+
+def _non_max_suppression(detections: list[FaceDetection]) -> list[FaceDetection]:
+    kept: list[FaceDetection] = []
+    for det in sorted(detections, key=lambda d: d.score, reverse=True):
+        if all(_overlap(det.box, k.box) <= SAME_FACE_OVERLAP for k in kept):
+            kept.append(det)
+    return kept
+
+
+# --- geometry ------------------------------------------------------------------------------
+
+
+def _check_rgb(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx3 uint8 RGB image, got shape {rgb.shape} dtype {rgb.dtype}")
+    return rgb
+
+
+def _keypoint_eye_distance(det: FaceDetection) -> float:
+    return float(np.linalg.norm(det.keypoints[KP_LEFT_EYE] - det.keypoints[KP_RIGHT_EYE]))
+
+
+def _mesh_eye_distance(landmarks: np.ndarray) -> float:
+    right = landmarks[list(_RIGHT_EYE_CORNERS), :2].mean(axis=0)
+    left = landmarks[list(_LEFT_EYE_CORNERS), :2].mean(axis=0)
+    return float(np.linalg.norm(left - right))
+
+
+def _roi_from_detection(det: FaceDetection):
+    """MediaPipe's mesh crop: (centre x, centre y, side, angle) with the eye line level."""
+    x, y, w, h = det.box
+    right_eye, left_eye = det.keypoints[KP_RIGHT_EYE], det.keypoints[KP_LEFT_EYE]
+    angle = math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0])
+    return (x + w / 2.0, y + h / 2.0, max(w, h) * MESH_ROI_SCALE, angle)
+
+
+def _roi_to_image_matrix(roi) -> np.ndarray:
+    """2x3 affine map from mesh-input pixels to image pixels for a rotated square crop."""
+    cx, cy, side, angle = roi
+    scale = side / MESH_INPUT_SIZE
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    half = MESH_INPUT_SIZE / 2.0
+    return np.array([[cos, -sin, cx - (cos - sin) * half],
+                     [sin, cos, cy - (sin + cos) * half]])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _pose_from_landmarks(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """SPEC yaw, pitch, roll (degrees) from the mesh's 3D face frame.
+
+    Image axes: x right, y down, z away from the camera (the mesh's z grows away from it),
+    right-handed. The face frame's columns are ``across`` (subject's right to left side),
+    ``down`` (forehead to chin) and ``back`` (across x down, into the head): the identity for
+    a face looking into the camera. It is decomposed as R = Rx(a) Ry(b) Rz(c), the order
+    AFLW2000-3D's labels use; SPEC angles are yaw = -b, pitch = -a, roll = c.
+    """
+    points = landmarks * (1.0, 1.0, MESH_DEPTH_SCALE)
+    right = points[[r for r, _ in _LEFT_RIGHT_PAIRS]].mean(axis=0)
+    left = points[[l for _, l in _LEFT_RIGHT_PAIRS]].mean(axis=0)
+    across = _unit(left - right)
+    down = points[list(_MIDLINE_LOW)].mean(axis=0) - points[list(_MIDLINE_HIGH)].mean(axis=0)
+    down = _unit(down - down.dot(across) * across)
+    back = np.cross(across, down)
+    yaw = -math.asin(np.clip(back[0], -1.0, 1.0))
+    pitch = math.atan2(back[1], back[2])
+    roll = math.atan2(-down[0], down[1])
+    return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
+
+
+def _mesh_pose_trust(yaw: float) -> float:
+    """1 for faces the mesh sees well, falling to MESH_EDGE_TRUST where it saturates."""
+    excess = (abs(yaw) - MESH_FULL_TRUST_YAW) / (MESH_SATURATION_YAW - MESH_FULL_TRUST_YAW)
+    return 1.0 - (1.0 - MESH_EDGE_TRUST) * min(max(excess, 0.0), 1.0)
+
+
+def _pose_from_keypoints(det: FaceDetection) -> tuple[float, float | None]:
+    """Coarse SPEC yaw and roll (degrees) from BlazeFace's six keypoints.
+
+    Roll is the eye line's angle (None when the eyes nearly coincide, as in a profile). Yaw
+    comes from the nose tip's offset from the ear-tragion midpoint along the eye line,
+    normalised by half the ear-to-ear span (see KEYPOINT_YAW_GAIN).
+    """
+    keypoints = det.keypoints
+    eye_line = keypoints[KP_LEFT_EYE] - keypoints[KP_RIGHT_EYE]
+    angle = math.atan2(eye_line[1], eye_line[0])
+    along = keypoints @ np.array([math.cos(angle), math.sin(angle)])  # positions on the eye line
+    ear_mid = (along[KP_RIGHT_EAR] + along[KP_LEFT_EAR]) / 2.0
+    half_span = max(abs(along[KP_LEFT_EAR] - along[KP_RIGHT_EAR]) / 2.0, 1e-6)
+    offset = (along[KP_NOSE] - ear_mid) / half_span
+    yaw = math.degrees(math.atan(offset / KEYPOINT_YAW_GAIN))
+    eyes_apart = np.linalg.norm(eye_line) >= MIN_EYE_SPAN_FOR_ROLL * det.box[2]
+    return yaw, (math.degrees(angle) if eyes_apart else None)

@@ -1,0 +1,123 @@
+"""The models refprep ships, where they are, and a check that each file is the one we tested.
+
+The bundled files live in the repo's ``models/`` folder, which the wheel installs as
+``refprep/models``; ``models/README.md`` records the source, sha256 and licence of each.
+Nothing here downloads anything: only a non-bundled rembg model named with ``--model``
+may be fetched, by rembg itself, and the CLI says so first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ModelError
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    name: str
+    filename: str
+    sha256: str
+    purpose: str
+
+
+BUNDLED_MODELS: dict[str, BundledModel] = {
+    m.name: m
+    for m in (
+        BundledModel(
+            "u2netp",
+            "u2netp.onnx",
+            "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8",
+            "background removal (salient-object mask), rembg's u2netp",
+        ),
+        BundledModel(
+            "face_detection_short_range",
+            "face_detection_short_range.tflite",
+            "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+            "BlazeFace face detector for faces filling much of the frame",
+        ),
+        BundledModel(
+            "face_detection_full_range",
+            "face_detection_full_range_sparse.tflite",
+            "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+            "BlazeFace face detector for small or distant faces",
+        ),
+        BundledModel(
+            "face_landmark",
+            "face_landmark.tflite",
+            "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+            "468-point face mesh, used for yaw/pitch/roll",
+        ),
+    )
+}
+
+# Larger rembg models a user may name with --model. rembg downloads them on first use.
+# bria-rmbg (rembg's own default) is CC BY-NC and deliberately absent.
+DOWNLOADABLE_REMBG_MODELS: tuple[str, ...] = ("u2net", "isnet-general-use", "birefnet-portrait", "silueta")
+
+
+def models_dir() -> Path:
+    """The folder holding the bundled models, installed or in a source checkout."""
+    installed = Path(__file__).resolve().parent / "models"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def bundled_model_path(name: str) -> Path:
+    """Path of a bundled model after checking it exists and its sha256 matches.
+
+    Raises ModelError naming the file when it is missing or corrupt, so a damaged
+    install says what is wrong instead of failing deep inside a runtime.
+    """
+    model = BUNDLED_MODELS[name]
+    path = models_dir() / model.filename
+    if not path.is_file():
+        raise ModelError(f"model file missing: {path} (reinstall refprep)")
+    if _sha256(path) != model.sha256:
+        raise ModelError(f"model file corrupt: {path} (sha256 mismatch; reinstall refprep)")
+    return path
+
+
+def model_status() -> list[dict]:
+    """One row per known model: bundled files with their state, and the optional downloads."""
+    rows = []
+    for model in BUNDLED_MODELS.values():
+        path = models_dir() / model.filename
+        if not path.is_file():
+            state = "missing"
+        elif _sha256(path) != model.sha256:
+            state = "corrupt"
+        else:
+            state = "bundled"
+        rows.append({"name": model.name, "file": model.filename, "status": state, "purpose": model.purpose})
+    for name in DOWNLOADABLE_REMBG_MODELS:
+        cached = rembg_cache_dir() / "models" / name / f"{name}.onnx"
+        legacy = rembg_cache_dir() / f"{name}.onnx"
+        state = "cached" if cached.is_file() or legacy.is_file() else "available (downloads on first use)"
+        rows.append({"name": name, "file": f"{name}.onnx", "status": state,
+                     "purpose": "optional larger rembg background-removal model (--model)"})
+    return rows
+
+
+def rembg_cache_dir() -> Path:
+    """Where rembg keeps downloaded models (mirrors rembg's own rule)."""
+    import os
+
+    if os.getenv("U2NET_HOME"):
+        return Path(os.path.expanduser(os.environ["U2NET_HOME"]))
+    xdg = os.getenv("XDG_DATA_HOME")
+    default = os.path.join(xdg, "rembg") if xdg else os.path.join("~", ".rembg")
+    return Path(os.path.expanduser(os.getenv("REMBG_HOME", default)))

@@ -1,0 +1,317 @@
+"""Split stage: a loaded sheet -> one ``View`` per character view.
+
+1. ``estimate_background`` fits a smooth colour surface to the image border (flat,
+   gradient or vignette backdrops all fit), or reads the alpha channel.
+2. ``find_pieces`` marks pixels far from that backdrop and labels connected pieces.
+3. ``group_pieces`` keeps character-sized pieces as views and attaches detached hair,
+   props and tails to the nearest view; captions and small marks become annotations.
+4. ``layout_views`` puts all views of a sheet on canvases of one size, at one scale, feet
+   aligned, so a character keeps its height from view to view.
+
+A cluttered border means a photo: the whole image is one view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import thresholds as T
+from .data import Background, Source, View
+
+
+@dataclass
+class Piece:
+    """A connected blob of non-backdrop pixels, in work-scale pixels."""
+
+    label: int
+    x: int
+    y: int
+    w: int
+    h: int
+    area: int
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+
+@dataclass
+class SplitResult:
+    background: Background
+    views: list[View]
+    annotations: list[dict]  # {"bbox": [x, y, w, h], "kind": "mark"} in source pixels
+
+
+# --- 1. backdrop ------------------------------------------------------------------------
+
+def _border_mask(height: int, width: int) -> np.ndarray:
+    band = max(T.BORDER_MIN_PX, int(round(min(height, width) * T.BORDER_FRACTION)))
+    mask = np.zeros((height, width), bool)
+    mask[:band] = mask[-band:] = True
+    mask[:, :band] = mask[:, -band:] = True
+    return mask
+
+
+def _quadratic_basis(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    return np.stack([np.ones_like(xs), xs, ys, xs * xs, ys * ys, xs * ys], axis=-1)
+
+
+def estimate_background(source: Source) -> Background:
+    """Estimate the backdrop from the image border; see ``Background`` for the model."""
+    rgb = _work_copy(source.rgb)
+    height, width = rgb.shape[:2]
+    border = _border_mask(height, width)
+    size = (source.width, source.height)
+
+    if source.alpha is not None:
+        alpha = _work_copy(source.alpha)
+        if np.mean(alpha[border] < T.ALPHA_BACKGROUND_BELOW) > 1 - T.BORDER_OUTLIER_SHARE:
+            return Background("transparent", (255, 255, 255), 0.0, None, size)
+
+    ys, xs = np.nonzero(border)
+    colours = rgb[ys, xs].astype(np.float32)
+    basis = _quadratic_basis((xs + 0.5) / width * 2 - 1, (ys + 0.5) / height * 2 - 1).astype(np.float32)
+
+    # Fit, drop the pixels that do not fit (a figure touching the edge, a frame line),
+    # fit again on the rest.
+    keep = np.ones(len(colours), bool)
+    for _ in range(3):
+        coefficients, *_ = np.linalg.lstsq(basis[keep], colours[keep], rcond=None)
+        residual = np.linalg.norm(colours - basis @ coefficients, axis=1)
+        cutoff = max(3.0 * float(np.median(residual[keep])) * 1.4826, T.FOREGROUND_MIN_DISTANCE / 2)
+        new_keep = residual < cutoff
+        if new_keep.sum() < 0.5 * len(colours) or np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+
+    inlier_share = float(keep.mean())
+    noise = float(np.sqrt(np.mean(residual[keep] ** 2) / 3))  # per-channel std
+    colour = tuple(int(round(c)) for c in colours[keep].mean(axis=0))
+    coefficients = coefficients.T  # 3 x 6
+
+    if noise > T.CLUTTERED_BORDER_STD or inlier_share < 1 - T.BORDER_OUTLIER_SHARE:
+        kind = "cluttered"
+    else:
+        kind = _backdrop_shape(coefficients)
+    return Background(kind, colour, noise, coefficients.astype(np.float32), size)
+
+
+def _backdrop_shape(coefficients: np.ndarray) -> str:
+    """Name the fitted surface: flat, a linear gradient, or a curved (vignette) backdrop."""
+    linear = np.abs(coefficients[:, 1:3]).max()
+    curved = np.abs(coefficients[:, 3:6]).max()
+    if max(linear, curved) < 4.0:  # under 4 grey levels across half the sheet: flat
+        return "flat"
+    return "gradient" if linear >= curved else "vignette"
+
+
+# --- 2. pieces --------------------------------------------------------------------------
+
+def _work_scale(source_shape: tuple[int, ...]) -> float:
+    return min(1.0, T.SPLIT_WORK_LONG_SIDE / max(source_shape[:2]))
+
+
+def _work_copy(array: np.ndarray) -> np.ndarray:
+    import cv2
+
+    scale = _work_scale(array.shape)
+    if scale >= 1.0:
+        return array
+    height, width = array.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+
+
+def foreground_mask(rgb: np.ndarray, alpha: np.ndarray | None, background: Background,
+                    box: tuple[int, int, int, int]) -> np.ndarray:
+    """Pixels of ``rgb`` (the image region ``box``, in source pixels) that are not backdrop."""
+    if background.kind == "transparent":
+        if alpha is None:
+            return np.ones(rgb.shape[:2], bool)
+        return alpha >= T.ALPHA_BACKGROUND_BELOW
+    expected = background.render(box, rgb.shape[:2])
+    distance = np.linalg.norm(rgb.astype(np.float32) - expected, axis=2)
+    threshold = max(T.FOREGROUND_MIN_DISTANCE, T.BACKGROUND_NOISE_FACTOR * background.noise)
+    mask = distance > threshold
+    if alpha is not None:
+        mask &= alpha >= T.ALPHA_BACKGROUND_BELOW
+    return mask
+
+
+def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, list[Piece], float]:
+    """Label connected non-backdrop pieces on a work-scale copy.
+
+    Returns (label image, pieces, work scale). Specks under 0.02% of the image are dropped.
+    """
+    import cv2
+
+    scale = _work_scale(source.rgb.shape)
+    rgb = _work_copy(source.rgb)
+    alpha = _work_copy(source.alpha) if source.alpha is not None else None
+    height, width = rgb.shape[:2]
+    mask = foreground_mask(rgb, alpha, background, (0, 0, source.width, source.height))
+    # Closing joins line art and anti-aliased outlines that a threshold breaks apart.
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    min_area = max(4, int(0.0002 * height * width))
+    pieces = [
+        Piece(i, *(int(v) for v in stats[i, :4]), int(stats[i, 4]))
+        for i in range(1, count)
+        if stats[i, 4] >= min_area
+    ]
+    return labels, pieces, scale
+
+
+# --- 3. grouping ------------------------------------------------------------------------
+
+def _box_gap(a: Piece, b: Piece) -> float:
+    dx = max(0, max(a.x, b.x) - min(a.right, b.right))
+    dy = max(0, max(a.y, b.y) - min(a.bottom, b.bottom))
+    return float(np.hypot(dx, dy))
+
+
+def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
+    """Split pieces into views (each a list: main piece first) and annotation pieces."""
+    if not pieces:
+        return [], []
+    tallest = max(p.h for p in pieces)
+    largest = max(p.area for p in pieces)
+    mains = [p for p in pieces
+             if p.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and p.area >= T.VIEW_MIN_AREA_SHARE * largest]
+    groups = [[m] for m in mains]
+    annotations = []
+    for piece in pieces:
+        if piece in mains:
+            continue
+        nearest = min(groups, key=lambda g: _box_gap(piece, g[0]))
+        main = nearest[0]
+        gap = _box_gap(piece, main)
+        beyond_figure = piece.y >= main.bottom + T.CAPTION_GAP_SHARE * main.h or \
+            piece.bottom <= main.y - T.CAPTION_GAP_SHARE * main.h
+        if gap <= T.ATTACH_GAP_SHARE * main.h and not beyond_figure:
+            nearest.append(piece)
+        else:
+            annotations.append(piece)
+    return groups, annotations
+
+
+def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
+    """Indices of boxes row-major: rows are boxes whose vertical spans overlap."""
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][1])
+    rows: list[list[int]] = []
+    for i in order:
+        x, y, w, h = boxes[i]
+        for row in rows:
+            rx, ry, rw, rh = boxes[row[0]]
+            overlap = min(y + h, ry + rh) - max(y, ry)
+            if overlap > 0.5 * min(h, rh):
+                row.append(i)
+                break
+        else:
+            rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda j: boxes[j][0])]
+
+
+# --- 4. crops and layout ------------------------------------------------------------------
+
+def split_source(source: Source, source_index: int = 0) -> SplitResult:
+    """Run the whole split stage on one source image."""
+    import cv2
+
+    background = estimate_background(source)
+    if not background.is_plain:
+        return SplitResult(background, [_whole_image_view(source, source_index)], [])
+
+    labels, pieces, scale = find_pieces(source, background)
+    groups, loose = group_pieces(pieces)
+    if not groups:
+        return SplitResult(background, [_whole_image_view(source, source_index)], [])
+
+    views = []
+    for group in groups:
+        group_mask = np.isin(labels, [p.label for p in group]).astype(np.uint8)
+        # Back to source pixels: the work-scale box, grown by a few pixels to absorb the
+        # rounding of the downscale, then tightened on the full-resolution mask.
+        x0 = min(p.x for p in group); y0 = min(p.y for p in group)
+        x1 = max(p.right for p in group); y1 = max(p.bottom for p in group)
+        pad = int(np.ceil(2 / scale))
+        box = _clip_box((int(x0 / scale) - pad, int(y0 / scale) - pad,
+                         int(np.ceil((x1 - x0) / scale)) + 2 * pad, int(np.ceil((y1 - y0) / scale)) + 2 * pad),
+                        source.width, source.height)
+        bx, by, bw, bh = box
+        near_group = cv2.resize(group_mask[int(by * scale):int(np.ceil((by + bh) * scale)) + 1,
+                                           int(bx * scale):int(np.ceil((bx + bw) * scale)) + 1],
+                                (bw, bh), interpolation=cv2.INTER_NEAREST)
+        near_group = cv2.dilate(near_group, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0
+        crop_alpha = source.alpha[by:by + bh, bx:bx + bw] if source.alpha is not None else None
+        mask = foreground_mask(source.rgb[by:by + bh, bx:bx + bw], crop_alpha, background, box) & near_group
+        tight = _tight_box(mask)
+        if tight is None:
+            continue
+        tx, ty, tw, th = tight
+        views.append(View(
+            source_index=source_index,
+            bbox=(bx + tx, by + ty, tw, th),
+            image=source.rgb[by + ty:by + ty + th, bx + tx:bx + tx + tw],
+            mask=mask[ty:ty + th, tx:tx + tw],
+            kind="figure",
+        ))
+
+    order = _reading_order([v.bbox for v in views])
+    views = [views[i] for i in order]
+    if len(views) == 1 and _covers_most(views[0], source):
+        # One subject filling the frame: a portrait photo on a plain wall, keep it whole.
+        views = [_whole_image_view(source, source_index)]
+    annotations = [
+        {"bbox": [int(p.x / scale), int(p.y / scale), int(np.ceil(p.w / scale)), int(np.ceil(p.h / scale))],
+         "kind": "mark"}
+        for p in loose
+    ]
+    return SplitResult(background, layout_views(views), annotations)
+
+
+def _covers_most(view: View, source: Source) -> bool:
+    x, y, w, h = view.bbox
+    return w * h >= T.SINGLE_VIEW_COVERAGE * source.width * source.height
+
+
+def _whole_image_view(source: Source, source_index: int) -> View:
+    view = View(source_index=source_index, bbox=(0, 0, source.width, source.height),
+                image=source.rgb, mask=None, kind="photo")
+    return layout_views([view])[0]
+
+
+def layout_views(views: list[View]) -> list[View]:
+    """Give every view the same canvas: the largest view plus a margin, feet aligned."""
+    if not views:
+        return views
+    tallest = max(v.bbox[3] for v in views)
+    widest = max(v.bbox[2] for v in views)
+    margin = max(4, int(round(T.VIEW_MARGIN_SHARE * max(tallest, widest))))
+    canvas_w, canvas_h = widest + 2 * margin, tallest + 2 * margin
+    return [
+        replace(view, canvas=(canvas_w, canvas_h, (canvas_w - view.bbox[2]) // 2, canvas_h - margin - view.bbox[3]))
+        for view in views
+    ]
+
+
+def _clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(width, x + w), min(height, y + h)
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
+
+
+def _tight_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)

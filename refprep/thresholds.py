@@ -1,0 +1,111 @@
+"""Every tunable number refprep uses, in one place, each with the reason for its value.
+
+Stage modules import these constants; quality thresholds are collected in
+``QUALITY_THRESHOLDS`` so a preset (see ``presets.py``) can override any of them by id.
+"""
+
+from __future__ import annotations
+
+# --- load -------------------------------------------------------------------------------
+# 100 megapixels: a 24 MP sheet is normal, 100 MP RGB is already ~300 MB decoded; beyond
+# that an image is a decompression bomb or a mistake.
+MAX_IMAGE_PIXELS = 100_000_000
+
+# --- split ------------------------------------------------------------------------------
+# The strip along the image edge that is assumed to show backdrop, as a fraction of the
+# shorter side (at least BORDER_MIN_PX): wide enough to average paper texture and noise,
+# narrow enough to stay clear of figures placed close to the edge.
+BORDER_FRACTION = 0.015
+BORDER_MIN_PX = 3
+# Residual std (0..255) of the border around a fitted smooth background above which the
+# border is not a backdrop but a scene: the image is treated as a photo (one view).
+CLUTTERED_BORDER_STD = 14.0
+# Share of border pixels that may differ from the backdrop (figures touching the edge, a
+# frame line) before the border as a whole stops counting as backdrop.
+BORDER_OUTLIER_SHARE = 0.25
+# A pixel belongs to a figure when its colour is this far (RGB Euclidean, 0..441) from the
+# backdrop model, or BACKGROUND_NOISE_FACTOR times the border noise if that is larger:
+# large enough to ignore JPEG noise and paper grain, small enough to keep pale clothing.
+FOREGROUND_MIN_DISTANCE = 28.0
+BACKGROUND_NOISE_FACTOR = 4.0
+# Alpha below this (0..255) is background in files that carry transparency.
+ALPHA_BACKGROUND_BELOW = 16
+# Work on a copy whose longer side is at most this when finding figures: component
+# analysis does not need full resolution and stays fast on 24 MP sheets.
+SPLIT_WORK_LONG_SIDE = 1600
+# A piece is a view candidate when its height is at least this share of the tallest
+# piece's height and its area this share of the largest piece's area: text labels,
+# swatches and stray marks are much smaller than a character.
+VIEW_MIN_HEIGHT_SHARE = 0.35
+VIEW_MIN_AREA_SHARE = 0.08
+# A smaller piece (hair strand, prop, tail) joins the nearest view when the gap between
+# their boxes is below this share of that view's height; farther pieces are annotations.
+ATTACH_GAP_SHARE = 0.12
+# ...but a piece lying wholly below the feet or above the head, farther than this share of
+# the view's height, is a caption or title, not part of the figure (a floor shadow touches).
+CAPTION_GAP_SHARE = 0.02
+# Margin added around every view's box on the shared canvas, as a share of the tallest
+# view's height: generators crop tight subjects badly, and the spec asks for sensible margins.
+VIEW_MARGIN_SHARE = 0.06
+# When the figures cover more than this share of a (plain-backdrop) image, or only one
+# figure is found, the image is one view (a portrait photo, a single character).
+SINGLE_VIEW_COVERAGE = 0.55
+
+# --- clean ------------------------------------------------------------------------------
+# Matte values (0..1) below which a pixel is pure background and above which pure subject:
+# u2netp's soft output is noisy near 0 and 1, and SPEC wants an exactly flat background.
+ALPHA_CLEAR_BELOW = 0.06
+ALPHA_SOLID_ABOVE = 0.94
+# Matte pixels this far (in backdrop-distance units) from the known backdrop colour are
+# certainly subject, whatever the saliency model says: keeps pale clothing on pale paper.
+CERTAIN_SUBJECT_DISTANCE = 60.0
+# Backdrop-coloured holes enclosed by a figure and smaller than this share of its area
+# (eye whites, a collar, a button) are judged by the saliency model; larger ones (between
+# arm and torso, between the legs) are backdrop showing through.
+ENCLOSED_HOLE_KEEP_SHARE = 0.003
+
+# --- pose -------------------------------------------------------------------------------
+# View class boundaries on |yaw| in degrees, fixed by the spec.
+FRONT_MAX_YAW = 22.5
+THREE_QUARTER_MAX_YAW = 67.5
+SIDE_MAX_YAW = 112.5
+
+# --- quality ----------------------------------------------------------------------------
+# Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
+# fixed by the check itself in quality.py; the numbers are what presets override.
+QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
+    # Short side of the exported view in pixels. Kling and Hailuo reject < 300 px; video
+    # generators work at 720p-1080p, so anything under 512 px is upscaled and looks soft.
+    "resolution": {"warn": 512, "fail": 300},
+    # Face box height in pixels. Under ~48 px the face detail a generator must copy is
+    # not there; under 96 px it is thin (ISO/IEC 29794-5 asks for >= 90 px inter-eye in
+    # passports; reference art needs far less but not a thumbnail).
+    "face_size": {"warn": 96, "fail": 48},
+    # Variance of the Laplacian on the face (or the subject), after scaling that region to a
+    # fixed height so the number does not depend on resolution. Calibrated on astronaut:
+    # sharp ~ 400+, Gaussian blur sigma 2 ~ 40, sigma 4 ~ 10.
+    "sharpness": {"warn": 60.0, "fail": 25.0},
+    # Share of subject pixels that are crushed black (<= 8) or blown white (>= 250).
+    "exposure": {"warn": 0.15, "fail": 0.35},
+    # Ratio of the brighter to the darker half of the face (mean luminance). Even studio
+    # light stays under ~1.4; a half-face shadow gives 2 and more.
+    "shadow": {"warn": 1.5, "fail": 2.2},
+    # Backdrop after cleaning: share of background pixels that are not exactly the target
+    # colour (any is a defect) plus the share of the subject's opaque outline that still has
+    # the old backdrop's colour (a halo). Clean cuts measure ~0.1-0.3% (outline pixels that
+    # really are backdrop-grey); a visible halo covers several percent of the outline.
+    "background": {"warn": 0.005, "fail": 0.03},
+    # For an untouched image: the residual std of the backdrop (a plain backdrop is under
+    # ~6, a scene far above).
+    "background_untouched": {"warn": 6.0, "fail": CLUTTERED_BORDER_STD},
+    # Share of the top/left/right frame edge covered by the subject: a head or arm cut off.
+    "cropped": {"warn": 0.01, "fail": 0.05},
+    # Number of faces (or separate figures) in one view.
+    "single_subject": {"fail": 2},
+    # Largest of |pitch|, |roll| in degrees: generators copy a tilted head into every clip.
+    "pose_extreme": {"warn": 25.0, "fail": 40.0},
+}
+
+# Face detector score below which a face is not counted for single_subject (a second,
+# doubtful face in a painted background should not fail a reference).
+SECOND_FACE_MIN_SCORE = 0.7
