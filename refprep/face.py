@@ -142,13 +142,19 @@ def _stderr_silenced():
         os.close(saved)
 
 
-# Analyzers holding MediaPipe tasks. They are closed at exit before mediapipe's own exit
-# hook runs; left to __del__ during interpreter teardown they raise a TypeError.
+# Analyzers holding MediaPipe tasks, closed by an exit hook. Left to their own __del__
+# during interpreter teardown, the tasks raise "TypeError: 'NoneType' object is not callable".
 _OPEN_ANALYZERS: weakref.WeakSet = weakref.WeakSet()
-_exit_hook_registered = False
 
 
+@atexit.register
 def _close_open_analyzers():
+    # By now the tasks' executor threads are stopped, so native calls would fail. Setting
+    # mediapipe's shutdown flag first (what its own exit hook does, whichever of the two
+    # hooks runs first) turns them into no-ops and close() just marks each task closed.
+    c_utils = sys.modules.get("mediapipe.tasks.python.core.mediapipe_c_utils")
+    if c_utils is not None and hasattr(c_utils, "_python_exit"):
+        c_utils._python_exit()
     for analyzer in list(_OPEN_ANALYZERS):
         analyzer.close()
 
@@ -163,17 +169,11 @@ class FaceAnalyzer:
     # --- sessions --------------------------------------------------------------------------
 
     def _load_detectors(self):
-        global _exit_hook_registered
         if self._detectors is None:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
 
             from .models import bundled_model_path
-
-            if not _exit_hook_registered:
-                # Registered after mediapipe's import so it runs before mediapipe's hook.
-                atexit.register(_close_open_analyzers)
-                _exit_hook_registered = True
 
             def create(name):
                 options = vision.FaceDetectorOptions(
@@ -215,6 +215,9 @@ class FaceAnalyzer:
             _OPEN_ANALYZERS.discard(self)
         self._mesh = None
 
+    def __del__(self):
+        self.close()  # quietly: a task closed by its own __del__ logs to stderr
+
     def __enter__(self):
         return self
 
@@ -228,7 +231,9 @@ class FaceAnalyzer:
 
         The whole image goes through both detectors. Only if that finds nothing are
         zoomed-in tiles searched with the full-range detector, level by level, stopping at
-        the first level that finds a face (or at MAX_TILES).
+        the first level that finds a face (or at MAX_TILES). Tiles look at many more windows
+        and so fire more often on face-like texture: a face found only there must also pass
+        the mesh's face-presence test.
         """
         rgb = _check_rgb(rgb)
         short_range, full_range = self._load_detectors()
@@ -241,7 +246,9 @@ class FaceAnalyzer:
             if found or searched > MAX_TILES:
                 break
             for x, y in tiles:
-                found += self._detect_in(full_range, rgb[y:y + side, x:x + side], x, y)
+                candidates = self._detect_in(full_range, rgb[y:y + side, x:x + side], x, y)
+                found += [d for d in candidates
+                          if self._run_mesh(rgb, _roi_from_detection(d))[1] >= MESH_MIN_PRESENCE]
         return _non_max_suppression(found)
 
     @staticmethod

@@ -8,6 +8,7 @@ plain ``convert("RGB")`` loses information (16-bit grey, CMYK, palette transpare
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,18 +33,17 @@ def load_image(path: str | Path) -> Source:
     if not data:
         raise InputError(path, "empty file (0 bytes)")
 
-    # Pillow's bomb guard warns at the limit and raises at twice it; we want a hard stop at it.
+    # Pillow's bomb guard only warns at its limit (and raises at twice it); turning the
+    # warning into an error makes the limit a hard stop, checked before any pixel is decoded.
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             file_format = image.format or "unknown"
             if file_format not in SUPPORTED_FORMATS:
                 raise InputError(path, f"unsupported image format {file_format}")
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise InputError(
-                    path, f"image too large ({width}x{height} pixels, limit {MAX_IMAGE_PIXELS:,})"
-                )
             image.seek(0)  # first frame of an animated GIF/WebP/TIFF
             image.load()
             original_mode = image.mode
@@ -51,8 +51,8 @@ def load_image(path: str | Path) -> Source:
             rgb, alpha = _normalise(image)
     except InputError:
         raise
-    except Image.DecompressionBombError as exc:
-        raise InputError(path, f"image too large ({exc})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(path, f"image too large (over {MAX_IMAGE_PIXELS:,} pixels; possible decompression bomb)") from None
     except UnidentifiedImageError:
         raise InputError(path, "not an image Pillow can read (wrong extension or damaged file)") from None
     except (OSError, SyntaxError, ValueError) as exc:

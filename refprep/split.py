@@ -202,6 +202,26 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     return groups, annotations
 
 
+def merge_marks(pieces: list[Piece]) -> list[tuple[int, int, int, int]]:
+    """Join leftover pieces that sit close together (letters of one caption) into boxes."""
+    boxes = [[p.x, p.y, p.right, p.bottom] for p in pieces]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                reach = T.MARK_JOIN_SHARE * max(a[3] - a[1], b[3] - b[1])
+                if (max(a[0], b[0]) - min(a[2], b[2]) <= reach and max(a[1], b[1]) - min(a[3], b[3]) <= reach):
+                    boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in sorted(boxes)]
+
+
 def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
     """Indices of boxes row-major: rows are boxes whose vertical spans overlap."""
     order = sorted(range(len(boxes)), key=lambda i: boxes[i][1])
@@ -270,9 +290,8 @@ def split_source(source: Source, source_index: int = 0) -> SplitResult:
         # One subject filling the frame: a portrait photo on a plain wall, keep it whole.
         views = [_whole_image_view(source, source_index)]
     annotations = [
-        {"bbox": [int(p.x / scale), int(p.y / scale), int(np.ceil(p.w / scale)), int(np.ceil(p.h / scale))],
-         "kind": "mark"}
-        for p in loose
+        {"bbox": [int(x / scale), int(y / scale), int(np.ceil(w / scale)), int(np.ceil(h / scale))], "kind": "mark"}
+        for x, y, w, h in merge_marks(loose)
     ]
     return SplitResult(background, layout_views(views), annotations)
 

@@ -44,6 +44,9 @@ ATTACH_GAP_SHARE = 0.12
 # ...but a piece lying wholly below the feet or above the head, farther than this share of
 # the view's height, is a caption or title, not part of the figure (a floor shadow touches).
 CAPTION_GAP_SHARE = 0.02
+# Leftover marks closer than this share of their height join into one annotation (the
+# letters of a caption are reported as one label, not one per letter).
+MARK_JOIN_SHARE = 1.2
 # Margin added around every view's box on the shared canvas, as a share of the tallest
 # view's height: generators crop tight subjects badly, and the spec asks for sensible margins.
 VIEW_MARGIN_SHARE = 0.06

@@ -1,0 +1,50 @@
+"""Shared test helpers: where fixtures and devdata are, and one model pipeline per session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+DEVDATA = REPO.parent / "shared" / "devdata"
+
+
+def box_iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / float(aw * ah + bw * bh - inter)
+
+
+@pytest.fixture(scope="session")
+def ground_truth() -> dict:
+    return json.loads((FIXTURES / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def devdata_labels() -> list[dict]:
+    if not (DEVDATA / "labels.json").is_file():
+        pytest.skip("../shared/devdata is not here")
+    return json.loads((DEVDATA / "labels.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def pipeline():
+    """One set of model sessions for the whole test run (loading them is the slow part)."""
+    from refprep.api import Pipeline
+
+    with Pipeline() as shared:
+        yield shared
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())

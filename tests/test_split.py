@@ -1,0 +1,99 @@
+"""Split stage: views found with exact boxes, labels left out, one scale per sheet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from refprep.load import load_image
+from refprep.split import estimate_background, split_source
+
+from conftest import DEVDATA, FIXTURES, box_iou
+
+SHEETS = ["sheet_row6_gray.png", "sheet_row4_gradient.png", "sheet_grid2x2_transparent.png",
+          "sheet_row3_vignette.png", "sheet_row5_offwhite.png", "single_front_white.png", "example_sheet.png"]
+
+
+@pytest.mark.parametrize("name", SHEETS)
+def test_generated_sheets_split_into_their_views(name, ground_truth):
+    truth = ground_truth["sheets"][name]
+    result = split_source(load_image(FIXTURES / name))
+    assert len(result.views) == len(truth["views"])
+    for view, expected in zip(result.views, truth["views"]):  # row-major order
+        assert box_iou(view.bbox, expected["bbox"]) >= 0.95, (view.bbox, expected["bbox"])
+
+
+@pytest.mark.parametrize("name, kind", [("sheet_row6_gray.png", "flat"), ("sheet_row4_gradient.png", "gradient"),
+                                        ("sheet_row3_vignette.png", "vignette"),
+                                        ("sheet_grid2x2_transparent.png", "transparent")])
+def test_backdrop_kind_is_recognised(name, kind):
+    assert estimate_background(load_image(FIXTURES / name)).kind == kind
+
+
+def test_labels_are_annotations_not_views(ground_truth):
+    truth = ground_truth["sheets"]["sheet_row4_gradient.png"]
+    result = split_source(load_image(FIXTURES / "sheet_row4_gradient.png"))
+    assert len(result.views) == 4
+    # Every label's box is covered by some annotation, and by no view.
+    for label in truth["annotations"]:
+        lx, ly, lw, lh = label["bbox"]
+        centre = (lx + lw / 2, ly + lh / 2)
+        assert any(a["bbox"][0] <= centre[0] <= a["bbox"][0] + a["bbox"][2] + 1 for a in result.annotations)
+        assert all(box_iou(v.bbox, label["bbox"]) == 0 for v in result.views)
+
+
+def test_detached_pieces_and_props_join_their_figure(ground_truth):
+    truth = ground_truth["sheets"]["sheet_row3_vignette.png"]
+    result = split_source(load_image(FIXTURES / "sheet_row3_vignette.png"))
+    assert [box_iou(v.bbox, t["bbox"]) > 0.95 for v, t in zip(result.views, truth["views"])] == [True] * 3
+    assert result.annotations == []
+
+
+@pytest.mark.parametrize("name", SHEETS)
+def test_all_views_of_a_sheet_share_one_canvas_and_floor(name):
+    views = split_source(load_image(FIXTURES / name)).views
+    canvases = {v.canvas[:2] for v in views}
+    assert len(canvases) == 1
+    floors = {v.canvas[3] + v.bbox[3] for v in views}  # paste y + height = feet line
+    assert len(floors) == 1
+    for view in views:
+        canvas_w, canvas_h, px, py = view.canvas
+        assert px > 0 and py > 0 and px + view.bbox[2] < canvas_w and py + view.bbox[3] < canvas_h
+
+
+def test_cluttered_photo_is_one_view(astronaut):
+    from refprep.data import Source
+    from pathlib import Path
+
+    source = Source(Path("astronaut.png"), astronaut, None, "0" * 64, "PNG", "RGB")
+    result = split_source(source)
+    assert result.background.kind == "cluttered"
+    assert len(result.views) == 1 and result.views[0].kind == "photo"
+    assert result.views[0].bbox == (0, 0, 512, 512)
+
+
+def test_view_mask_marks_the_figure(ground_truth):
+    result = split_source(load_image(FIXTURES / "sheet_row6_gray.png"))
+    for view in result.views:
+        assert view.mask.shape == view.image.shape[:2]
+        # Tight box: the mask reaches every side of the crop.
+        assert view.mask[0].any() and view.mask[-1].any() and view.mask[:, 0].any() and view.mask[:, -1].any()
+
+
+@pytest.mark.devdata
+def test_devdata_sheets_view_counts(devdata_labels):
+    for label in devdata_labels:
+        if label["category"] not in ("multiview_sheet", "drawn_sheet"):
+            continue
+        result = split_source(load_image(DEVDATA / label["file"]))
+        assert len(result.views) == label["views"], label["file"]
+
+
+@pytest.mark.devdata
+def test_devdata_strip_boxes_fall_in_their_panels(devdata_labels):
+    label = next(l for l in devdata_labels if l["file"].endswith("mvadapter_t2mv_multi_loras.png"))
+    result = split_source(load_image(DEVDATA / label["file"]))
+    for i, view in enumerate(result.views):  # six 768x768 panels left to right
+        x, y, w, h = view.bbox
+        assert 768 * i <= x and x + w <= 768 * (i + 1)
+        assert h > 600
