@@ -10,9 +10,10 @@ Three small bundled models (see ``refprep.models``):
 
 The head rotation comes from the mesh's own 3D geometry: a face frame (the subject's
 right-to-left axis, a forehead-to-chin axis and their cross product) is read off symmetric
-landmarks and decomposed into Euler angles. Where the mesh finds no face in the crop, or its
-yaw saturates (strong profiles), a coarser estimate from the detector's six keypoints is
-returned instead (``method="face_detector"``) with a lower confidence.
+landmarks and decomposed into Euler angles, averaged with the same reading of the mirrored
+crop so that a mirrored face gets mirrored angles. Where the mesh finds no face in the crop,
+or its yaw saturates (strong profiles), a coarser estimate from the detector's six keypoints
+is returned instead (``method="face_detector"``) with a lower confidence.
 
 Angles follow SPEC.md: yaw > 0 when the nose points to the image's right edge, pitch > 0
 chin up, roll > 0 head tilted clockwise in the image.
@@ -241,14 +242,16 @@ class FaceAnalyzer:
         height, width = rgb.shape[:2]
         searched = 0
         for side in _tile_sides(height, width):
+            if found:
+                break
             tiles = [(x, y) for y in _tile_starts(height, side) for x in _tile_starts(width, side)]
             searched += len(tiles)
-            if found or searched > MAX_TILES:
+            if searched > MAX_TILES:
                 break
             for x, y in tiles:
                 candidates = self._detect_in(full_range, rgb[y:y + side, x:x + side], x, y)
                 found += [d for d in candidates
-                          if self._run_mesh(rgb, _roi_from_detection(d))[1] >= MESH_MIN_PRESENCE]
+                          if self._run_mesh(_mesh_crop(rgb, _roi_from_detection(d)))[1] >= MESH_MIN_PRESENCE]
         return _non_max_suppression(found)
 
     @staticmethod
@@ -274,7 +277,14 @@ class FaceAnalyzer:
         return [self._measure_one(rgb, det) for det in self.detect(rgb)]
 
     def _measure_one(self, rgb: np.ndarray, det: FaceDetection) -> FaceMeasurement:
-        landmarks, presence = self._run_mesh(rgb, _roi_from_detection(det))
+        roi = _roi_from_detection(det)
+        crop = _mesh_crop(rgb, roi)
+        points, presence = self._run_mesh(crop)
+        # The mesh is not exactly mirror-symmetric; averaging with its reading of the
+        # mirrored crop makes a mirrored face read mirrored angles and halves the noise.
+        mirror_points, mirror_presence = self._run_mesh(crop[:, ::-1])
+        mirror_points[:, 0] = MESH_INPUT_SIZE - mirror_points[:, 0]
+        presence = (presence + mirror_presence) / 2.0
         keypoint_yaw, keypoint_roll = _pose_from_keypoints(det)
         if presence < MESH_MIN_PRESENCE:
             return FaceMeasurement(
@@ -282,7 +292,9 @@ class FaceAnalyzer:
                 confidence=det.score * DETECTOR_POSE_MAX_CONFIDENCE * max(presence, LOW_PRESENCE_FLOOR),
                 method="face_detector", eye_distance_px=_keypoint_eye_distance(det),
             )
-        yaw, pitch, roll = _pose_from_landmarks(landmarks)
+        landmarks = _crop_to_image(points, roi)
+        poses = (_pose_from_landmarks(landmarks), _pose_from_landmarks(_crop_to_image(mirror_points, roi), True))
+        yaw, pitch, roll = (float(v) for v in np.mean(poses, axis=0))
         eye_distance = _mesh_eye_distance(landmarks)
         if abs(yaw) > MESH_SATURATION_YAW and yaw * keypoint_yaw > 0 and abs(keypoint_yaw) > abs(yaw):
             # A profile beyond what the mesh can represent: the keypoints see it turned further.
@@ -297,22 +309,14 @@ class FaceAnalyzer:
             method="face_landmarks", eye_distance_px=eye_distance,
         )
 
-    def _run_mesh(self, rgb: np.ndarray, roi) -> tuple[np.ndarray, float]:
-        """Landmarks in image pixels and the face-presence probability for one crop."""
-        import cv2
-
+    def _run_mesh(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
+        """(468, 3) landmarks in crop pixels and the face-presence probability of a mesh crop."""
         interpreter, input_index, landmarks_index, presence_index = self._load_mesh()
-        to_image = _roi_to_image_matrix(roi)
-        crop = cv2.warpAffine(np.ascontiguousarray(rgb), to_image, (MESH_INPUT_SIZE, MESH_INPUT_SIZE),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
         interpreter.set_tensor(input_index, (crop.astype(np.float32) / 255.0)[None])
         interpreter.invoke()
         points = interpreter.get_tensor(landmarks_index).reshape(MESH_POINTS, 3).astype(np.float64)
         logit = float(interpreter.get_tensor(presence_index).ravel()[0])
-        landmarks = np.empty_like(points)
-        landmarks[:, :2] = points[:, :2] @ to_image[:, :2].T + to_image[:, 2]
-        landmarks[:, 2] = points[:, 2] * roi[2] / MESH_INPUT_SIZE
-        return landmarks, 1.0 / (1.0 + math.exp(-logit))
+        return points, 1.0 / (1.0 + math.exp(-logit))
 
 
 # --- tiling --------------------------------------------------------------------------------
@@ -391,12 +395,32 @@ def _roi_to_image_matrix(roi) -> np.ndarray:
                      [sin, cos, cy - (sin + cos) * half]])
 
 
+def _mesh_crop(rgb: np.ndarray, roi) -> np.ndarray:
+    """The mesh's square input: the ROI resampled to MESH_INPUT_SIZE, eye line level."""
+    import cv2
+
+    return cv2.warpAffine(np.ascontiguousarray(rgb), _roi_to_image_matrix(roi), (MESH_INPUT_SIZE, MESH_INPUT_SIZE),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+
+
+def _crop_to_image(points: np.ndarray, roi) -> np.ndarray:
+    """Mesh points from crop pixels to image pixels (z scaled like x and y)."""
+    to_image = _roi_to_image_matrix(roi)
+    landmarks = np.empty_like(points)
+    landmarks[:, :2] = points[:, :2] @ to_image[:, :2].T + to_image[:, 2]
+    landmarks[:, 2] = points[:, 2] * roi[2] / MESH_INPUT_SIZE
+    return landmarks
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def _pose_from_landmarks(landmarks: np.ndarray) -> tuple[float, float, float]:
+def _pose_from_landmarks(landmarks: np.ndarray, mirrored: bool = False) -> tuple[float, float, float]:
     """SPEC yaw, pitch, roll (degrees) from the mesh's 3D face frame.
+
+    ``mirrored``: the landmarks come from the mirrored crop, flipped back; each point then
+    sits where its left/right partner belongs, so the pairs are read the other way round.
 
     Image axes: x right, y down, z away from the camera (the mesh's z grows away from it),
     right-handed. The face frame's columns are ``across`` (subject's right to left side),
@@ -405,8 +429,8 @@ def _pose_from_landmarks(landmarks: np.ndarray) -> tuple[float, float, float]:
     AFLW2000-3D's labels use; SPEC angles are yaw = -b, pitch = -a, roll = c.
     """
     points = landmarks * (1.0, 1.0, MESH_DEPTH_SCALE)
-    right = points[[r for r, _ in _LEFT_RIGHT_PAIRS]].mean(axis=0)
-    left = points[[l for _, l in _LEFT_RIGHT_PAIRS]].mean(axis=0)
+    right = points[[pair[mirrored] for pair in _LEFT_RIGHT_PAIRS]].mean(axis=0)
+    left = points[[pair[not mirrored] for pair in _LEFT_RIGHT_PAIRS]].mean(axis=0)
     across = _unit(left - right)
     down = points[list(_MIDLINE_LOW)].mean(axis=0) - points[list(_MIDLINE_HIGH)].mean(axis=0)
     down = _unit(down - down.dot(across) * across)
@@ -426,17 +450,18 @@ def _mesh_pose_trust(yaw: float) -> float:
 def _pose_from_keypoints(det: FaceDetection) -> tuple[float, float | None]:
     """Coarse SPEC yaw and roll (degrees) from BlazeFace's six keypoints.
 
-    Roll is the eye line's angle (None when the eyes nearly coincide, as in a profile). Yaw
-    comes from the nose tip's offset from the ear-tragion midpoint along the eye line,
-    normalised by half the ear-to-ear span (see KEYPOINT_YAW_GAIN).
+    Roll is the eye line's angle. Yaw comes from the nose tip's offset from the ear-tragion
+    midpoint along the eye line, normalised by half the ear-to-ear span (see
+    KEYPOINT_YAW_GAIN). When the eyes nearly coincide (a profile) their line's direction is
+    noise: roll is None and the head is taken as upright (offsets along the image x axis).
     """
     keypoints = det.keypoints
     eye_line = keypoints[KP_LEFT_EYE] - keypoints[KP_RIGHT_EYE]
-    angle = math.atan2(eye_line[1], eye_line[0])
-    along = keypoints @ np.array([math.cos(angle), math.sin(angle)])  # positions on the eye line
+    eyes_apart = np.linalg.norm(eye_line) >= MIN_EYE_SPAN_FOR_ROLL * det.box[2]
+    angle = math.atan2(eye_line[1], eye_line[0]) if eyes_apart else 0.0
+    along = keypoints @ np.array([math.cos(angle), math.sin(angle)])
     ear_mid = (along[KP_RIGHT_EAR] + along[KP_LEFT_EAR]) / 2.0
     half_span = max(abs(along[KP_LEFT_EAR] - along[KP_RIGHT_EAR]) / 2.0, 1e-6)
     offset = (along[KP_NOSE] - ear_mid) / half_span
     yaw = math.degrees(math.atan(offset / KEYPOINT_YAW_GAIN))
-    eyes_apart = np.linalg.norm(eye_line) >= MIN_EYE_SPAN_FOR_ROLL * det.box[2]
     return yaw, (math.degrees(angle) if eyes_apart else None)

@@ -42,7 +42,7 @@ class PoseEstimator:
         self.faces = FaceAnalyzer()
 
     def estimate(self, rgb: np.ndarray) -> Pose:
-        measurements = self.faces.measure(rgb)
+        measurements = [m for m in self.faces.measure(rgb) if min(m.detection.box[2:]) >= T.MIN_FACE_BOX_PX]
         if not measurements:
             return Pose(view="unknown", confidence=0.0, method="none", face_count=0)
         best = measurements[0]

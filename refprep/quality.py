@@ -15,8 +15,8 @@ import numpy as np
 from .data import Background, Check, View
 from .presets import Preset, view_group
 
-# Regions are scaled to this height before measuring sharpness, so the number means the
-# same for a 60 px face and a 600 px face.
+# Regions taller than this are scaled down to it before measuring sharpness, so a large
+# sharp face and a small sharp face score alike (high-resolution detail is not penalised).
 SHARPNESS_REGION_HEIGHT = 256
 # Luminance at or below / at or above which a pixel counts as crushed / blown.
 CRUSHED_LUMA = 8
@@ -27,6 +27,9 @@ SHADOW_MAX_YAW = 45.0
 SECOND_FIGURE_AREA_SHARE = 0.15
 # An outline pixel within this RGB distance of the old backdrop colour looks like backdrop.
 FRINGE_DISTANCE = 16.0
+# The head around a face box: hair above (half a box) and ears beside (a quarter each side).
+HEAD_TOP_GROWTH = 0.5
+HEAD_SIDE_GROWTH = 0.25
 # A matte value above this is "subject" for masks derived from it.
 SUBJECT_ALPHA = 0.5
 
@@ -90,8 +93,33 @@ def check_face_size(view: View, limits: dict) -> Check:
     return Check("face_size", status, size, threshold, messages[status])
 
 
+def crete_sharpness(grey: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """1 - the no-reference blur score of Crete-Roffet et al. (2007), in 0..1.
+
+    Blur the region again and see how much of its pixel-to-pixel variation survives: a sharp
+    image loses much, an already blurred one little. Being a ratio it ignores contrast, so
+    a flat-shaded cartoon with crisp outlines and a textured photo are judged alike.
+    """
+    import cv2
+
+    scores = []
+    for axis, kernel in ((0, (1, 9)), (1, (9, 1))):  # (width, height): vertical, then horizontal
+        blurred = cv2.blur(grey, kernel)
+        d_original = np.abs(np.diff(grey, axis=axis))
+        d_blurred = np.abs(np.diff(blurred, axis=axis))
+        variation = np.maximum(0.0, d_original - d_blurred)
+        if mask is not None:
+            keep = mask[1:, :] if axis == 0 else mask[:, 1:]
+            d_original, variation = d_original[keep], variation[keep]
+        total = float(d_original.sum())
+        if total <= 0:
+            return 0.0
+        scores.append((total - float(variation.sum())) / total)
+    return 1.0 - max(scores)
+
+
 def measure_sharpness(view: View) -> float:
-    """Variance of the Laplacian over the face (or the subject), at a fixed region height."""
+    """Sharpness (0..1) of the face, or of the subject where there is no face."""
     import cv2
 
     region = _face_region(view)
@@ -103,18 +131,18 @@ def measure_sharpness(view: View) -> float:
         region = (0, 0, view.image.shape[1], view.image.shape[0])
     x0, y0, x1, y1 = region
     grey = _luma(view.image[y0:y1, x0:x1].astype(np.float32))
-    scale = SHARPNESS_REGION_HEIGHT / grey.shape[0]
-    size = (max(8, round(grey.shape[1] * scale)), SHARPNESS_REGION_HEIGHT)
-    grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    laplacian = cv2.Laplacian(grey, cv2.CV_32F, ksize=3)
-    inner = laplacian[2:-2, 2:-2]
-    if mask is not None and view.pose.face_box is None:
-        sub = cv2.resize(mask[y0:y1, x0:x1].astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-        # Only the subject's inside: its outline against the backdrop is always sharp.
-        sub = cv2.erode(sub, np.ones((5, 5), np.uint8))[2:-2, 2:-2] > 0
-        if sub.sum() > 100:
-            inner = inner[sub]
-    return float(inner.var())
+    sub = mask[y0:y1, x0:x1] if (mask is not None and view.pose.face_box is None) else None
+    # Only ever scale down: upscaling a small face would smear it and call it blurred
+    # (a small face is face_size's concern, not sharpness's).
+    scale = min(1.0, SHARPNESS_REGION_HEIGHT / grey.shape[0])
+    if scale < 1.0:
+        size = (max(8, round(grey.shape[1] * scale)), max(8, round(grey.shape[0] * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        if sub is not None:
+            sub = cv2.resize(sub.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    if sub is not None and sub.sum() < 100:
+        sub = None
+    return crete_sharpness(grey, sub)
 
 
 def check_sharpness(view: View, limits: dict) -> Check:
@@ -122,9 +150,9 @@ def check_sharpness(view: View, limits: dict) -> Check:
     status, threshold = _grade(value, limits, higher_is_worse=False)
     where = "face" if view.pose.face_box is not None else "subject"
     messages = {
-        "pass": f"The {where} is sharp (detail {value:.0f}).",
-        "warn": f"The {where} is soft (detail {value:.0f}, want {limits['warn']:.0f}+): the generator will copy the blur; use a sharper source.",
-        "fail": f"The {where} is blurred (detail {value:.0f}, under {limits['fail']:.0f}): choose a sharp image or re-render at higher quality.",
+        "pass": f"The {where} is sharp (sharpness {value:.2f}).",
+        "warn": f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the blur; use a sharper source.",
+        "fail": f"The {where} is blurred (sharpness {value:.2f}, under {limits['fail']:.2f}): choose a sharp image or re-render at higher quality.",
     }
     return Check("sharpness", status, value, threshold, messages[status])
 
@@ -155,12 +183,14 @@ def check_exposure(view: View, limits: dict) -> Check:
 def check_shadow(view: View, limits: dict) -> Check:
     region = _face_region(view)
     yaw = view.pose.yaw_deg
-    if region is None or view.pose.keypoints is None:
+    if region is None:
         return Check("shadow", "skip", None, limits.get("warn"), "No face found, so lighting on the face was not measured.")
     if yaw is not None and abs(yaw) > SHADOW_MAX_YAW:
         return Check("shadow", "skip", None, limits.get("warn"), "Face turned too far to compare its two halves.")
     x0, y0, x1, y1 = region
-    nose_x = int(np.clip(view.pose.keypoints[2][0], x0 + 2, x1 - 2))
+    # Split at the box centre: under a hard shadow the detector's nose point drifts toward
+    # the lit side, while the box stays on the face (turns past SHADOW_MAX_YAW are skipped).
+    nose_x = (x0 + x1) // 2
     # The central band of the face (forehead to chin), without hair at the box edges.
     top, bottom = y0 + (y1 - y0) // 5, y1 - (y1 - y0) // 10
     luma = _luma(view.image[top:bottom].astype(np.float32))
@@ -246,30 +276,56 @@ def check_background_untouched(background: Background, limits: dict) -> Check:
     return Check("background", status, value, threshold, messages[status])
 
 
-def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Check:
-    """Share of the top/left/right frame edges the subject touches."""
+def _head_outside_share(view: View) -> float | None:
+    """Share of the head (face box grown to take in hair and ears) outside the frame."""
+    if view.pose.face_box is None:
+        return None
+    x, y, w, h = view.pose.face_box
+    hx0, hx1 = x - HEAD_SIDE_GROWTH * w, x + w + HEAD_SIDE_GROWTH * w
+    hy0, hy1 = y - HEAD_TOP_GROWTH * h, y + h
+    height, width = view.image.shape[:2]
+    inside = max(0.0, min(hx1, width) - max(hx0, 0)) * max(0.0, min(hy1, height) - max(hy0, 0))
+    return 1.0 - inside / ((hx1 - hx0) * (hy1 - hy0))
+
+
+def _figure_edge_share(view: View, source_size: tuple[int, int]) -> dict[str, float]:
+    """For a figure cut from a sheet: share of each sheet edge (top, left, right) it touches."""
     mask = _subject_mask(view)
-    width, height = source_size
-    x, y, w, h = view.bbox
+    if mask is None or not mask.any():
+        return {}
+    width, _ = source_size
+    x, y, w, _ = view.bbox
     edges = {}
-    if mask is not None and mask.any():
-        if y == 0:
-            edges["top"] = float(mask[0].mean())
-        if x == 0:
-            edges["left"] = float(mask[:, 0].mean())
-        if x + w >= width:
-            edges["right"] = float(mask[:, -1].mean())
-    elif view.pose.face_box is not None:
-        fx, fy, fw, fh = view.pose.face_box
-        edges = {"top": float(fy <= 0), "left": float(fx <= 0), "right": float(fx + fw >= view.image.shape[1])}
-    else:
-        return Check("cropped", "skip", None, limits.get("fail"), "No subject outline to test against the frame.")
-    side, value = max(edges.items(), key=lambda item: item[1]) if edges else ("top", 0.0)
+    if y == 0:
+        edges["top"] = float(mask[0].mean())
+    if x == 0:
+        edges["left"] = float(mask[:, 0].mean())
+    if x + w >= width:
+        edges["right"] = float(mask[:, -1].mean())
+    return edges
+
+
+def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Check:
+    """Is the head cut by the frame (photos and sheets), or a figure cut by the sheet edge?
+
+    A portrait cut at the shoulders or chest is normal; a head cut off is not.
+    """
+    head = _head_outside_share(view)
+    edges = _figure_edge_share(view, source_size) if view.kind == "figure" else {}
+    if head is None and not edges:
+        if view.kind == "photo":
+            return Check("cropped", "skip", None, limits.get("fail"), "No face found, so framing was not judged.")
+        edges = {"frame": 0.0}
+    candidates = dict(edges)
+    if head is not None:
+        candidates["head"] = head
+    part, value = max(candidates.items(), key=lambda item: item[1])
     status, threshold = _grade(value, limits, higher_is_worse=True)
+    where = "the head is cut by the frame" if part == "head" else f"the figure touches the {part} edge of the sheet"
     messages = {
         "pass": "The subject is not cut off by the frame.",
-        "warn": f"The subject touches the {side} edge of the image: make sure nothing is cut off.",
-        "fail": f"The subject is cut off at the {side} edge ({value:.0%} of it): use an image with the whole head and body in frame.",
+        "warn": f"Close to the edge: {where} ({value:.0%}); make sure nothing is cut off.",
+        "fail": f"Cut off: {where} ({value:.0%}); use an image with the whole head (and body) in frame.",
     }
     return Check("cropped", status, value, threshold, messages[status])
 

@@ -73,6 +73,10 @@ FRONT_MAX_YAW = 22.5
 THREE_QUARTER_MAX_YAW = 67.5
 SIDE_MAX_YAW = 112.5
 
+# Faces whose box is smaller than this (pixels) are ignored: the mesh cannot be fitted and
+# random texture produces detector hits at that size.
+MIN_FACE_BOX_PX = 20
+
 # --- quality ----------------------------------------------------------------------------
 # Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
 # fixed by the check itself in quality.py; the numbers are what presets override.
@@ -80,14 +84,15 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # Short side of the exported view in pixels. Kling and Hailuo reject < 300 px; video
     # generators work at 720p-1080p, so anything under 512 px is upscaled and looks soft.
     "resolution": {"warn": 512, "fail": 300},
-    # Face box height in pixels. Under ~48 px the face detail a generator must copy is
-    # not there; under 96 px it is thin (ISO/IEC 29794-5 asks for >= 90 px inter-eye in
-    # passports; reference art needs far less but not a thumbnail).
-    "face_size": {"warn": 96, "fail": 48},
-    # Variance of the Laplacian on the face (or the subject), after scaling that region to a
-    # fixed height so the number does not depend on resolution. Calibrated on astronaut:
-    # sharp ~ 400+, Gaussian blur sigma 2 ~ 40, sigma 4 ~ 10.
-    "sharpness": {"warn": 60.0, "fail": 25.0},
+    # Face box height in pixels (BlazeFace's box spans brows to mouth, about 60% of the
+    # head). Under 40 px the detail a generator must copy is not there; under 80 px it is
+    # thin (astronaut, a 512 px portrait, has a 95 px box and is a usable reference).
+    "face_size": {"warn": 80, "fail": 40},
+    # Crete-Roffet sharpness (1 - blur score, 0..1) of the face, or the subject, with regions
+    # taller than 256 px scaled down to 256. Measured on astronaut's face: sharp 0.61,
+    # Gaussian blur sigma 1: 0.43, sigma 1.5: 0.33, sigma 2: 0.27, sigma 4: 0.14; crisp
+    # cartoon sheets 0.8+. Soft below sigma ~1.5, blurred below sigma ~2.5.
+    "sharpness": {"warn": 0.35, "fail": 0.22},
     # Share of subject pixels that are crushed black (<= 8) or blown white (>= 250).
     "exposure": {"warn": 0.15, "fail": 0.35},
     # Ratio of the brighter to the darker half of the face (mean luminance). Even studio
@@ -101,7 +106,8 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # For an untouched image: the residual std of the backdrop (a plain backdrop is under
     # ~6, a scene far above).
     "background_untouched": {"warn": 6.0, "fail": CLUTTERED_BORDER_STD},
-    # Share of the top/left/right frame edge covered by the subject: a head or arm cut off.
+    # Share of the head (face box grown for hair and ears) outside the frame, or of a sheet
+    # edge that a figure touches: a head or a limb cut off.
     "cropped": {"warn": 0.01, "fail": 0.05},
     # Number of faces (or separate figures) in one view.
     "single_subject": {"fail": 2},
