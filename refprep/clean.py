@@ -252,15 +252,18 @@ def matte_views(views: list[View], backgrounds: list[Background], source_alphas:
 def composite_views(views: list[View], backgrounds: list[Background],
                     target: tuple[int, int, int] | None = (255, 255, 255)) -> list[View]:
     """Put every matted view on its canvas over ``target`` (None = transparent)."""
-    result = []
-    for view in views:
-        background = backgrounds[view.source_index]
-        if view.kind == "figure" and background.kind not in ("transparent", "cluttered"):
-            backdrop = background.render(view.bbox)
-        else:
-            backdrop = _local_backdrop(view.image, view.alpha)
-        result.append(replace(view, cleaned=composite_view(view, view.alpha, backdrop, target)))
-    return result
+    return [
+        replace(view, cleaned=composite_view(view, view.alpha, view_backdrop(view, backgrounds[view.source_index]), target))
+        for view in views
+    ]
+
+
+def view_backdrop(view: View, background: Background) -> np.ndarray:
+    """The old backdrop behind a matted view (float32 HxWx3 over ``view.image``): the fitted
+    sheet backdrop where there is one, else estimated from the clear pixels around the subject."""
+    if view.kind == "figure" and background.kind not in ("transparent", "cluttered"):
+        return background.render(view.bbox)
+    return _local_backdrop(view.image, view.alpha)
 
 
 def announce_download(model: str) -> None:

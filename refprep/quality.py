@@ -207,15 +207,17 @@ def check_shadow(view: View, limits: dict) -> Check:
     return Check("shadow", status, value, threshold, messages[status])
 
 
-def measure_fringe(picture: np.ndarray, alpha: np.ndarray, background: Background, target) -> float:
+def measure_fringe(picture: np.ndarray, alpha: np.ndarray, old_backdrop: np.ndarray | None) -> float:
     """Share of the subject's outline pixels that look like the old backdrop although the
     subject just inside them does not: a halo left by cleaning. Outline pixels of a subject
-    whose own colour is close to the backdrop (grey armour on grey) do not count."""
+    whose own colour is close to the backdrop (grey armour on grey) do not count.
+
+    ``old_backdrop`` is the backdrop colour at each pixel of ``picture`` (None: nothing to
+    leave behind, e.g. a transparent source)."""
     import cv2
 
-    old = np.array(background.color, np.float32)
-    if background.kind == "transparent" or (target is not None and np.linalg.norm(old - np.array(target)) <= FRINGE_DISTANCE):
-        return 0.0  # nothing to leave behind: the old backdrop was (or looks like) the target
+    if old_backdrop is None:
+        return 0.0
     # Fully opaque pixels only: a soft edge pixel is a legitimate mix of subject and target
     # (a black outline over white gives grey), while an opaque backdrop-coloured one is a halo.
     solid = (alpha >= 1.0).astype(np.uint8)
@@ -227,6 +229,7 @@ def measure_fringe(picture: np.ndarray, alpha: np.ndarray, background: Backgroun
     # The subject's colour near each outline pixel: inner colours spread outwards.
     weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), 3.0)
     nearby = cv2.GaussianBlur(colours * inner[:, :, None], (0, 0), 3.0) / np.maximum(weight, 1e-3)[:, :, None]
+    old = old_backdrop[ring]
     ring_to_old = np.linalg.norm(colours[ring] - old, axis=1)
     inside_to_old = np.linalg.norm(nearby[ring] - old, axis=1)
     halo = (ring_to_old < FRINGE_DISTANCE) & (inside_to_old > 3 * FRINGE_DISTANCE) & (weight[ring] > 0.05)
@@ -247,7 +250,7 @@ def check_background_cleaned(view: View, background: Background, target, limits:
         off = float(np.mean(outside[:, 3] != 0))
     else:
         off = float(np.mean(np.any(outside[:, :3] != np.array(target, np.uint8), axis=1)))
-    fringe = measure_fringe(picture, alpha, background, target)
+    fringe = measure_fringe(picture, alpha, old_backdrop_canvas(view, background, target))
     value = off + fringe
     status, threshold = _grade(value, limits, higher_is_worse=True)
     messages = {
@@ -256,6 +259,24 @@ def check_background_cleaned(view: View, background: Background, target, limits:
         "fail": f"{value:.1%} of edge or background pixels still show the old backdrop: try --model isnet-general-use or a cleaner source.",
     }
     return Check("background", status, value, threshold, messages[status])
+
+
+def old_backdrop_canvas(view: View, background: Background, target) -> np.ndarray | None:
+    """The old backdrop under the view's canvas, or None when it cannot leave a visible
+    fringe (transparent source, or an old backdrop that already looks like the target)."""
+    from .clean import view_backdrop
+
+    if background.kind == "transparent":
+        return None
+    backdrop = view_backdrop(view, background)
+    if target is not None and np.linalg.norm(backdrop.mean(axis=(0, 1)) - np.array(target)) <= FRINGE_DISTANCE:
+        return None
+    canvas_w, canvas_h, px, py = view.canvas
+    canvas = np.empty((canvas_h, canvas_w, 3), np.float32)
+    canvas[:] = backdrop.mean(axis=(0, 1))
+    h, w = backdrop.shape[:2]
+    canvas[py:py + h, px:px + w] = backdrop
+    return canvas
 
 
 def check_background_untouched(background: Background, limits: dict) -> Check:
