@@ -32,7 +32,7 @@ REQUIRED_FIELDS = ("schema", "name", "created_at", "refprep_version", "preset", 
 REQUIRED_VIEW_FIELDS = ("file", "sha256", "width", "height", "source", "bbox", "view", "yaw_deg", "pitch_deg",
                         "roll_deg", "pose_confidence", "pose_method", "checks")
 # Characters allowed in a package name; anything else (path separators, '..') becomes '_'.
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_UNSAFE_NAME = re.compile(r"[^\w. -]+")
 
 
 def safe_package_name(name: str) -> str:

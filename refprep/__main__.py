@@ -1,0 +1,5 @@
+"""``python -m refprep`` runs the CLI."""
+
+from .cli import main
+
+main()
