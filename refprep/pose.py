@@ -4,7 +4,8 @@ Evidence, strongest first:
 - ``face_landmarks``: BlazeFace finds the face, the 468-point mesh gives its 3D shape,
   the rotation of that shape gives yaw, pitch and roll (see ``face.py``);
 - ``face_detector``: only the detector's six keypoints were usable (rougher angles);
-- ``none``: no face evidence. The class is ``unknown`` with confidence 0: a wrong class
+- ``none``: no face evidence, or evidence too weak to trust (confidence under
+  ``MIN_POSE_CONFIDENCE``). The class is ``unknown`` with confidence 0: a wrong class
   silently ruins a package, so refprep does not guess.
 """
 
@@ -42,11 +43,15 @@ class PoseEstimator:
         self.faces = FaceAnalyzer()
 
     def estimate(self, rgb: np.ndarray) -> Pose:
-        measurements = [m for m in self.faces.measure(rgb) if min(m.detection.box[2:]) >= T.MIN_FACE_BOX_PX]
+        measurements = [m for m in self.faces.measure(rgb)
+                        if min(m.detection.box[2:]) >= T.MIN_FACE_BOX_PX and m.confidence >= T.MIN_POSE_CONFIDENCE]
         if not measurements:
             return Pose(view="unknown", confidence=0.0, method="none", face_count=0)
         best = measurements[0]
-        counted = [m for m in measurements if m.detection.score >= T.SECOND_FACE_MIN_SCORE]
+        # Only faces the mesh confirmed count as people: a lone detector hit on a painted
+        # backdrop or a cartoon's feet is not a second subject.
+        counted = [m for m in measurements
+                   if m.detection.score >= T.SECOND_FACE_MIN_SCORE and m.landmarks is not None]
         return Pose(
             view=classify_yaw(best.yaw_deg),
             yaw_deg=best.yaw_deg,

@@ -69,15 +69,19 @@ def _face_region(view: View):
 # --- individual checks ---------------------------------------------------------------------
 
 def check_resolution(view: View, limits: dict) -> Check:
-    picture = view.cleaned if view.cleaned is not None else view.image
-    short = float(min(picture.shape[:2]))
-    status, threshold = _grade(short, limits, higher_is_worse=False)
+    """The subject's size in source pixels (its longer side): what detail there is to copy.
+
+    The exported canvas is padded, never upscaled, so it cannot add detail; generators'
+    minimum sides for the file itself are preset format rules.
+    """
+    size = float(max(view.bbox[2], view.bbox[3]))
+    status, threshold = _grade(size, limits, higher_is_worse=False)
     messages = {
-        "pass": f"Short side {short:.0f} px is enough for video generation.",
-        "warn": f"Short side is only {short:.0f} px (want {limits['warn']:.0f}+): the generator will upscale and soften details; use a larger source.",
-        "fail": f"Short side is {short:.0f} px, under the {limits['fail']:.0f} px many generators reject: use a larger source image.",
+        "pass": f"The subject is {size:.0f} px tall or wide: enough for video generation.",
+        "warn": f"The subject is only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale and soften details; use a larger source.",
+        "fail": f"The subject is {size:.0f} px, under {limits['fail']:.0f} px: far too small for a reference; use a larger source image.",
     }
-    return Check("resolution", status, short, threshold, messages[status])
+    return Check("resolution", status, size, threshold, messages[status])
 
 
 def check_face_size(view: View, limits: dict) -> Check:
@@ -297,14 +301,15 @@ def check_background_untouched(background: Background, limits: dict) -> Check:
     return Check("background", status, value, threshold, messages[status])
 
 
-def _head_outside_share(view: View) -> float | None:
-    """Share of the head (face box grown to take in hair and ears) outside the frame."""
+def _head_outside_share(view: View, source_size: tuple[int, int]) -> float | None:
+    """Share of the head (face box grown to take in hair and ears) outside the source frame."""
     if view.pose.face_box is None:
         return None
     x, y, w, h = view.pose.face_box
+    x, y = x + view.bbox[0], y + view.bbox[1]  # face box in source pixels
     hx0, hx1 = x - HEAD_SIDE_GROWTH * w, x + w + HEAD_SIDE_GROWTH * w
     hy0, hy1 = y - HEAD_TOP_GROWTH * h, y + h
-    height, width = view.image.shape[:2]
+    width, height = source_size
     inside = max(0.0, min(hx1, width) - max(hx0, 0)) * max(0.0, min(hy1, height) - max(hy0, 0))
     return 1.0 - inside / ((hx1 - hx0) * (hy1 - hy0))
 
@@ -331,7 +336,7 @@ def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Che
 
     A portrait cut at the shoulders or chest is normal; a head cut off is not.
     """
-    head = _head_outside_share(view)
+    head = _head_outside_share(view, source_size)
     edges = _figure_edge_share(view, source_size) if view.kind == "figure" else {}
     if head is None and not edges:
         if view.kind == "photo":

@@ -315,6 +315,9 @@ def layout_views(views: list[View]) -> list[View]:
     widest = max(v.bbox[2] for v in views)
     margin = max(4, int(round(T.VIEW_MARGIN_SHARE * max(tallest, widest))))
     canvas_w, canvas_h = widest + 2 * margin, tallest + 2 * margin
+    # Pad (never crop or scale) to an aspect ratio generators accept.
+    canvas_w = max(canvas_w, int(np.ceil(canvas_h / T.CANVAS_MAX_ASPECT)))
+    canvas_h = max(canvas_h, int(np.ceil(canvas_w / T.CANVAS_MAX_ASPECT)))
     return [
         replace(view, canvas=(canvas_w, canvas_h, (canvas_w - view.bbox[2]) // 2, canvas_h - margin - view.bbox[3]))
         for view in views

@@ -50,6 +50,9 @@ MARK_JOIN_SHARE = 1.2
 # Margin added around every view's box on the shared canvas, as a share of the tallest
 # view's height: generators crop tight subjects badly, and the spec asks for sensible margins.
 VIEW_MARGIN_SHARE = 0.06
+# Canvases are padded so neither side is more than this many times the other: Kling
+# accepts 1:2.5 to 2.5:1 and Runway 1:2 to 2:1, so a tall full-body figure is padded to 1:2.
+CANVAS_MAX_ASPECT = 2.0
 # When the figures cover more than this share of a (plain-backdrop) image, or only one
 # figure is found, the image is one view (a portrait photo, a single character).
 SINGLE_VIEW_COVERAGE = 0.55
@@ -77,12 +80,18 @@ SIDE_MAX_YAW = 112.5
 # random texture produces detector hits at that size.
 MIN_FACE_BOX_PX = 20
 
+# A face measurement below this confidence is not used: on stylised art the detector fires
+# on eyes-like shapes and the mesh rejects the crop (confidence ~0.1); such readings had
+# the wrong sign on devdata sheets, and a wrong class is worse than "unknown".
+MIN_POSE_CONFIDENCE = 0.15
+
 # --- quality ----------------------------------------------------------------------------
 # Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
 # fixed by the check itself in quality.py; the numbers are what presets override.
 QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
-    # Short side of the exported view in pixels. Kling and Hailuo reject < 300 px; video
-    # generators work at 720p-1080p, so anything under 512 px is upscaled and looks soft.
+    # The subject's longer side in source pixels. Video generators work at 720p-1080p: a
+    # subject under 512 px gets upscaled and soft; under 300 px (Kling's and Hailuo's
+    # minimum image side) there is nothing to copy.
     "resolution": {"warn": 512, "fail": 300},
     # Face box height in pixels (BlazeFace's box spans brows to mouth, about 60% of the
     # head). Under 40 px the detail a generator must copy is not there; under 80 px it is

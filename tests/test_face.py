@@ -1,8 +1,8 @@
 """Face detection, mesh and head pose on real images (no mocks).
 
-The astronaut (skimage, conftest fixture) is a near-frontal real face; mirrored, rotated and locally warped
-copies of it check the angle signs against SPEC: yaw > 0 nose toward the image's right
-edge, roll > 0 clockwise. The devdata tests compare with AFLW2000-3D annotations and
+The astronaut (skimage, via the conftest fixture) is a near-frontal real face; mirrored,
+rotated and locally warped copies of it check the angle signs against SPEC: yaw > 0 nose
+toward the image's right edge, roll > 0 clockwise. The devdata tests compare with AFLW2000-3D annotations and
 visually labelled photos; they skip when ../shared/devdata is absent.
 """
 
