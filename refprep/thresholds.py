@@ -76,9 +76,10 @@ FRONT_MAX_YAW = 22.5
 THREE_QUARTER_MAX_YAW = 67.5
 SIDE_MAX_YAW = 112.5
 
-# Faces whose box is smaller than this (pixels) are ignored: the mesh cannot be fitted and
-# random texture produces detector hits at that size.
-MIN_FACE_BOX_PX = 20
+# Faces whose box is smaller than this (pixels) are not used for pose: the mesh input would
+# be upscaled 6x, random texture produces detector hits at that size, and on the devdata
+# 6-view strip a 21 px face read front for a three-quarter view.
+MIN_FACE_BOX_PX = 32
 
 # A face measurement below this confidence is not used: on stylised art the detector fires
 # on eyes-like shapes and the mesh rejects the crop (confidence ~0.1); such readings had
