@@ -49,6 +49,12 @@ def _grade(value: float, limits: dict, higher_is_worse: bool) -> tuple[str, floa
     return "pass", warn if warn is not None else fail
 
 
+def _verdict(check_id: str, value: float, limits: dict, higher_is_worse: bool, messages: dict) -> Check:
+    """Grade ``value`` and pick the advice sentence for the resulting status."""
+    status, threshold = _grade(value, limits, higher_is_worse)
+    return Check(check_id, status, value, threshold, messages[status])
+
+
 def _subject_mask(view: View) -> np.ndarray | None:
     if view.alpha is not None:
         return view.alpha > SUBJECT_ALPHA
@@ -75,26 +81,24 @@ def check_resolution(view: View, limits: dict) -> Check:
     minimum sides for the file itself are preset format rules.
     """
     size = float(max(view.bbox[2], view.bbox[3]))
-    status, threshold = _grade(size, limits, higher_is_worse=False)
     messages = {
         "pass": f"The subject is {size:.0f} px tall or wide: enough for video generation.",
         "warn": f"The subject is only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale and soften details; use a larger source.",
         "fail": f"The subject is {size:.0f} px, under {limits['fail']:.0f} px: far too small for a reference; use a larger source image.",
     }
-    return Check("resolution", status, size, threshold, messages[status])
+    return _verdict("resolution", size, limits, False, messages)
 
 
 def check_face_size(view: View, limits: dict) -> Check:
     if view.pose.face_box is None:
         return Check("face_size", "skip", None, limits.get("warn"), "No face found, so its size was not measured.")
     size = float(view.pose.face_box[3])
-    status, threshold = _grade(size, limits, higher_is_worse=False)
     messages = {
         "pass": f"The face is {size:.0f} px tall: enough detail for the generator to copy.",
         "warn": f"The face is only {size:.0f} px tall (want {limits['warn']:.0f}+): add a closer view or a larger image so facial details carry over.",
         "fail": f"The face is {size:.0f} px tall, too small to carry identity: use a close-up or a much larger image.",
     }
-    return Check("face_size", status, size, threshold, messages[status])
+    return _verdict("face_size", size, limits, False, messages)
 
 
 def crete_sharpness(grey: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -151,14 +155,13 @@ def measure_sharpness(view: View) -> float:
 
 def check_sharpness(view: View, limits: dict) -> Check:
     value = measure_sharpness(view)
-    status, threshold = _grade(value, limits, higher_is_worse=False)
     where = "face" if view.pose.face_box is not None else "subject"
     messages = {
         "pass": f"The {where} is sharp (sharpness {value:.2f}).",
         "warn": f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the blur; use a sharper source.",
         "fail": f"The {where} is blurred (sharpness {value:.2f}, under {limits['fail']:.2f}): choose a sharp image or re-render at higher quality.",
     }
-    return Check("sharpness", status, value, threshold, messages[status])
+    return _verdict("sharpness", value, limits, False, messages)
 
 
 def check_exposure(view: View, limits: dict) -> Check:
@@ -173,7 +176,6 @@ def check_exposure(view: View, limits: dict) -> Check:
     crushed = float(np.mean(luma <= CRUSHED_LUMA))
     blown = float(np.mean(luma >= BLOWN_LUMA))
     value = crushed + blown
-    status, threshold = _grade(value, limits, higher_is_worse=True)
     where = "face" if region is not None else "subject"
     worst = "blown-out highlights" if blown >= crushed else "crushed shadows"
     messages = {
@@ -181,7 +183,7 @@ def check_exposure(view: View, limits: dict) -> Check:
         "warn": f"{value:.0%} of the {where} is clipped ({worst}): details there are lost; use a better-exposed image.",
         "fail": f"{value:.0%} of the {where} is clipped ({worst}): the generator cannot recover that detail; re-shoot or re-render with balanced light.",
     }
-    return Check("exposure", status, value, threshold, messages[status])
+    return _verdict("exposure", value, limits, True, messages)
 
 
 def check_shadow(view: View, limits: dict) -> Check:
@@ -201,14 +203,13 @@ def check_shadow(view: View, limits: dict) -> Check:
     left = float(luma[:, x0 + (nose_x - x0) // 5:nose_x].mean())
     right = float(luma[:, nose_x:x1 - (x1 - nose_x) // 5].mean())
     value = max(left, right) / max(min(left, right), 1.0)
-    status, threshold = _grade(value, limits, higher_is_worse=True)
     darker = "left" if left < right else "right"
     messages = {
         "pass": f"Light on the face is even (halves differ {value:.2f}x).",
         "warn": f"The {darker} half of the face is {value:.1f}x darker than the other: relight more evenly or choose another image.",
         "fail": f"The {darker} half of the face is {value:.1f}x darker than the other (harsh shadow): the generator will bake it in; relight evenly or choose another image.",
     }
-    return Check("shadow", status, value, threshold, messages[status])
+    return _verdict("shadow", value, limits, True, messages)
 
 
 def measure_fringe(picture: np.ndarray, alpha: np.ndarray, old_backdrop: np.ndarray | None) -> float:
@@ -256,13 +257,12 @@ def check_background_cleaned(view: View, background: Background, target, limits:
         off = float(np.mean(np.any(outside[:, :3] != np.array(target, np.uint8), axis=1)))
     fringe = measure_fringe(picture, alpha, old_backdrop_canvas(view, background, target))
     value = off + fringe
-    status, threshold = _grade(value, limits, higher_is_worse=True)
     messages = {
         "pass": "Background is perfectly flat with no fringe of the old backdrop.",
         "warn": f"{value:.2%} of edge or background pixels still show the old backdrop: check the outline in the report.",
         "fail": f"{value:.1%} of edge or background pixels still show the old backdrop: try --model isnet-general-use or a cleaner source.",
     }
-    return Check("background", status, value, threshold, messages[status])
+    return _verdict("background", value, limits, True, messages)
 
 
 def old_backdrop_canvas(view: View, background: Background, target) -> np.ndarray | None:
@@ -346,14 +346,13 @@ def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Che
     if head is not None:
         candidates["head"] = head
     part, value = max(candidates.items(), key=lambda item: item[1])
-    status, threshold = _grade(value, limits, higher_is_worse=True)
     where = "the head is cut by the frame" if part == "head" else f"the figure touches the {part} edge of the sheet"
     messages = {
         "pass": "The subject is not cut off by the frame.",
         "warn": f"Close to the edge: {where} ({value:.0%}); make sure nothing is cut off.",
         "fail": f"Cut off: {where} ({value:.0%}); use an image with the whole head (and body) in frame.",
     }
-    return Check("cropped", status, value, threshold, messages[status])
+    return _verdict("cropped", value, limits, True, messages)
 
 
 def check_single_subject(view: View, limits: dict) -> Check:
@@ -366,13 +365,12 @@ def check_single_subject(view: View, limits: dict) -> Check:
         areas = stats[1:, 4]
         figures = int(np.sum(areas >= SECOND_FIGURE_AREA_SHARE * areas.max())) if areas.size else 0
     value = float(max(view.pose.face_count, figures, 1))
-    status, threshold = _grade(value, limits, higher_is_worse=True)
     messages = {
         "pass": "One subject.",
         "warn": f"{value:.0f} subjects found: a reference should show one character.",
         "fail": f"{value:.0f} subjects found: the generator may merge them; crop to one character.",
     }
-    return Check("single_subject", status, value, threshold, messages[status])
+    return _verdict("single_subject", value, limits, True, messages)
 
 
 def check_face_visible(view: View, limits: dict) -> Check:
@@ -390,14 +388,13 @@ def check_pose_extreme(view: View, limits: dict) -> Check:
     if pitch is None and roll is None:
         return Check("pose_extreme", "skip", None, limits.get("warn"), "Head tilt was not measured.")
     value = max(abs(pitch or 0.0), abs(roll or 0.0))
-    status, threshold = _grade(value, limits, higher_is_worse=True)
     which = "tilted up or down" if abs(pitch or 0) >= abs(roll or 0) else "tilted sideways"
     messages = {
         "pass": "The head is level.",
         "warn": f"The head is {which} by {value:.0f} degrees: the generator will copy the tilt; prefer a level head.",
         "fail": f"The head is {which} by {value:.0f} degrees: choose a view with a level head.",
     }
-    return Check("pose_extreme", status, value, threshold, messages[status])
+    return _verdict("pose_extreme", value, limits, True, messages)
 
 
 # --- all checks ----------------------------------------------------------------------------
