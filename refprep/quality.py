@@ -27,6 +27,12 @@ SHADOW_MAX_YAW = 45.0
 SECOND_FIGURE_AREA_SHARE = 0.15
 # An outline pixel within this RGB distance of the old backdrop colour looks like backdrop.
 FRINGE_DISTANCE = 16.0
+# Backdrop of an untouched image: fitted on at most this many pixels around the subject,
+# and only when at least this share of the picture shows it.
+BACKDROP_SAMPLES = 20000
+BACKDROP_MIN_SHARE = 0.02
+# A plain backdrop farther than this (RGB distance) from white is "not white".
+OFF_WHITE_DISTANCE = 30.0
 # The head around a face box: hair above (half a box) and ears beside (a quarter each side).
 HEAD_TOP_GROWTH = 0.5
 HEAD_SIDE_GROWTH = 0.25
@@ -283,16 +289,39 @@ def old_backdrop_canvas(view: View, background: Background, target) -> np.ndarra
     return canvas
 
 
-def check_background_untouched(background: Background, limits: dict) -> Check:
+def backdrop_around_subject(view: View, background: Background) -> Background:
+    """The backdrop of an untouched image as seen around the subject (outside its matte,
+    a little away from it), rather than only along the border, which a portrait's shoulders
+    and hair may fill. Falls back to the border estimate when too little of it shows."""
+    import cv2
+
+    from .split import fit_backdrop
+
+    if view.alpha is None or background.kind == "transparent":
+        return background
+    clear = cv2.erode((view.alpha == 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    ys, xs = np.nonzero(clear)
+    if len(xs) < BACKDROP_MIN_SHARE * clear.size:
+        return background
+    step = max(1, len(xs) // BACKDROP_SAMPLES)
+    ys, xs = ys[::step], xs[::step]
+    height, width = clear.shape
+    return fit_backdrop(xs, ys, view.image[ys, xs], (width, height), (width, height))
+
+
+def check_background_untouched(view: View, background: Background, limits: dict) -> Check:
     """On an image as it is: a plain white backdrop passes, a plain coloured one warns."""
     if background.kind == "transparent":
         return Check("background", "pass", 0.0, limits["warn"], "Transparent background: refprep can place it on white.")
-    value = float(background.noise)
+    backdrop = backdrop_around_subject(view, background)
+    value = float(backdrop.noise)
     status, threshold = _grade(value, limits, higher_is_worse=True)
-    off_white = float(np.linalg.norm(np.array(background.color, float) - 255.0))
-    if status == "pass" and off_white > 30:
+    if backdrop.kind == "cluttered":
+        status, threshold = "fail", limits["fail"]
+    off_white = float(np.linalg.norm(np.array(backdrop.color, float) - 255.0))
+    if status == "pass" and off_white > OFF_WHITE_DISTANCE:
         return Check("background", "warn", value, threshold,
-                     f"Plain but not white backdrop (RGB {background.color}): run refprep build to put the subject on white.")
+                     f"Plain but not white backdrop (RGB {backdrop.color}): run refprep build to put the subject on white.")
     messages = {
         "pass": "Plain white backdrop.",
         "warn": f"Backdrop is not quite plain (variation {value:.1f}): run refprep build to clean it.",
@@ -406,7 +435,7 @@ def check_view(view: View, background: Background, source_size: tuple[int, int],
     if cleaned:
         background_check = check_background_cleaned(view, background, target, limits["background"])
     else:
-        background_check = check_background_untouched(background, limits["background_untouched"])
+        background_check = check_background_untouched(view, background, limits["background_untouched"])
     checks = [
         check_resolution(view, limits["resolution"]),
         check_face_size(view, limits["face_size"]),

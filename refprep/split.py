@@ -75,11 +75,18 @@ def estimate_background(source: Source) -> Background:
             return Background("transparent", (255, 255, 255), 0.0, None, size)
 
     ys, xs = np.nonzero(border)
-    colours = rgb[ys, xs].astype(np.float32)
-    basis = _quadratic_basis((xs + 0.5) / width * 2 - 1, (ys + 0.5) / height * 2 - 1).astype(np.float32)
+    return fit_backdrop(xs, ys, rgb[ys, xs], (width, height), size)
 
-    # Fit, drop the pixels that do not fit (a figure touching the edge, a frame line),
-    # fit again on the rest.
+
+def fit_backdrop(xs: np.ndarray, ys: np.ndarray, colours: np.ndarray, grid_size: tuple[int, int],
+                 image_size: tuple[int, int]) -> Background:
+    """Fit the smooth backdrop surface to sample pixels (at ``xs``, ``ys`` on a grid of
+    ``grid_size``), robustly: pixels that do not fit (a figure touching the edge, a frame
+    line) are dropped and the fit repeated. Too many misfits, or too much noise, make the
+    backdrop "cluttered"."""
+    width, height = grid_size
+    colours = colours.astype(np.float32)
+    basis = _quadratic_basis((xs + 0.5) / width * 2 - 1, (ys + 0.5) / height * 2 - 1).astype(np.float32)
     keep = np.ones(len(colours), bool)
     for _ in range(3):
         coefficients, *_ = np.linalg.lstsq(basis[keep], colours[keep], rcond=None)
@@ -99,7 +106,7 @@ def estimate_background(source: Source) -> Background:
         kind = "cluttered"
     else:
         kind = _backdrop_shape(coefficients)
-    return Background(kind, colour, noise, coefficients.astype(np.float32), size)
+    return Background(kind, colour, noise, coefficients.astype(np.float32), image_size)
 
 
 def _backdrop_shape(coefficients: np.ndarray) -> str:

@@ -55,7 +55,7 @@ def test_clean_portrait_passes_the_face_checks(original):
     assert original.pose.view == "front"
 
 
-@pytest.mark.parametrize("sigma, expected", [(1.0, "pass"), (4.0, "fail")])
+@pytest.mark.parametrize("sigma, expected", [(0.5, "pass"), (2.0, "warn"), (4.0, "fail")])
 def test_sharpness_flips_with_blur(astronaut, pipeline, sigma, expected):
     blurred = cv2.GaussianBlur(astronaut, (0, 0), sigma)
     assert status(checked_view(blurred, pipeline), "sharpness") == expected
@@ -116,3 +116,13 @@ def test_preset_overrides_thresholds():
     strict = Preset(name="t", description="", threshold_overrides={"resolution": {"warn": 4000}})
     assert strict.thresholds()["resolution"]["warn"] == 4000
     assert strict.thresholds()["resolution"]["fail"] == get_preset("generic").thresholds()["resolution"]["fail"]
+
+
+@pytest.mark.parametrize("backdrop, expected", [(255, "pass"), (128, "warn")])
+def test_plain_backdrop_is_judged_around_the_subject(astronaut, pipeline, original, backdrop, expected):
+    """The astronaut on a plain backdrop: her shoulders fill the border, yet the backdrop is
+    judged plain (white passes, grey warns); on the original flag-and-spacecraft scene it fails."""
+    alpha = original.alpha[:, :, None]
+    plain = (alpha * astronaut + (1 - alpha) * backdrop).astype(np.uint8)
+    assert status(checked_view(plain, pipeline), "background") == expected
+    assert status(original, "background") == "fail"
