@@ -175,10 +175,13 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     from .quality import package_problems
     from .errors import OutputError
 
+    inputs = [Path(item) for item in inputs]
     paths = resolve_inputs(inputs)
     chosen = get_preset(preset)
     target_colour = parse_background(background)
-    package_name = safe_package_name(name or paths[0].stem)
+    # Named after the first input as given: a folder's name, or a file's stem.
+    first = inputs[0].resolve()
+    package_name = safe_package_name(name or (first.name if first.is_dir() else first.stem))
     target = Path(out_dir or DEFAULT_OUT_DIR) / package_name
     if target.exists() and not force:
         raise OutputError(f"{target}: package exists (use --force to replace it)")

@@ -129,3 +129,16 @@ def test_transparent_background_exports_rgba(tmp_path):
                                             ("héros", "héros"), ("a\\b", "a_b"), ("ok name", "ok name")])
 def test_package_names_cannot_escape(name, expected):
     assert safe_package_name(name) == expected
+
+
+def test_folder_input_is_named_after_the_folder(tmp_path):
+    import shutil
+
+    folder = tmp_path / "hero refs"
+    folder.mkdir()
+    for name in ("figure_rgb.png", "figure_rgba.webp"):
+        shutil.copy(FIXTURES / "formats" / name, folder / name)
+    result = refprep.build([folder], out_dir=tmp_path / "out")
+    assert result.package.name == "hero refs"
+    assert [s["file"] for s in result.manifest["sources"]] == ["figure_rgb.png", "figure_rgba.webp"]
+    assert [v["source"] for v in result.manifest["views"]] == [0, 1]
