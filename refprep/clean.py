@@ -28,6 +28,9 @@ from .data import Background, View
 from .errors import ModelError
 from .models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, rembg_cache_dir
 
+# The backdrop behind a photo's subject is estimated at this resolution (long side, px).
+LOCAL_BACKDROP_LONG_SIDE = 512
+
 BACKGROUND_COLOURS = {"white": (255, 255, 255), "green": (0, 177, 64)}
 
 
@@ -192,15 +195,22 @@ def _unpad(mask: np.ndarray, shape) -> np.ndarray:
 
 def _local_backdrop(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Backdrop colour behind the subject, spread inwards from the clear pixels around it
-    (normalised convolution): what the edge pixels were mixed with."""
+    (normalised convolution): what the edge pixels were mixed with. Computed on a copy at
+    most LOCAL_BACKDROP_LONG_SIDE px long, since it is smooth by construction."""
     import cv2
 
-    weight = (alpha < T.ALPHA_CLEAR_BELOW).astype(np.float32)
-    sigma = max(3.0, 0.02 * max(rgb.shape[:2]))
-    numerator = cv2.GaussianBlur(rgb.astype(np.float32) * weight[:, :, None], (0, 0), sigma)
+    height, width = rgb.shape[:2]
+    scale = min(1.0, LOCAL_BACKDROP_LONG_SIDE / max(height, width))
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    weight = cv2.resize((alpha < T.ALPHA_CLEAR_BELOW).astype(np.float32), small_size, interpolation=cv2.INTER_AREA)
+    colours = cv2.resize(rgb.astype(np.float32), small_size, interpolation=cv2.INTER_AREA)
+    sigma = max(3.0, 0.02 * max(small_size))
+    numerator = cv2.GaussianBlur(colours * weight[:, :, None], (0, 0), sigma)
     denominator = cv2.GaussianBlur(weight, (0, 0), sigma)[:, :, None]
-    fallback = np.median(rgb[weight > 0], axis=0) if weight.any() else np.full(3, 255.0)
-    return np.where(denominator > 1e-3, numerator / np.maximum(denominator, 1e-3), fallback).astype(np.float32)
+    clear = weight > 0.5
+    fallback = np.median(colours[clear], axis=0) if clear.any() else np.full(3, 255.0)
+    small = np.where(denominator > 1e-3, numerator / np.maximum(denominator, 1e-3), fallback).astype(np.float32)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def decontaminate(rgb: np.ndarray, alpha: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
