@@ -247,6 +247,7 @@ def pose(images, progress: Progress | None = None) -> dict:
     paths = resolve_inputs(images)
     with Pipeline(progress=progress) as pipeline:
         analysis = pipeline.split(pipeline.load(paths))
+        pipeline.matte(analysis)  # the subject's outline is pose evidence where no face is found
         pipeline.pose(analysis)
     return {"images": [
         {"file": str(path), "views": [_view_summary(v) for v in analysis.views if v.source_index == i]}

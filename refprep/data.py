@@ -26,6 +26,23 @@ VIEW_CLASSES = (
 CHECK_STATUSES = ("pass", "warn", "fail", "skip")
 
 
+def classify_yaw(yaw_deg: float | None) -> str:
+    """SPEC classes by |yaw|: front < 22.5 <= three_quarter < 67.5 <= side <= 112.5 < back."""
+    from .thresholds import FRONT_MAX_YAW, SIDE_MAX_YAW, THREE_QUARTER_MAX_YAW
+
+    if yaw_deg is None:
+        return "unknown"
+    magnitude = abs(yaw_deg)
+    side = "right" if yaw_deg > 0 else "left"
+    if magnitude < FRONT_MAX_YAW:
+        return "front"
+    if magnitude < THREE_QUARTER_MAX_YAW:
+        return f"three_quarter_{side}"
+    if magnitude <= SIDE_MAX_YAW:
+        return f"side_{side}"
+    return "back"
+
+
 @dataclass
 class Source:
     """One input image, decoded and normalised to RGB uint8 (HxWx3).

@@ -1,12 +1,17 @@
 """Pose stage: each view -> head yaw/pitch/roll, a view class and how sure we are.
 
-Evidence, strongest first:
+Evidence, strongest first (``pose_method`` names the one that decided):
 - ``face_landmarks``: BlazeFace finds the face, the 468-point mesh gives its 3D shape,
   the rotation of that shape gives yaw, pitch and roll (see ``face.py``);
-- ``face_detector``: only the detector's six keypoints were usable (rougher angles);
-- ``none``: no face evidence, or evidence too weak to trust (confidence under
-  ``MIN_POSE_CONFIDENCE``). The class is ``unknown`` with confidence 0: a wrong class
+- ``face_detector``: only the detector's six keypoints were usable (rougher yaw);
+- ``silhouette``: no trustworthy face; the figure's symmetry, its width among its siblings
+  and where skin shows in its head give the class (see ``silhouette.py``);
+- ``none``: nothing to go on. The class is ``unknown`` with confidence 0: a wrong class
   silently ruins a package, so refprep does not guess.
+
+A face reading with confidence of at least ``FACE_TRUSTED_CONFIDENCE`` decides alone. A
+weaker one (stylised faces fool the face models) stands only where the silhouette has no
+call or agrees with it on the coarse class.
 """
 
 from __future__ import annotations
@@ -16,22 +21,8 @@ from dataclasses import replace
 import numpy as np
 
 from . import thresholds as T
-from .data import Pose, View
-
-
-def classify_yaw(yaw_deg: float | None) -> str:
-    """SPEC classes by |yaw|: front < 22.5 <= three_quarter < 67.5 <= side <= 112.5 < back."""
-    if yaw_deg is None:
-        return "unknown"
-    magnitude = abs(yaw_deg)
-    side = "right" if yaw_deg > 0 else "left"
-    if magnitude < T.FRONT_MAX_YAW:
-        return "front"
-    if magnitude < T.THREE_QUARTER_MAX_YAW:
-        return f"three_quarter_{side}"
-    if magnitude <= T.SIDE_MAX_YAW:
-        return f"side_{side}"
-    return "back"
+from .data import Pose, View, classify_yaw
+from .silhouette import classify_sheet, measure_shape
 
 
 class PoseEstimator:
@@ -43,6 +34,7 @@ class PoseEstimator:
         self.faces = FaceAnalyzer()
 
     def estimate(self, rgb: np.ndarray) -> Pose:
+        """The face-based reading of one image (``none`` when no usable face)."""
         measurements = [m for m in self.faces.measure(rgb)
                         if min(m.detection.box[2:]) >= T.MIN_FACE_BOX_PX and m.confidence >= T.MIN_POSE_CONFIDENCE]
         if not measurements:
@@ -70,11 +62,44 @@ class PoseEstimator:
         self.faces.close()
 
 
+def _coarse(view_class: str) -> str:
+    return view_class.replace("_left", "").replace("_right", "")
+
+
+def combine(face: Pose, shape: Pose | None) -> Pose:
+    """One view's pose from its face reading and its silhouette reading."""
+    if face.method == "none" or (face.confidence < T.FACE_TRUSTED_CONFIDENCE and shape is not None
+                                 and _coarse(shape.view) != _coarse(face.view)):
+        if shape is None:
+            return face
+        # The silhouette decides the class; what the face models saw (a box, a score) still
+        # serves the quality checks, but not a contradicting angle.
+        return replace(shape, face_box=face.face_box, face_count=face.face_count, face_score=face.face_score,
+                       eye_distance_px=face.eye_distance_px, keypoints=face.keypoints)
+    return face
+
+
+def _subject_mask(view: View) -> np.ndarray | None:
+    if view.alpha is not None:
+        return view.alpha > 0.5
+    return view.mask
+
+
 def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None) -> list[View]:
-    """Run the pose stage on every view (on the original pixels, not the cleaned ones)."""
-    result = []
+    """Run the pose stage on every view (on the original pixels, not the cleaned ones).
+
+    Views of one source are classified together: a sheet's siblings tell which view is the
+    widest and which symmetric view shows the face.
+    """
+    faces = []
     for view in views:
-        result.append(replace(view, pose=estimator.estimate(np.ascontiguousarray(view.image))))
+        faces.append(estimator.estimate(np.ascontiguousarray(view.image)))
         if progress:
             progress()
-    return result
+    shapes: list[Pose | None] = [None] * len(views)
+    for source_index in sorted({v.source_index for v in views}):
+        members = [i for i, v in enumerate(views) if v.source_index == source_index]
+        evidence = [measure_shape(views[i].image, _subject_mask(views[i])) for i in members]
+        for i, pose in zip(members, classify_sheet(evidence)):
+            shapes[i] = pose
+    return [replace(view, pose=combine(face, shape)) for view, face, shape in zip(views, faces, shapes)]

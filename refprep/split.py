@@ -192,7 +192,7 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     largest = max(p.area for p in pieces)
     mains = [p for p in pieces
              if p.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and p.area >= T.VIEW_MIN_AREA_SHARE * largest]
-    groups = [[m] for m in mains]
+    groups = _merge_overlapping([[m] for m in mains])
     annotations = []
     for piece in pieces:
         if piece in mains:
@@ -207,6 +207,32 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
         else:
             annotations.append(piece)
     return groups, annotations
+
+
+def _group_box(group: list[Piece]) -> tuple[int, int, int, int]:
+    return (min(p.x for p in group), min(p.y for p in group),
+            max(p.right for p in group), max(p.bottom for p in group))
+
+
+def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
+    """Views of a sheet stand apart; large pieces whose boxes overlap much are parts of one
+    subject (a dark photo broken up by its own shadows, a figure cut by a line)."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                a, b = _group_box(groups[i]), _group_box(groups[j])
+                overlap = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+                smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+                if overlap > T.VIEW_MERGE_OVERLAP * smaller:
+                    groups[i] = groups[i] + groups.pop(j)
+                    merged = True
+                    break
+            if merged:
+                break
+    # The main piece (largest) leads its group, as attach rules measure from it.
+    return [sorted(g, key=lambda p: -p.area) for g in groups]
 
 
 def merge_marks(pieces: list[Piece]) -> list[tuple[int, int, int, int]]:

@@ -38,6 +38,9 @@ SPLIT_WORK_LONG_SIDE = 1600
 # swatches and stray marks are much smaller than a character.
 VIEW_MIN_HEIGHT_SHARE = 0.35
 VIEW_MIN_AREA_SHARE = 0.08
+# Two view-sized pieces whose boxes overlap by more than this share of the smaller box are
+# one subject (sheet views stand apart; a dark photo on black padding breaks into pieces).
+VIEW_MERGE_OVERLAP = 0.2
 # A smaller piece (hair strand, prop, tail) joins the nearest view when the gap between
 # their boxes is below this share of that view's height; farther pieces are annotations.
 ATTACH_GAP_SHARE = 0.12
@@ -85,6 +88,52 @@ MIN_FACE_BOX_PX = 32
 # on eyes-like shapes and the mesh rejects the crop (confidence ~0.1); such readings had
 # the wrong sign on devdata sheets, and a wrong class is worse than "unknown".
 MIN_POSE_CONFIDENCE = 0.15
+
+# A face reading at or above this confidence decides the view on its own; weaker readings
+# are weighed against the silhouette evidence (stylised faces fool the face models).
+FACE_TRUSTED_CONFIDENCE = 0.5
+
+# Silhouette evidence (silhouette.py), measured on devdata sheets and the generated fixtures:
+# figures at least this many times taller than wide are full-body (head = top 15% of the
+# height), others are busts (head = top 45%).
+FULL_BODY_ASPECT = 1.6
+HEAD_SHARE_FULL_BODY = 0.15
+HEAD_SHARE_BUST = 0.45
+# Figures smaller than this (pixels), or heads with fewer skin pixels, give no shape cues.
+SHAPE_MIN_PIXELS = 400
+SHAPE_MIN_SKIN_PIXELS = 10
+# Skin colour in HSV (hue in degrees, saturation and value 0..1): warm hues only, moderate
+# saturation (red hair is more saturated), not dark (brown hair and shadows are darker).
+SKIN_HUE_MAX = 28.0
+SKIN_HUE_WRAP = 340.0
+SKIN_SATURATION = (0.12, 0.62)
+SKIN_VALUE_MIN = 0.35
+# Mirror IoU at or above which a figure is seen from the front or the back: devdata fronts and
+# backs score 0.91-0.98, three-quarter views 0.47-0.85, profiles 0.41-0.86.
+SYMMETRIC_VIEW = 0.88
+# Head regions with less skin than this share show no face: the back of the head (devdata
+# backs 0.00-0.03 except a dark-faced creature, fronts 0.02-0.43).
+FACE_COLOUR_MIN_SHARE = 0.015
+# Of the two symmetric views of a turnaround, the front shows at least this many times more
+# face colour or, failing that, this much more head detail (eyes, mouth; devdata and fixture
+# front/back pairs: 1.2x for a dark-faced creature, 2-5x for the others).
+FRONT_BACK_FACE_RATIO = 2.0
+FRONT_BACK_DETAIL_RATIO = 1.15
+# A head with no face colour is a back view only if the outline is at least this symmetric
+# (devdata backs 0.74-0.98; a faceless profile scored 0.62).
+BACK_MIN_SYMMETRY = 0.7
+# Skin centroid offset from the head centre, in head widths: under this the face looks at
+# the camera; the sign says where the nose points; beyond SIDE_FACE_OFFSET (single images,
+# no siblings to compare widths with) it is a profile.
+FACE_OFFSET_CENTRED = 0.08
+FACE_OFFSET_MIN_DIRECTION = 0.02
+SIDE_FACE_OFFSET = 0.25
+# In a sheet of at least SHEET_MIN_VIEWS views, a view narrower than this share of the
+# widest is a side view (shoulders edge-on): devdata profiles 0.57-0.83, 3/4 views 0.94-1.0.
+SHEET_MIN_VIEWS = 3
+SIDE_WIDTH_RATIO = 0.86
+# Highest confidence the silhouette evidence ever claims: it has no face to measure.
+SILHOUETTE_CONFIDENCE = 0.45
 
 # --- quality ----------------------------------------------------------------------------
 # Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
