@@ -101,5 +101,9 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None) -
         members = [i for i, v in enumerate(views) if v.source_index == source_index]
         evidence = [measure_shape(views[i].image, _subject_mask(views[i])) for i in members]
         for i, pose in zip(members, classify_sheet(evidence)):
+            # In a photo the face models see any visible face; the outline can only add
+            # that a faceless person is seen from behind.
+            if views[i].kind == "photo" and pose is not None and pose.view != "back":
+                pose = None
             shapes[i] = pose
     return [replace(view, pose=combine(face, shape)) for view, face, shape in zip(views, faces, shapes)]
