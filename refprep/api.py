@@ -114,8 +114,7 @@ class Pipeline:
         from .clean import matte_views
 
         ticker = _ticker(self.progress, "clean", len(analysis.views))
-        analysis.views = matte_views(analysis.views, analysis.backgrounds,
-                                     [s.alpha for s in analysis.sources], self.segmenter, ticker)
+        analysis.views = matte_views(analysis.views, [s.alpha for s in analysis.sources], self.segmenter, ticker)
 
     def pose(self, analysis: SheetAnalysis) -> None:
         from .pose import estimate_poses
@@ -128,8 +127,7 @@ class Pipeline:
         checked = []
         for i, view in enumerate(analysis.views):
             source = analysis.sources[view.source_index]
-            checked.append(check_view(view, analysis.backgrounds[view.source_index], (source.width, source.height),
-                                      preset, target, cleaned=cleaned))
+            checked.append(check_view(view, (source.width, source.height), preset, target, cleaned=cleaned))
             self.progress("check", i + 1, len(analysis.views))
         analysis.views = checked
 
@@ -189,7 +187,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     with Pipeline(model, progress) as pipeline:
         analysis = pipeline.split(pipeline.load(paths))
         pipeline.matte(analysis)
-        analysis.views = composite_views(analysis.views, analysis.backgrounds, target_colour)
+        analysis.views = composite_views(analysis.views, target_colour)
         pipeline.pose(analysis)
         pipeline.check(analysis, chosen, target_colour, cleaned=True)
 
@@ -297,7 +295,7 @@ def clean(images, out_dir: str | Path | None = None, background: str = "white", 
     with Pipeline(model, progress) as pipeline:
         analysis = pipeline.split(pipeline.load(paths))
         pipeline.matte(analysis)
-    views = composite_views(analysis.views, analysis.backgrounds, target_colour)
+    views = composite_views(analysis.views, target_colour)
     folder.mkdir(parents=True, exist_ok=True)
     report = []
     for index, path in enumerate(paths):

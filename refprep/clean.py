@@ -247,32 +247,30 @@ def composite_view(view: View, alpha: np.ndarray, backdrop: np.ndarray,
     return np.round(out).clip(0, 255).astype(np.uint8)
 
 
-def matte_views(views: list[View], backgrounds: list[Background], source_alphas: list,
-                session, progress=None) -> list[View]:
-    """Give every view its subject matte (``alpha``); ``backgrounds``/``source_alphas`` per source."""
+def matte_views(views: list[View], source_alphas: list, session, progress=None) -> list[View]:
+    """Give every view its subject matte (``alpha``); ``source_alphas`` per source."""
     result = []
     for view in views:
-        alpha = estimate_matte(view, backgrounds[view.source_index], session, source_alphas[view.source_index])
+        alpha = estimate_matte(view, view.backdrop, session, source_alphas[view.source_index])
         result.append(replace(view, alpha=snap_matte(alpha)))
         if progress:
             progress()
     return result
 
 
-def composite_views(views: list[View], backgrounds: list[Background],
-                    target: tuple[int, int, int] | None = (255, 255, 255)) -> list[View]:
+def composite_views(views: list[View], target: tuple[int, int, int] | None = (255, 255, 255)) -> list[View]:
     """Put every matted view on its canvas over ``target`` (None = transparent)."""
     return [
-        replace(view, cleaned=composite_view(view, view.alpha, view_backdrop(view, backgrounds[view.source_index]), target))
+        replace(view, cleaned=composite_view(view, view.alpha, view_backdrop(view), target))
         for view in views
     ]
 
 
-def view_backdrop(view: View, background: Background) -> np.ndarray:
+def view_backdrop(view: View) -> np.ndarray:
     """The old backdrop behind a matted view (float32 HxWx3 over ``view.image``): the fitted
     sheet backdrop where there is one, else estimated from the clear pixels around the subject."""
-    if view.kind == "figure" and background.kind not in ("transparent", "cluttered"):
-        return background.render(view.bbox)
+    if view.kind == "figure" and view.backdrop.kind not in ("transparent", "cluttered"):
+        return view.backdrop.render(view.bbox)
     return _local_backdrop(view.image, view.alpha)
 
 

@@ -80,7 +80,8 @@ class Background:
     color: tuple[int, int, int]  # the mean border colour
     noise: float  # residual std of the border around the model, 0..255
     coefficients: np.ndarray | None
-    image_size: tuple[int, int]  # (width, height) the model was fitted on
+    image_size: tuple[int, int]  # (width, height) of the region the model was fitted on
+    origin: tuple[int, int] = (0, 0)  # that region's top-left corner in the source image
 
     @property
     def is_plain(self) -> bool:
@@ -90,6 +91,7 @@ class Background:
         """Expected backdrop colour (float32 HxWx3) over ``box`` = (x, y, w, h) in image
         pixels, sampled on a grid of ``shape`` = (h, w) (default: the box's own size)."""
         x, y, w, h = box
+        x, y = x - self.origin[0], y - self.origin[1]
         rows, cols = shape if shape is not None else (h, w)
         if self.coefficients is None:
             return np.broadcast_to(np.array(self.color, np.float32), (rows, cols, 3)).copy()
@@ -167,6 +169,9 @@ class View:
     # Where the crop goes on the canvas shared by all views of its sheet:
     # (canvas_width, canvas_height, paste_x, paste_y). Set by split, used by clean.
     canvas: tuple[int, int, int, int] | None = None
+    # The backdrop behind this view: the sheet's, or a panel's own when the view sits in a
+    # panel of another colour. Set by split, used by clean and quality.
+    backdrop: Background | None = None
     cleaned: np.ndarray | None = None
     alpha: np.ndarray | None = None
     pose: Pose = field(default_factory=Pose)

@@ -247,7 +247,7 @@ def measure_fringe(picture: np.ndarray, alpha: np.ndarray, old_backdrop: np.ndar
     return float(np.mean(halo))
 
 
-def check_background_cleaned(view: View, background: Background, target, limits: dict) -> Check:
+def check_background_cleaned(view: View, target, limits: dict) -> Check:
     """After cleaning: background pixels exactly the target, and no old-backdrop fringe."""
     canvas_w, canvas_h, px, py = view.canvas
     picture = view.cleaned
@@ -261,7 +261,7 @@ def check_background_cleaned(view: View, background: Background, target, limits:
         off = float(np.mean(outside[:, 3] != 0))
     else:
         off = float(np.mean(np.any(outside[:, :3] != np.array(target, np.uint8), axis=1)))
-    fringe = measure_fringe(picture, alpha, old_backdrop_canvas(view, background, target))
+    fringe = measure_fringe(picture, alpha, old_backdrop_canvas(view, target))
     value = off + fringe
     messages = {
         "pass": "Background is perfectly flat with no fringe of the old backdrop.",
@@ -271,14 +271,14 @@ def check_background_cleaned(view: View, background: Background, target, limits:
     return _verdict("background", value, limits, True, messages)
 
 
-def old_backdrop_canvas(view: View, background: Background, target) -> np.ndarray | None:
+def old_backdrop_canvas(view: View, target) -> np.ndarray | None:
     """The old backdrop under the view's canvas, or None when it cannot leave a visible
     fringe (transparent source, or an old backdrop that already looks like the target)."""
     from .clean import view_backdrop
 
-    if background.kind == "transparent":
+    if view.backdrop.kind == "transparent":
         return None
-    backdrop = view_backdrop(view, background)
+    backdrop = view_backdrop(view)
     if target is not None and np.linalg.norm(backdrop.mean(axis=(0, 1)) - np.array(target)) <= FRINGE_DISTANCE:
         return None
     canvas_w, canvas_h, px, py = view.canvas
@@ -289,7 +289,7 @@ def old_backdrop_canvas(view: View, background: Background, target) -> np.ndarra
     return canvas
 
 
-def backdrop_around_subject(view: View, background: Background) -> Background:
+def backdrop_around_subject(view: View) -> Background:
     """The backdrop of an untouched image as seen around the subject (outside its matte,
     a little away from it), rather than only along the border, which a portrait's shoulders
     and hair may fill. Falls back to the border estimate when too little of it shows."""
@@ -297,6 +297,7 @@ def backdrop_around_subject(view: View, background: Background) -> Background:
 
     from .split import fit_backdrop
 
+    background = view.backdrop
     if view.alpha is None or background.kind == "transparent":
         return background
     clear = cv2.erode((view.alpha == 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
@@ -309,11 +310,11 @@ def backdrop_around_subject(view: View, background: Background) -> Background:
     return fit_backdrop(xs, ys, view.image[ys, xs], (width, height), (width, height))
 
 
-def check_background_untouched(view: View, background: Background, limits: dict) -> Check:
+def check_background_untouched(view: View, limits: dict) -> Check:
     """On an image as it is: a plain white backdrop passes, a plain coloured one warns."""
-    if background.kind == "transparent":
+    if view.backdrop.kind == "transparent":
         return Check("background", "pass", 0.0, limits["warn"], "Transparent background: refprep can place it on white.")
-    backdrop = backdrop_around_subject(view, background)
+    backdrop = backdrop_around_subject(view)
     value = float(backdrop.noise)
     status, threshold = _grade(value, limits, higher_is_worse=True)
     if backdrop.kind == "cluttered":
@@ -428,14 +429,14 @@ def check_pose_extreme(view: View, limits: dict) -> Check:
 
 # --- all checks ----------------------------------------------------------------------------
 
-def check_view(view: View, background: Background, source_size: tuple[int, int], preset: Preset,
+def check_view(view: View, source_size: tuple[int, int], preset: Preset,
                target=(255, 255, 255), cleaned: bool = True) -> View:
     """Every per-view check, in a stable order; returns the view with ``checks`` filled."""
     limits = preset.thresholds()
     if cleaned:
-        background_check = check_background_cleaned(view, background, target, limits["background"])
+        background_check = check_background_cleaned(view, target, limits["background"])
     else:
-        background_check = check_background_untouched(view, background, limits["background_untouched"])
+        background_check = check_background_untouched(view, limits["background_untouched"])
     checks = [
         check_resolution(view, limits["resolution"]),
         check_face_size(view, limits["face_size"]),

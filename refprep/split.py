@@ -188,25 +188,49 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     """Split pieces into views (each a list: main piece first) and annotation pieces."""
     if not pieces:
         return [], []
+    frames = [p for p in pieces if _is_frame(p, pieces)]
+    pieces = [p for p in pieces if p not in frames]
+    if not pieces:
+        return [], frames
     tallest = max(p.h for p in pieces)
     largest = max(p.area for p in pieces)
     mains = [p for p in pieces
              if p.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and p.area >= T.VIEW_MIN_AREA_SHARE * largest]
     groups = _merge_overlapping([[m] for m in mains])
-    annotations = []
+    annotations = list(frames)
     for piece in pieces:
         if piece in mains:
             continue
         nearest = min(groups, key=lambda g: _box_gap(piece, g[0]))
-        main = nearest[0]
-        gap = _box_gap(piece, main)
-        beyond_figure = piece.y >= main.bottom + T.CAPTION_GAP_SHARE * main.h or \
-            piece.bottom <= main.y - T.CAPTION_GAP_SHARE * main.h
-        if gap <= T.ATTACH_GAP_SHARE * main.h and not beyond_figure:
+        if _belongs_to(piece, nearest[0]):
             nearest.append(piece)
         else:
             annotations.append(piece)
     return groups, annotations
+
+
+def _is_frame(piece: Piece, pieces: list[Piece]) -> bool:
+    """A drawn panel outline: a thin ring of pixels whose box holds another piece."""
+    if piece.area > T.FRAME_MAX_FILL * piece.w * piece.h:
+        return False
+    return any(other is not piece and piece.x <= other.x and other.right <= piece.right
+               and piece.y <= other.y and other.bottom <= piece.bottom and other.area > piece.area / 4
+               for other in pieces)
+
+
+def _belongs_to(piece: Piece, main: Piece) -> bool:
+    """Does a smaller piece (hair strand, prop, tail, shadow) belong to this figure?
+
+    Not when it lies wholly below the feet or above the head (a caption), is a small mark
+    standing apart beside it (a side label), or is larger than the figure (a frame, UI).
+    """
+    gap = _box_gap(piece, main)
+    if gap > T.ATTACH_GAP_SHARE * main.h or piece.w * piece.h > main.w * main.h:
+        return False
+    beyond_figure = piece.y >= main.bottom + T.CAPTION_GAP_SHARE * main.h or \
+        piece.bottom <= main.y - T.CAPTION_GAP_SHARE * main.h
+    side_mark = piece.h < T.SIDE_MARK_HEIGHT_SHARE * main.h and gap > T.CAPTION_GAP_SHARE * main.h
+    return not (beyond_figure or side_mark)
 
 
 def _group_box(group: list[Piece]) -> tuple[int, int, int, int]:
@@ -276,57 +300,109 @@ def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 
 def split_source(source: Source, source_index: int = 0) -> SplitResult:
     """Run the whole split stage on one source image."""
-    import cv2
-
     background = estimate_background(source)
     if not background.is_plain:
-        return SplitResult(background, [_whole_image_view(source, source_index)], [])
-
-    labels, pieces, scale = find_pieces(source, background)
-    groups, loose = group_pieces(pieces)
-    if not groups:
-        return SplitResult(background, [_whole_image_view(source, source_index)], [])
-
-    views = []
-    for group in groups:
-        group_mask = np.isin(labels, [p.label for p in group]).astype(np.uint8)
-        # Back to source pixels: the work-scale box, grown by a few pixels to absorb the
-        # rounding of the downscale, then tightened on the full-resolution mask.
-        x0 = min(p.x for p in group); y0 = min(p.y for p in group)
-        x1 = max(p.right for p in group); y1 = max(p.bottom for p in group)
-        pad = int(np.ceil(2 / scale))
-        box = _clip_box((int(x0 / scale) - pad, int(y0 / scale) - pad,
-                         int(np.ceil((x1 - x0) / scale)) + 2 * pad, int(np.ceil((y1 - y0) / scale)) + 2 * pad),
-                        source.width, source.height)
-        bx, by, bw, bh = box
-        near_group = cv2.resize(group_mask[int(by * scale):int(np.ceil((by + bh) * scale)) + 1,
-                                           int(bx * scale):int(np.ceil((bx + bw) * scale)) + 1],
-                                (bw, bh), interpolation=cv2.INTER_NEAREST)
-        near_group = cv2.dilate(near_group, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0
-        crop_alpha = source.alpha[by:by + bh, bx:bx + bw] if source.alpha is not None else None
-        mask = foreground_mask(source.rgb[by:by + bh, bx:bx + bw], crop_alpha, background, box) & near_group
-        tight = _tight_box(mask)
-        if tight is None:
-            continue
-        tx, ty, tw, th = tight
-        views.append(View(
-            source_index=source_index,
-            bbox=(bx + tx, by + ty, tw, th),
-            image=source.rgb[by + ty:by + ty + th, bx + tx:bx + tx + tw],
-            mask=mask[ty:ty + th, tx:tx + tw],
-            kind="figure",
-        ))
-
-    order = _reading_order([v.bbox for v in views])
-    views = [views[i] for i in order]
+        return SplitResult(background, [_whole_image_view(source, source_index, background)], [])
+    views, annotations = _find_views(source, background, source_index, allow_panels=True)
+    if not views:
+        return SplitResult(background, [_whole_image_view(source, source_index, background)], annotations)
+    views = [views[i] for i in _reading_order([v.bbox for v in views])]
     if len(views) == 1 and _covers_most(views[0], source):
         # One subject filling the frame: a portrait photo on a plain wall, keep it whole.
-        views = [_whole_image_view(source, source_index)]
+        views = [_whole_image_view(source, source_index, background)]
+    return SplitResult(background, layout_views(views), annotations)
+
+
+def _find_views(source: Source, background: Background, source_index: int,
+                allow_panels: bool) -> tuple[list[View], list[dict]]:
+    """Views (not yet laid out) and annotations of one image region on one backdrop."""
+    labels, pieces, scale = find_pieces(source, background)
+    groups, loose = group_pieces(pieces)
     annotations = [
         {"bbox": [int(x / scale), int(y / scale), int(np.ceil(w / scale)), int(np.ceil(h / scale))], "kind": "mark"}
-        for x, y, w, h in merge_marks(loose)
+        for x, y, w, h in merge_marks([p for p in loose if not _is_frame(p, pieces)])
+    ] + [
+        {"bbox": [int(p.x / scale), int(p.y / scale), int(np.ceil(p.w / scale)), int(np.ceil(p.h / scale))], "kind": "frame"}
+        for p in loose if _is_frame(p, pieces)
     ]
-    return SplitResult(background, layout_views(views), annotations)
+    views = []
+    for group in groups:
+        box = _source_box(group, scale, source)
+        if allow_panels and _is_panel(group[0]):
+            inner, inner_notes = _split_panel(source, box, source_index)
+            if inner:
+                views.extend(inner)
+                annotations.append({"bbox": list(box), "kind": "panel"})
+                annotations.extend(inner_notes)
+                continue
+        view = _cut_view(source, background, labels, group, scale, box, source_index)
+        if view is not None:
+            views.append(view)
+    return views, annotations
+
+
+def _source_box(group: list[Piece], scale: float, source: Source) -> tuple[int, int, int, int]:
+    """A group's work-scale box in source pixels, grown a little to absorb downscale rounding."""
+    x0, y0, x1, y1 = _group_box(group)
+    pad = int(np.ceil(2 / scale))
+    return _clip_box((int(x0 / scale) - pad, int(y0 / scale) - pad,
+                      int(np.ceil((x1 - x0) / scale)) + 2 * pad, int(np.ceil((y1 - y0) / scale)) + 2 * pad),
+                     source.width, source.height)
+
+
+def _cut_view(source: Source, background: Background, labels: np.ndarray, group: list[Piece], scale: float,
+              box: tuple[int, int, int, int], source_index: int) -> View | None:
+    """The view of one group: its full-resolution mask, tightened box and crop."""
+    import cv2
+
+    bx, by, bw, bh = box
+    pad = int(np.ceil(2 / scale))
+    group_mask = np.isin(labels, [p.label for p in group]).astype(np.uint8)
+    near_group = cv2.resize(group_mask[int(by * scale):int(np.ceil((by + bh) * scale)) + 1,
+                                       int(bx * scale):int(np.ceil((bx + bw) * scale)) + 1],
+                            (bw, bh), interpolation=cv2.INTER_NEAREST)
+    near_group = cv2.dilate(near_group, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0
+    crop_alpha = source.alpha[by:by + bh, bx:bx + bw] if source.alpha is not None else None
+    mask = foreground_mask(source.rgb[by:by + bh, bx:bx + bw], crop_alpha, background, box) & near_group
+    tight = _tight_box(mask)
+    if tight is None:
+        return None
+    tx, ty, tw, th = tight
+    return View(
+        source_index=source_index,
+        bbox=(bx + tx, by + ty, tw, th),
+        image=source.rgb[by + ty:by + ty + th, bx + tx:bx + tx + tw],
+        mask=mask[ty:ty + th, tx:tx + tw],
+        kind="figure",
+        backdrop=background,
+    )
+
+
+def _is_panel(piece: Piece) -> bool:
+    """A filled rectangle (a tile of another colour, a gallery cell) that may hold a figure."""
+    return piece.area >= T.PANEL_MIN_FILL * piece.w * piece.h
+
+
+def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: int) -> tuple[list[View], list[dict]]:
+    """Split the inside of a panel against the panel's own backdrop (one level deep)."""
+    x, y, w, h = box
+    inset = max(T.BORDER_MIN_PX, int(T.PANEL_INSET_SHARE * min(w, h)))
+    if min(w, h) <= 4 * inset:
+        return [], []
+    x, y, w, h = x + inset, y + inset, w - 2 * inset, h - 2 * inset
+    panel = Source(path=source.path, rgb=source.rgb[y:y + h, x:x + w],
+                   alpha=None if source.alpha is None else source.alpha[y:y + h, x:x + w],
+                   sha256=source.sha256, file_format=source.file_format, original_mode=source.original_mode)
+    backdrop = estimate_background(panel)
+    if not backdrop.is_plain or backdrop.kind == "transparent":
+        return [], []
+    views, notes = _find_views(panel, backdrop, source_index, allow_panels=False)
+    # Back to source coordinates; the panel's backdrop model keeps its own origin.
+    in_source = replace(backdrop, origin=(x, y))
+    shifted = [replace(v, bbox=(v.bbox[0] + x, v.bbox[1] + y, v.bbox[2], v.bbox[3]), backdrop=in_source) for v in views]
+    for note in notes:
+        note["bbox"] = [note["bbox"][0] + x, note["bbox"][1] + y, *note["bbox"][2:]]
+    return shifted, notes
 
 
 def _covers_most(view: View, source: Source) -> bool:
@@ -334,9 +410,9 @@ def _covers_most(view: View, source: Source) -> bool:
     return w * h >= T.SINGLE_VIEW_COVERAGE * source.width * source.height
 
 
-def _whole_image_view(source: Source, source_index: int) -> View:
+def _whole_image_view(source: Source, source_index: int, background: Background) -> View:
     view = View(source_index=source_index, bbox=(0, 0, source.width, source.height),
-                image=source.rgb, mask=None, kind="photo")
+                image=source.rgb, mask=None, kind="photo", backdrop=background)
     return layout_views([view])[0]
 
 

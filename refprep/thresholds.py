@@ -47,6 +47,17 @@ ATTACH_GAP_SHARE = 0.12
 # ...but a piece lying wholly below the feet or above the head, farther than this share of
 # the view's height, is a caption or title, not part of the figure (a floor shadow touches).
 CAPTION_GAP_SHARE = 0.02
+# A piece whose pixels fill less than this share of its box, and whose box holds another
+# piece, is a drawn panel frame (a ring), not a figure.
+FRAME_MAX_FILL = 0.15
+# A mark standing apart beside a figure (a gap of more than CAPTION_GAP_SHARE) and shorter
+# than this share of its height is a side label, not a detached part of the figure.
+SIDE_MARK_HEIGHT_SHARE = 0.08
+# A view-sized piece filling at least this share of its box is a panel (a tile of another
+# colour, a gallery cell): its inside is split again against the panel's own backdrop,
+# read from a border inset by PANEL_INSET_SHARE of its shorter side (past rounded corners).
+PANEL_MIN_FILL = 0.97
+PANEL_INSET_SHARE = 0.03
 # Leftover marks closer than this share of their height join into one annotation (the
 # letters of a caption are reported as one label, not one per letter).
 MARK_JOIN_SHARE = 1.2

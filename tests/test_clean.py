@@ -56,8 +56,8 @@ def test_parse_background_rejects_nonsense():
 def _cleaned(name: str, target, u2netp):
     source = load_image(FIXTURES / name)
     split = split_source(source)
-    views = matte_views(split.views, [split.background], [source.alpha], u2netp)
-    return split, composite_views(views, [split.background], target)
+    views = matte_views(split.views, [source.alpha], u2netp)
+    return split, composite_views(views, target)
 
 
 @pytest.mark.parametrize("name", ["sheet_row6_gray.png", "sheet_row4_gradient.png", "sheet_row3_vignette.png",
@@ -72,7 +72,7 @@ def test_background_is_exactly_white_with_no_halo(name, u2netp, ground_truth):
         alpha = np.zeros((canvas_h, canvas_w), np.float32)
         alpha[py:py + view.alpha.shape[0], px:px + view.alpha.shape[1]] = view.alpha
         assert (picture[alpha == 0] == 255).all()
-        assert measure_fringe(picture, alpha, old_backdrop_canvas(view, split.background, (255, 255, 255))) < 0.005
+        assert measure_fringe(picture, alpha, old_backdrop_canvas(view, (255, 255, 255))) < 0.005
         # The figure survives: most of its silhouette is opaque.
         assert (view.alpha[view.mask] > 0.5).mean() > 0.97
 
@@ -108,8 +108,7 @@ def test_photo_is_cut_out_by_the_model(u2netp, astronaut):
 
     source = Source(Path("astronaut.png"), astronaut, None, "0" * 64, "PNG", "RGB")
     split = split_source(source)
-    views = composite_views(matte_views(split.views, [split.background], [None], u2netp), [split.background],
-                            (255, 255, 255))
+    views = composite_views(matte_views(split.views, [None], u2netp), (255, 255, 255))
     picture = views[0].cleaned
     assert (picture[0] == 255).all()
     # Her face keeps its colour; the cluttered top-right corner of the photo is gone.
@@ -129,8 +128,8 @@ def test_fringe_measure_catches_a_halo(u2netp):
     view = views[0]
     grown = cv2.dilate((view.alpha > 0).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(np.float32)
     haloed = replace(view, alpha=grown)
-    picture = composite_view(haloed, grown, view_backdrop(view, split.background), (255, 255, 255))
+    picture = composite_view(haloed, grown, view_backdrop(view), (255, 255, 255))
     canvas_w, canvas_h, px, py = view.canvas
     alpha = np.zeros((canvas_h, canvas_w), np.float32)
     alpha[py:py + grown.shape[0], px:px + grown.shape[1]] = grown
-    assert measure_fringe(picture, alpha, old_backdrop_canvas(view, split.background, (255, 255, 255))) > 0.3
+    assert measure_fringe(picture, alpha, old_backdrop_canvas(view, (255, 255, 255))) > 0.3
