@@ -50,10 +50,16 @@ class SplitResult:
 
 # --- 1. backdrop ------------------------------------------------------------------------
 
-def _border_mask(height: int, width: int) -> np.ndarray:
+def _border_mask(height: int, width: int, top_only: bool = False) -> np.ndarray:
+    """The image's edge strip; with ``top_only``, its top edge and the upper part of the sides."""
     band = max(T.BORDER_MIN_PX, int(round(min(height, width) * T.BORDER_FRACTION)))
     mask = np.zeros((height, width), bool)
-    mask[:band] = mask[-band:] = True
+    mask[:band] = True
+    if top_only:
+        upper = int(T.PANEL_TOP_BORDER_SHARE * height)
+        mask[:upper, :band] = mask[:upper, -band:] = True
+        return mask
+    mask[-band:] = True
     mask[:, :band] = mask[:, -band:] = True
     return mask
 
@@ -62,11 +68,15 @@ def _quadratic_basis(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(xs), xs, ys, xs * xs, ys * ys, xs * ys], axis=-1)
 
 
-def estimate_background(source: Source) -> Background:
-    """Estimate the backdrop from the image border; see ``Background`` for the model."""
+def estimate_background(source: Source, top_only: bool = False) -> Background:
+    """Estimate the backdrop from the image border; see ``Background`` for the model.
+
+    ``top_only`` reads only the top edge and the upper sides: inside a panel, a bust or a
+    figure standing on the panel's lower edge covers much of the rest.
+    """
     rgb = _work_copy(source.rgb)
     height, width = rgb.shape[:2]
-    border = _border_mask(height, width)
+    border = _border_mask(height, width, top_only)
     size = (source.width, source.height)
 
     if source.alpha is not None:
@@ -394,6 +404,8 @@ def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: i
                    alpha=None if source.alpha is None else source.alpha[y:y + h, x:x + w],
                    sha256=source.sha256, file_format=source.file_format, original_mode=source.original_mode)
     backdrop = estimate_background(panel)
+    if not backdrop.is_plain:
+        backdrop = estimate_background(panel, top_only=True)
     if not backdrop.is_plain or backdrop.kind == "transparent":
         return [], []
     views, notes = _find_views(panel, backdrop, source_index, allow_panels=False)

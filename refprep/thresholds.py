@@ -58,6 +58,9 @@ SIDE_MARK_HEIGHT_SHARE = 0.08
 # read from a border inset by PANEL_INSET_SHARE of its shorter side (past rounded corners).
 PANEL_MIN_FILL = 0.97
 PANEL_INSET_SHARE = 0.03
+# When a panel's figure covers much of its border, its backdrop is read from the top edge
+# and this upper share of the sides only.
+PANEL_TOP_BORDER_SHARE = 0.4
 # Leftover marks closer than this share of their height join into one annotation (the
 # letters of a caption are reported as one label, not one per letter).
 MARK_JOIN_SHARE = 1.2
