@@ -164,7 +164,7 @@ def foreground_mask(rgb: np.ndarray, alpha: np.ndarray | None, background: Backg
 def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, list[Piece], float]:
     """Label connected non-backdrop pieces on a work-scale copy.
 
-    Returns (label image, pieces, work scale). Specks under 0.02% of the image are dropped.
+    Returns (label image, pieces, work scale). Specks (SPECK_AREA_SHARE) are dropped.
     """
     import cv2
 
@@ -177,13 +177,67 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    min_area = max(4, int(0.0002 * height * width))
+    min_area = max(4, int(T.SPECK_AREA_SHARE * height * width))
     pieces = [
         Piece(i, *(int(v) for v in stats[i, :4]), int(stats[i, 4]))
         for i in range(1, count)
         if stats[i, 4] >= min_area
     ]
     return labels, pieces, scale
+
+
+def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
+    """Cut a piece that holds several touching or overlapping figures between their heads.
+
+    A view-sized piece wider than TOUCHING_MIN_WIDTH_RATIO times the median view-sized piece
+    is examined along its top outline: each figure's head is a separate stretch near the top.
+    Between two heads it is cut at the column with the fewest of its pixels (where the
+    figures meet). It needs siblings to compare with: a lone wide subject (a portrait's
+    shoulders, a creature's wings) is left whole."""
+    tallest = max((p.h for p in pieces), default=0)
+    figures = [p for p in pieces if p.h >= T.TOUCHING_SIBLING_HEIGHT_SHARE * tallest]
+    if len(figures) < 2:
+        return labels, pieces
+    typical = float(np.median([p.w for p in figures]))
+    next_label = int(labels.max()) + 1
+    result = []
+    for piece in pieces:
+        wide = piece.w >= T.TOUCHING_MIN_WIDTH_RATIO * typical
+        window = labels[piece.y:piece.bottom, piece.x:piece.right]
+        own = window == piece.label
+        cuts = _cuts_between_heads(own) if piece in figures and wide else []
+        if not cuts:
+            result.append(piece)
+            continue
+        for start, end in zip([0, *cuts], [*cuts, piece.w]):
+            part = np.zeros_like(own)
+            part[:, start:end] = own[:, start:end]
+            rows, cols = np.nonzero(part)
+            if rows.size:
+                window[part] = next_label
+                result.append(Piece(next_label, piece.x + int(cols.min()), piece.y + int(rows.min()),
+                                    int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1), int(rows.size)))
+                next_label += 1
+    return labels, result
+
+
+def _cuts_between_heads(own: np.ndarray) -> list[int]:
+    """Columns to cut a piece's mask at, one between each pair of heads along its top."""
+    height = own.shape[0]
+    has_pixels = own.any(axis=0)
+    top = np.where(has_pixels, own.argmax(axis=0), height)
+    near_top = top <= top.min() + T.HEAD_BAND_SHARE * height
+    runs, start = [], None
+    for x, inside in enumerate([*near_top, False]):
+        if inside and start is None:
+            start = x
+        elif not inside and start is not None:
+            if x - start >= T.HEAD_MIN_WIDTH_SHARE * height:
+                runs.append((start, x))
+            start = None
+    counts = own.sum(axis=0)
+    return [end + int(np.argmin(counts[end:next_start]))
+            for (_, end), (next_start, _) in zip(runs, runs[1:]) if next_start > end]
 
 
 # --- 3. grouping ------------------------------------------------------------------------
@@ -327,6 +381,7 @@ def _find_views(source: Source, background: Background, source_index: int,
                 allow_panels: bool) -> tuple[list[View], list[dict]]:
     """Views (not yet laid out) and annotations of one image region on one backdrop."""
     labels, pieces, scale = find_pieces(source, background)
+    labels, pieces = separate_touching(labels, pieces)
     groups, loose = group_pieces(pieces)
     annotations = [
         {"bbox": [int(x / scale), int(y / scale), int(np.ceil(w / scale)), int(np.ceil(h / scale))], "kind": "mark"}
@@ -336,9 +391,11 @@ def _find_views(source: Source, background: Background, source_index: int,
         for p in loose if _is_frame(p, pieces)
     ]
     views = []
+    # Panels come in galleries and grids; one lone filled rectangle is a photo on padding.
+    panels = allow_panels and sum(_is_panel(g[0]) for g in groups) >= 2
     for group in groups:
         box = _source_box(group, scale, source)
-        if allow_panels and _is_panel(group[0]):
+        if panels and _is_panel(group[0]):
             inner, inner_notes = _split_panel(source, box, source_index)
             if inner:
                 views.extend(inner)

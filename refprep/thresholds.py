@@ -30,6 +30,9 @@ FOREGROUND_MIN_DISTANCE = 28.0
 BACKGROUND_NOISE_FACTOR = 4.0
 # Alpha below this (0..255) is background in files that carry transparency.
 ALPHA_BACKGROUND_BELOW = 16
+# Connected pieces smaller than this share of the (work-scale) image are specks: dust,
+# JPEG noise. Small enough to keep the glyphs of a caption, which become annotations.
+SPECK_AREA_SHARE = 0.00005
 # Work on a copy whose longer side is at most this when finding figures: component
 # analysis does not need full resolution and stays fast on 24 MP sheets.
 SPLIT_WORK_LONG_SIDE = 1600
@@ -47,6 +50,16 @@ ATTACH_GAP_SHARE = 0.12
 # ...but a piece lying wholly below the feet or above the head, farther than this share of
 # the view's height, is a caption or title, not part of the figure (a floor shadow touches).
 CAPTION_GAP_SHARE = 0.02
+# Touching figures: a view-sized piece wider than this many median view widths is looked at
+# for several heads:
+# stretches of its top outline within HEAD_BAND_SHARE of its height from the highest point,
+# at least HEAD_MIN_WIDTH_SHARE of its height wide (a staff tip is narrower).
+TOUCHING_MIN_WIDTH_RATIO = 1.25
+# Siblings for that comparison are pieces at least this share of the tallest's height: one
+# character's views stand equally tall; a photo's second blob (a shoulder, a hand) does not.
+TOUCHING_SIBLING_HEIGHT_SHARE = 0.8
+HEAD_BAND_SHARE = 0.15
+HEAD_MIN_WIDTH_SHARE = 0.05
 # A piece whose pixels fill less than this share of its box, and whose box holds another
 # piece, is a drawn panel frame (a ring), not a figure.
 FRAME_MAX_FILL = 0.15

@@ -97,3 +97,72 @@ def test_devdata_strip_boxes_fall_in_their_panels(devdata_labels):
         x, y, w, h = view.bbox
         assert 768 * i <= x and x + w <= 768 * (i + 1)
         assert h > 600
+
+
+def _draw(figures, size, backdrop, tiles=()):
+    """A sheet drawn with the fixture generator's figures: (view, x, sole_y) per figure,
+    optional filled tiles (x, y, w, h, grey) under them. Returns (Source, true boxes)."""
+    import sys
+    from pathlib import Path
+
+    from refprep.data import Source
+
+    sys.path.insert(0, str(FIXTURES))
+    import make_fixtures as draw
+
+    width, height = size
+    canvas = np.full((height, width, 3), float(backdrop))
+    for x, y, w, h, grey in tiles:
+        canvas[y:y + h, x:x + w] = grey
+    boxes = []
+    for view, x, sole in figures:
+        sprite = draw.render_figure(view, 150)
+        w, h = sprite.size
+        y = sole - int(round(sprite.sole_y))
+        a = sprite.alpha[..., None]
+        canvas[y:y + h, x:x + w] = canvas[y:y + h, x:x + w] * (1 - a) + sprite.rgb * a
+        boxes.append((x, y, w, h))
+    rgb = np.round(canvas).astype(np.uint8)
+    return Source(Path("drawn.png"), rgb, None, "0" * 64, "PNG", "RGB"), boxes
+
+
+def test_touching_figures_are_separated():
+    views = ("front", "three_quarter_right", "side_right", "back", "front")
+    xs = (20, 130, 240, 262, 420)  # the profile overlaps the back view
+    source, boxes = _draw([(v, x, 175) for v, x in zip(views, xs)], (540, 190), 117)
+    result = split_source(source)
+    assert len(result.views) == 5
+    for view, box in zip(result.views, boxes):
+        assert box_iou(view.bbox, box) > 0.75
+
+
+def test_gallery_tiles_are_split_inside():
+    """A screenshot-like grid: grey tiles on a white page, a figure standing in each tile."""
+    tiles, figures = [], []
+    for row in range(2):
+        for col in range(3):
+            x, y = 20 + col * 190, 60 + row * 200
+            tiles.append((x, y, 180, 190, 128))
+            figures.append(("front", x + 55, y + 180))
+    source, boxes = _draw(figures, (600, 470), 255, tiles)
+    source.rgb[15:40, 20:300] = 230  # a prompt box above the gallery
+    result = split_source(source)
+    assert len(result.views) == 6
+    for view, box in zip(result.views, boxes):
+        assert box_iou(view.bbox, box) > 0.9
+        assert view.backdrop.color[0] == 128  # matted against its tile, not the page
+    assert sum(a["kind"] == "panel" for a in result.annotations) == 6
+
+
+def test_drawn_panel_frames_are_not_views():
+    figures = [("front", 40 + i * 200, 200) for i in range(3)]
+    source, boxes = _draw(figures, (620, 230), 240)
+    for i in range(3):  # a thin dark frame around each cell
+        x0, x1 = 10 + i * 200, 200 + i * 200
+        source.rgb[8:10, x0:x1] = source.rgb[218:220, x0:x1] = 30
+        source.rgb[8:220, x0:x0 + 2] = source.rgb[8:220, x1 - 2:x1] = 30
+    result = split_source(source)
+    assert len(result.views) == 3
+    for view, box in zip(result.views, boxes):
+        assert box_iou(view.bbox, box) > 0.9
+    assert sum(a["kind"] == "frame" for a in result.annotations) == 3
