@@ -8,6 +8,8 @@ draws the contact sheet and report with report.py).
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -98,12 +100,12 @@ class Pipeline:
             self.progress("load", i + 1, len(paths))
         return sources
 
-    def split(self, sources: list[Source]) -> SheetAnalysis:
+    def split(self, sources: list[Source], margin: float | None = None) -> SheetAnalysis:
         from .split import split_source
 
         backgrounds, views, annotations = [], [], []
         for index, source in enumerate(sources):
-            result = split_source(source, index)
+            result = split_source(source, index) if margin is None else split_source(source, index, margin)
             backgrounds.append(result.background)
             views.extend(result.views)
             annotations.append(result.annotations)
@@ -165,8 +167,11 @@ def resolve_inputs(inputs: Iterable[str | Path]) -> list[Path]:
 
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
-          progress: Progress | None = None) -> BuildResult:
-    """Turn one sheet, several single views or a folder into a subject package."""
+          margin: float | None = None, progress: Progress | None = None) -> BuildResult:
+    """Turn one sheet, several single views or a folder into a subject package.
+
+    ``margin`` is the space left around the views, as a share of the largest view's size.
+    """
     from .clean import composite_views, parse_background
     from .package import safe_package_name, write_package
     from .presets import get_preset
@@ -185,7 +190,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
         raise OutputError(f"{target}: package exists (use --force to replace it)")
 
     with Pipeline(model, progress) as pipeline:
-        analysis = pipeline.split(pipeline.load(paths))
+        analysis = pipeline.split(pipeline.load(paths), margin)
         pipeline.matte(analysis)
         analysis.views = composite_views(analysis.views, target_colour)
         pipeline.pose(analysis)
@@ -253,15 +258,17 @@ def pose(images, progress: Progress | None = None) -> dict:
     ]}
 
 
-def split(sheet, out_dir: str | Path | None = None, progress: Progress | None = None) -> dict:
-    """Cut a sheet into its views (original pixels, with a margin) and write them as PNGs."""
+def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
+          progress: Progress | None = None) -> dict:
+    """Cut a sheet into its views (original pixels, with a margin) and write them as PNGs,
+    with ``views.json`` (the same document this returns) beside them."""
     from PIL import Image
 
     from .package import safe_package_name
 
     path = resolve_inputs([sheet])[0]
     with Pipeline(progress=progress) as pipeline:
-        analysis = pipeline.split(pipeline.load([path]))
+        analysis = pipeline.split(pipeline.load([path]), margin)
     folder = Path(out_dir or DEFAULT_OUT_DIR / f"{safe_package_name(path.stem)}-views")
     folder.mkdir(parents=True, exist_ok=True)
     source = analysis.sources[0]
@@ -276,9 +283,14 @@ def split(sheet, out_dir: str | Path | None = None, progress: Progress | None = 
             crop = np.dstack([crop, source.alpha[y0:y1, x0:x1]])
         filename = f"{safe_package_name(path.stem)}_view{i:02d}.png"
         _atomic_save(Image.fromarray(crop), folder / filename)
-        entries.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename), "kind": view.kind})
-    return {"images": [{"file": str(path), "background": analysis.backgrounds[0].kind, "views": entries,
-                        "annotations": analysis.annotations[0]}]}
+        entries.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename), "kind": view.kind,
+                        "framing": view.framing})
+    report = {"images": [{"file": str(path), "background": analysis.backgrounds[0].kind, "views": entries,
+                          "annotations": analysis.annotations[0]}]}
+    partial = folder / ".views.json.tmp"
+    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, folder / "views.json")
+    return report
 
 
 def clean(images, out_dir: str | Path | None = None, background: str = "white", model: str = "u2netp",
@@ -322,8 +334,6 @@ def validate(package) -> dict:
 
 def _atomic_save(image, path: Path) -> None:
     """Write through a temporary name so a reader never sees half a file."""
-    import os
-
     partial = path.with_name(f".{path.name}.tmp")
     image.save(partial, format="PNG")
     os.replace(partial, path)

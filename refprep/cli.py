@@ -111,13 +111,15 @@ def common_output_options(func):
 @click.option("--model", default="u2netp", show_default=True,
               help="Background-removal model: the bundled u2netp, or a larger rembg model "
                    "(u2net, isnet-general-use, birefnet-portrait, silueta) downloaded on first use.")
+@click.option("--margin", type=click.FloatRange(0, 1), default=None,
+              help="Space around the views on their shared canvas, as a share of the largest view (default 0.06).")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write NAME.zip beside the package folder.")
 @click.option("--force", is_flag=True, help="Replace an existing package (atomically).")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every check of every view.")
 @common_output_options
 @run_command
-def build(inputs, out_dir, name, preset, background, model, make_zip, force, strict, verbose, as_json, quiet):
+def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, verbose, as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
 
     \b
@@ -129,7 +131,7 @@ def build(inputs, out_dir, name, preset, background, model, make_zip, force, str
     from . import api
 
     result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
-                       zip=make_zip, force=force, progress=Progress(quiet))
+                       zip=make_zip, force=force, margin=margin, progress=Progress(quiet))
     manifest = result.manifest
     if as_json:
         emit_json({**manifest, "package": str(result.package)})
@@ -196,14 +198,17 @@ def check(images, preset, strict, verbose, as_json, quiet):
 @main.command()
 @click.argument("sheet", type=click.Path())
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False),
-              help="Folder for the view crops (default: refprep-out/NAME-views).")
+              help="Folder for the view crops and views.json (default: refprep-out/NAME-views).")
+@click.option("--margin", type=click.FloatRange(0, 1), default=None,
+              help="Margin around each view, as a share of the largest view (default 0.06).")
 @common_output_options
 @run_command
-def split(sheet, out_dir, as_json, quiet):
-    """Cut a sheet into its views (original pixels, with a margin)."""
+def split(sheet, out_dir, margin, as_json, quiet):
+    """Cut a sheet into its views (original pixels, with a margin); labels, frames and
+    panels are reported as annotations, not views."""
     from . import api
 
-    report = api.split(sheet, out_dir=out_dir, progress=Progress(quiet))
+    report = api.split(sheet, out_dir=out_dir, margin=margin, progress=Progress(quiet))
     if as_json:
         emit_json(report)
         return

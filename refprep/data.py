@@ -166,6 +166,7 @@ class View:
     image: np.ndarray
     mask: np.ndarray | None = None
     kind: str = "figure"  # "figure" (cut from a sheet) or "photo" (the whole image)
+    framing: str = "full_body"  # "full_body", "close_up" (head or bust) or "photo"; set by split
     # Where the crop goes on the canvas shared by all views of its sheet:
     # (canvas_width, canvas_height, paste_x, paste_y). Set by split, used by clean.
     canvas: tuple[int, int, int, int] | None = None

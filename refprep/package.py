@@ -67,6 +67,7 @@ def build_manifest(name: str, preset: str, background: str, sources: list[Source
             "bbox": [int(v) for v in view.bbox],
             **view.pose.as_dict(),
             "kind": view.kind,
+            "framing": view.framing,
             "status": view.status,
             "checks": [check.as_dict() for check in view.checks],
         })

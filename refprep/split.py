@@ -362,19 +362,19 @@ def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 
 # --- 4. crops and layout ------------------------------------------------------------------
 
-def split_source(source: Source, source_index: int = 0) -> SplitResult:
-    """Run the whole split stage on one source image."""
+def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_MARGIN_SHARE) -> SplitResult:
+    """Run the whole split stage on one source image; ``margin`` is the space around the
+    views on their shared canvas, as a share of the largest view's size."""
     background = estimate_background(source)
-    if not background.is_plain:
-        return SplitResult(background, [_whole_image_view(source, source_index, background)], [])
-    views, annotations = _find_views(source, background, source_index, allow_panels=True)
-    if not views:
-        return SplitResult(background, [_whole_image_view(source, source_index, background)], annotations)
-    views = [views[i] for i in _reading_order([v.bbox for v in views])]
-    if len(views) == 1 and _covers_most(views[0], source):
-        # One subject filling the frame: a portrait photo on a plain wall, keep it whole.
-        views = [_whole_image_view(source, source_index, background)]
-    return SplitResult(background, layout_views(views), annotations)
+    views, annotations = [], []
+    if background.is_plain:
+        views, annotations = _find_views(source, background, source_index, allow_panels=True)
+        views = [views[i] for i in _reading_order([v.bbox for v in views])]
+    if not views or (len(views) == 1 and _covers_most(views[0], source)):
+        # A scene, or one subject filling the frame (a portrait on a plain wall): keep it whole.
+        views = [View(source_index=source_index, bbox=(0, 0, source.width, source.height),
+                      image=source.rgb, mask=None, kind="photo", backdrop=background)]
+    return SplitResult(background, layout_views(views, margin), annotations)
 
 
 def _find_views(source: Source, background: Background, source_index: int,
@@ -479,27 +479,35 @@ def _covers_most(view: View, source: Source) -> bool:
     return w * h >= T.SINGLE_VIEW_COVERAGE * source.width * source.height
 
 
-def _whole_image_view(source: Source, source_index: int, background: Background) -> View:
-    view = View(source_index=source_index, bbox=(0, 0, source.width, source.height),
-                image=source.rgb, mask=None, kind="photo", backdrop=background)
-    return layout_views([view])[0]
-
-
-def layout_views(views: list[View]) -> list[View]:
-    """Give every view the same canvas: the largest view plus a margin, feet aligned."""
+def layout_views(views: list[View], margin_share: float = T.VIEW_MARGIN_SHARE) -> list[View]:
+    """Give every view the same canvas: the largest view plus a margin, feet aligned; and
+    name each view's framing (full body, or a close-up of head and shoulders)."""
     if not views:
         return views
     tallest = max(v.bbox[3] for v in views)
     widest = max(v.bbox[2] for v in views)
-    margin = max(4, int(round(T.VIEW_MARGIN_SHARE * max(tallest, widest))))
+    margin = max(4, int(round(margin_share * max(tallest, widest))))
     canvas_w, canvas_h = widest + 2 * margin, tallest + 2 * margin
     # Pad (never crop or scale) to an aspect ratio generators accept.
     canvas_w = max(canvas_w, int(np.ceil(canvas_h / T.CANVAS_MAX_ASPECT)))
     canvas_h = max(canvas_h, int(np.ceil(canvas_w / T.CANVAS_MAX_ASPECT)))
+    sheet_aspect = float(np.median([v.bbox[3] / v.bbox[2] for v in views]))
     return [
-        replace(view, canvas=(canvas_w, canvas_h, (canvas_w - view.bbox[2]) // 2, canvas_h - margin - view.bbox[3]))
+        replace(view, canvas=(canvas_w, canvas_h, (canvas_w - view.bbox[2]) // 2, canvas_h - margin - view.bbox[3]),
+                framing=_framing(view, tallest, sheet_aspect))
         for view in views
     ]
+
+
+def _framing(view: View, tallest: int, sheet_aspect: float) -> str:
+    """full_body or close_up (head, bust). A profile bust is as narrow as a standing figure,
+    so a view is full-body only if its sheet's views are tall on the whole and it is too."""
+    if view.kind == "photo":
+        return "photo"
+    _, _, width, height = view.bbox
+    if height < T.FULL_BODY_ASPECT * width or height < T.CLOSE_UP_HEIGHT_SHARE * tallest:
+        return "close_up"
+    return "full_body" if sheet_aspect >= T.FULL_BODY_ASPECT else "close_up"
 
 
 def _clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:

@@ -80,6 +80,9 @@ MARK_JOIN_SHARE = 1.2
 # Margin added around every view's box on the shared canvas, as a share of the tallest
 # view's height: generators crop tight subjects badly, and the spec asks for sensible margins.
 VIEW_MARGIN_SHARE = 0.06
+# A view shorter than this share of its sheet's tallest view is a close-up (a head study
+# beside full-body views).
+CLOSE_UP_HEIGHT_SHARE = 0.6
 # Canvases are padded so neither side is more than this many times the other: Kling
 # accepts 1:2.5 to 2.5:1 and Runway 1:2 to 2:1, so a tall full-body figure is padded to 1:2.
 CANVAS_MAX_ASPECT = 2.0

@@ -105,6 +105,7 @@ def test_split_writes_views_and_json(tmp_path):
     image = json.loads(result.stdout)["images"][0]
     assert len(image["views"]) == 4 and len(image["annotations"]) == 4
     assert len(list((tmp_path / "views").glob("*.png"))) == 4
+    assert json.loads((tmp_path / "views" / "views.json").read_text()) == json.loads(result.stdout)
 
 
 def test_clean_writes_white_backgrounds(tmp_path):

@@ -166,3 +166,20 @@ def test_drawn_panel_frames_are_not_views():
     for view, box in zip(result.views, boxes):
         assert box_iou(view.bbox, box) > 0.9
     assert sum(a["kind"] == "frame" for a in result.annotations) == 3
+
+
+def test_margin_is_configurable_and_framing_is_named():
+    source = load_image(FIXTURES / "sheet_row6_gray.png")
+    default, wide = split_source(source), split_source(source, margin=0.25)
+    assert wide.views[0].canvas[1] > default.views[0].canvas[1] + 0.3 * default.views[0].bbox[3]
+    assert {v.framing for v in default.views} == {"full_body"}
+    busts = split_source(Source_from(np.ascontiguousarray(load_image(FIXTURES / "sheet_row6_gray.png").rgb[:90])))
+    assert {v.framing for v in busts.views} == {"close_up"}
+
+
+def Source_from(rgb):
+    from pathlib import Path
+
+    from refprep.data import Source
+
+    return Source(Path("crop.png"), rgb, None, "0" * 64, "PNG", "RGB")
