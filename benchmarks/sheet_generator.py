@@ -39,7 +39,24 @@ GRID_SHAPES = ((2, 2), (3, 2), (2, 3), (4, 2), (3, 3), (1, 2), (1, 3))   # (cols
 UI_SHAPES = ((3, 2), (2, 2), (2, 3), (4, 1), (3, 1))
 MIN_STRAND_HEIGHT = 230      # px; below, a hair strand comes within 2 px of the head: it joins
 LABEL_PX_PER_SCALE = 110     # one label scale step per this many px of figure height
+LABEL_GAP_SHARE, MIN_LABEL_GAP = 0.04, 4   # soles to label: this share of the figure height, px
 P_LABELS, P_PROPS, P_TITLE, P_SWATCHES, P_SIGNATURE = 0.4, 0.35, 0.25, 0.3, 0.3
+P_SHORT_ROW = 0.3            # a grid's last row is one view short
+P_PACKED = 0.5               # a row is packed by its figures' widths rather than in equal cells
+P_HEAD_MIX_GRID = 0.5        # close-ups mixed into a grid rather than a row
+# Ranges drawn from, (low, high) with high excluded; px unless said otherwise.
+ROW_VIEWS, TOUCHING_VIEWS, HEAD_ROW_VIEWS = (2, 9), (3, 7), (2, 7)
+SWATCH_COUNT = (3, 7)
+PACKED_GUTTER = (0.05, 0.8)  # x the widest figure's width
+ROW_PAD = (8, 24)            # around a touching row
+GRID_GUTTER, GRID_MARGIN = (0, 25), (4, 25)
+FRAME_INSET, FRAME_STROKE = (0, 7), (1, 4)
+TOUCH_OVERLAP = (0, 4)
+TILE_GREY = (100, 200)       # UI tiles; figures' dark outlines must show on them
+UI_MARGIN, UI_HEADER, UI_GUTTER = (12, 25), (40, 65), (4, 17)
+UI_TILE_ASPECT = (0.6, 1.0)  # tile width / height at least
+FLAT_GREY, FLAT_NOISE = (90, 215), (0, 4)
+GRADIENT_LIGHT, GRADIENT_DARK = (215, 250), (130, 185)
 WIDE_RATIO, TALL_RATIO = 3.0, 1.5    # width / height at least, height / width at least
 SMALL_FIGURE, LARGE_FIGURE = 200, 480
 
@@ -89,12 +106,17 @@ def _shape_tags(spec: mf.SheetSpec, truth: dict) -> list[str]:
 
 
 # ---------------------------------------------------------------- random specs
+def _between(rng: np.random.Generator, bounds: tuple[int, int]) -> int:
+    return int(rng.integers(*bounds))
+
+
 def random_spec(index: int, rng: np.random.Generator) -> tuple[mf.SheetSpec, list[str]]:
+    """Sheet `index`'s spec (its layout is LAYOUTS in turn) and tags."""
     layout = LAYOUTS[(index - 1) % len(LAYOUTS)]
     cols, rows = _shape(layout, rng)
     n = cols * rows
-    if layout == "grid" and rows > 1 and rng.random() < 0.3:
-        n -= 1                                   # a last row one short
+    if layout == "grid" and rows > 1 and rng.random() < P_SHORT_ROW:
+        n -= 1
     height = _figure_height(n, layout, rng)
     views = _views(n, layout, rng)
     tags = [layout]
@@ -112,11 +134,11 @@ def random_spec(index: int, rng: np.random.Generator) -> tuple[mf.SheetSpec, lis
                 decorations[key] = str(rng.choice(choices))
                 tags.append(key)
         if rng.random() < P_SWATCHES:
-            decorations["swatches"] = int(rng.integers(3, 7))
+            decorations["swatches"] = _between(rng, SWATCH_COUNT)
             tags.append("swatches")
     spec = mf.SheetSpec(f"gen{index:03d}_{layout}.png", _backdrop(layout, rng), tuple(views),
                         figure_height=height, layout=None, label_scale=label_scale,
-                        label_gap=max(4, round(0.04 * height)), **decorations)
+                        label_gap=max(MIN_LABEL_GAP, round(LABEL_GAP_SHARE * height)), **decorations)
     return _laid_out(spec, layout, cols, rng), tags[:1] + sorted(set(tags[1:]))
 
 
@@ -125,9 +147,9 @@ def _shape(layout: str, rng) -> tuple[int, int]:
         return GRID_SHAPES[rng.integers(len(GRID_SHAPES))]
     if layout == "ui":
         return UI_SHAPES[rng.integers(len(UI_SHAPES))]
-    if layout == "head_mix" and rng.random() < 0.5:
-        return GRID_SHAPES[rng.integers(3)]
-    return int(rng.integers(3 if layout == "touching" else 2, 9 if layout == "row" else 7)), 1
+    if layout == "head_mix" and rng.random() < P_HEAD_MIX_GRID:
+        return GRID_SHAPES[rng.integers(3)]    # 2x2, 3x2, 2x3
+    return _between(rng, {"row": ROW_VIEWS, "touching": TOUCHING_VIEWS}.get(layout, HEAD_ROW_VIEWS)), 1
 
 
 def _figure_height(n: int, layout: str, rng) -> int:
@@ -141,7 +163,7 @@ def _views(n: int, layout: str, rng) -> list[mf.ViewSpec]:
     classes = rng.choice(mf.VIEW_CLASSES, n, replace=n > len(mf.VIEW_CLASSES))
     views = [mf.ViewSpec(str(c)) for c in classes]
     if layout == "head_mix":
-        for i in rng.choice(n, int(rng.integers(1, max(2, n // 2 + 1))), replace=False):
+        for i in rng.choice(n, _between(rng, (1, max(2, n // 2 + 1))), replace=False):   # up to half
             views[i] = mf.ViewSpec(views[i].view, kind="head")
     return views
 
@@ -168,10 +190,11 @@ def _backdrop(layout: str, rng) -> mf.Backdrop:
         return UI_PAGES[rng.integers(len(UI_PAGES))]
     kind = rng.choice(("flat_gray", "off_white", "white", "gradient", "vignette", "transparent", "paper"))
     if kind == "flat_gray":
-        return mf.Backdrop("flat_gray", (int(rng.integers(90, 215)),) * 3, noise=int(rng.integers(0, 4)))
+        return mf.Backdrop("flat_gray", (_between(rng, FLAT_GREY),) * 3, noise=_between(rng, FLAT_NOISE))
     if kind in ("gradient", "vignette"):
-        light, dark = int(rng.integers(215, 250)), int(rng.integers(130, 185))
+        light, dark = _between(rng, GRADIENT_LIGHT), _between(rng, GRADIENT_DARK)
         ends = ((light,) * 3, (dark,) * 3)
+        # A vignette is light in the middle; a gradient light at the top or at the bottom.
         return mf.Backdrop(str(kind), *(ends if kind == "vignette" or rng.random() < 0.5 else ends[::-1]))
     return {"off_white": mf.OFF_WHITE, "white": mf.WHITE, "transparent": mf.TRANSPARENT,
             "paper": mf.PAPER}[str(kind)]
@@ -188,15 +211,15 @@ def _laid_out(spec: mf.SheetSpec, layout: str, cols: int, rng) -> mf.SheetSpec:
     if labels:
         below = max(below, spec.label_gap + max(m.shape[0] for m in labels))
     if layout == "touching":
-        pad = int(rng.integers(8, 24))
+        pad = _between(rng, ROW_PAD)
         return replace(spec, layout=mf.Touching(height=above + below + 2 * pad, margin=pad,
-                                                 overlap=int(rng.integers(0, 4)), sole_y=pad + above))
+                                                 overlap=_between(rng, TOUCH_OVERLAP), sole_y=pad + above))
     widest_label = max([0, *(m.shape[1] for m in labels)])
-    if layout in ("row", "head_mix") and cols > 1 and rng.random() < 0.5:
+    if layout in ("row", "head_mix") and cols > 1 and rng.random() < P_PACKED:
         # A label reaches at most half its width past its figure's box: room for two halves.
-        pad = int(rng.integers(8, max(9, h // 6))) + widest_label // 2
+        pad = _between(rng, (ROW_PAD[0], max(ROW_PAD[0] + 1, h // 6))) + widest_label // 2
         widest = max(s.size[0] for s in sprites)
-        gutter = max((widest_label + 1) / widest, rng.uniform(0.05, 0.8))
+        gutter = max((widest_label + 1) / widest, rng.uniform(*PACKED_GUTTER))
         return replace(spec, layout=mf.Packed(height=above + below + 2 * pad, margin=pad,
                                               gutter=gutter, sole_y=pad + above))
     half = max(max(s.axis_x, s.size[0] - s.axis_x) for s in sprites)
@@ -204,19 +227,19 @@ def _laid_out(spec: mf.SheetSpec, layout: str, cols: int, rng) -> mf.SheetSpec:
     frames = chrome = None
     clear = 1                                    # figures keep off their tile's edge
     if layout == "frames":
-        frames = mf.Frames(inset=int(rng.integers(0, 7)), stroke=int(rng.integers(1, 4)))
+        frames = mf.Frames(inset=_between(rng, FRAME_INSET), stroke=_between(rng, FRAME_STROKE))
         clear = frames.inset + frames.stroke + 1
-    pad = clear + int(rng.integers(2, max(3, h // 8)))
+    pad = clear + _between(rng, (2, max(3, h // 8)))     # up to an eighth of the figure's height
     cell_w, cell_h = 2 * math.ceil(half) + 2 * pad, above + below + 2 * pad
     if layout == "ui":
-        chrome = mf.Chrome(tile_rgb=(int(rng.integers(100, 200)),) * 3, margin=int(rng.integers(12, 25)),
-                           header=int(rng.integers(40, 65)), prompt=str(rng.choice(PROMPTS)),
+        chrome = mf.Chrome(tile_rgb=(_between(rng, TILE_GREY),) * 3, margin=_between(rng, UI_MARGIN),
+                           header=_between(rng, UI_HEADER), prompt=str(rng.choice(PROMPTS)),
                            buttons=BUTTONS[rng.integers(len(BUTTONS))])
-        gutter, margin = int(rng.integers(4, 17)), 0
+        gutter, margin = _between(rng, UI_GUTTER), 0
         # Gallery tiles are squarish, and the gallery is wide enough for the prompt box.
-        cell_w = max(cell_w, round(cell_h * rng.uniform(0.6, 1.0)), math.ceil(UI_MIN_WIDTH / cols))
+        cell_w = max(cell_w, round(cell_h * rng.uniform(*UI_TILE_ASPECT)), math.ceil(UI_MIN_WIDTH / cols))
     else:
-        gutter, margin = int(rng.integers(0, 25)), int(rng.integers(4, 25))
+        gutter, margin = _between(rng, GRID_GUTTER), _between(rng, GRID_MARGIN)
     grid = mf.Grid(cols=cols, cell_w=cell_w, cell_h=cell_h, sole_y=pad + above, gutter=gutter, margin=margin)
     return replace(spec, layout=grid, frames=frames, chrome=chrome)
 
