@@ -19,6 +19,7 @@ process is pinned to --cores CPUs (default 2, as in the issue's target). Per gro
 * same_canvas  share of sheets whose views all have one canvas size
 * feet_aligned share of sheets whose views' feet (paste_y + box height) are on one line
 * s/sheet      mean seconds of split_source per sheet
+* errors       sheets on which split_source raised (scored as no views; the errors are listed)
 
 Groups: all generated sheets, one per tag (layout kind, features, backdrop), devdata.
 """
@@ -49,7 +50,7 @@ FRAMING = {"full_body": "full_body", "head": "close_up"}   # ground-truth kind -
 TIMING_REPEATS = 3      # the speed sheet is split this many times; the median counts
 TIMING_TARGET_S = 1.0
 COLUMNS = ("sheets", "exact_count", "mean_iou", "iou>=0.9", "framing_ok", "notes_views", "same_canvas",
-           "feet_aligned", "s/sheet")
+           "feet_aligned", "s/sheet", "errors")
 
 
 # ---------------------------------------------------------------- scoring one sheet
@@ -86,20 +87,21 @@ def notes_kept_as_views(predicted: list, truth: dict) -> list[str]:
             for i in range(len(predicted)) if best[i] < NOTE_IOU and covered[i].max() > 0]
 
 
-def score(name: str, result, seconds: float, true_count: int, truth: dict | None) -> dict:
-    """One sheet's row: counts, matched IoUs, annotations kept as views, scale consistency."""
-    boxes = [list(v.bbox) for v in result.views]
+def score(name: str, views: list, seconds: float, true_count: int, truth: dict | None) -> dict:
+    """One sheet's row from split_source's views: counts, matched IoUs, framing, annotations kept
+    as views, scale consistency."""
+    boxes = [list(v.bbox) for v in views]
     row = {
         "name": name, "true_views": true_count, "views": len(boxes), "exact": len(boxes) == true_count,
-        "same_canvas": len({v.canvas[:2] for v in result.views}) == 1,
-        "feet_aligned": len({v.canvas[3] + v.bbox[3] for v in result.views}) == 1,
-        "seconds": round(seconds, 4), "ious": None, "framing_ok": [], "notes_as_views": [],
+        "same_canvas": len({v.canvas[:2] for v in views}) == 1,
+        "feet_aligned": len({v.canvas[3] + v.bbox[3] for v in views}) == 1,
+        "seconds": round(seconds, 4), "ious": None, "framing_ok": [], "notes_as_views": [], "error": None,
     }
     if truth is not None:
         pairs = greedy_match(iou_matrix([v["bbox"] for v in truth["views"]], boxes))
         row["ious"] = [round(x, 4) for _, _, x in pairs]
-        row["framing_ok"] = [getattr(result.views[j], "framing", None) == FRAMING[truth["views"][i]["kind"]]
-                             for i, j, x in pairs if x >= SAME_VIEW_IOU and hasattr(result.views[j], "framing")]
+        row["framing_ok"] = [getattr(views[j], "framing", None) == FRAMING[truth["views"][i]["kind"]]
+                             for i, j, x in pairs if x >= SAME_VIEW_IOU and hasattr(views[j], "framing")]
         row["notes_as_views"] = notes_kept_as_views(boxes, truth)
     return row
 
@@ -122,6 +124,7 @@ def summarise(rows: list[dict]) -> dict:
         "same_canvas": share([r["same_canvas"] for r in rows]),
         "feet_aligned": share([r["feet_aligned"] for r in rows]),
         "s/sheet": round(float(np.mean([r["seconds"] for r in rows])), 3),
+        "errors": sum(r["error"] is not None for r in rows),
     }
 
 
@@ -135,12 +138,16 @@ def _source(image, name: str):
     return Source(Path(name), np.ascontiguousarray(pixels[..., :3]), alpha, "0" * 64, "PNG", image.mode)
 
 
-def _timed_split(source) -> tuple[object, float]:
+def _timed_split(source) -> tuple[list, float, str | None]:
+    """split_source's views, its seconds, and the error it raised if it failed (then no views)."""
     from refprep.split import split_source
 
     start = time.perf_counter()
-    result = split_source(source)
-    return result, time.perf_counter() - start
+    try:
+        views, error = split_source(source).views, None
+    except Exception as exc:    # one sheet that crashes the splitter is a result, not the end of the run
+        views, error = [], f"{type(exc).__name__}: {exc}"
+    return views, time.perf_counter() - start, error
 
 
 def run(count: int, seed: int, devdata: Path | None, start: int = 0) -> dict:
@@ -150,20 +157,20 @@ def run(count: int, seed: int, devdata: Path | None, start: int = 0) -> dict:
         source = _source(sheet.drawn.image, sheet.name)
         if not rows:
             _timed_split(source)    # warm-up: the first call pays for lazy imports
-        result, seconds = _timed_split(source)
+        views, seconds, error = _timed_split(source)
         if sheet.name == sheet_generator.TIMING_SPEC.name:
             seconds = median([seconds] + [_timed_split(source)[1] for _ in range(TIMING_REPEATS - 1)])
             timing = {"sheet": sheet.name, "size": list(sheet.drawn.image.size), "seconds": round(seconds, 3)}
-        row = score(sheet.name, result, seconds, len(sheet.drawn.truth["views"]), sheet.drawn.truth)
-        rows.append({**row, "source": "generated", "tags": list(sheet.tags)})
+        row = score(sheet.name, views, seconds, len(sheet.drawn.truth["views"]), sheet.drawn.truth)
+        rows.append({**row, "error": error, "source": "generated", "tags": list(sheet.tags)})
     if devdata is not None and (devdata / "labels.json").is_file():
         from refprep.load import load_image
 
         for label in json.loads((devdata / "labels.json").read_text()):
             if label["category"] in DEVDATA_CATEGORIES:
-                result, seconds = _timed_split(load_image(devdata / label["file"]))
-                row = score(label["file"], result, seconds, label["views"], None)
-                rows.append({**row, "source": "devdata", "tags": [label["category"]]})
+                views, seconds, error = _timed_split(load_image(devdata / label["file"]))
+                row = score(label["file"], views, seconds, label["views"], None)
+                rows.append({**row, "error": error, "source": "devdata", "tags": [label["category"]]})
     return {"groups": _groups(rows), "timing": timing, "rows": rows}
 
 
@@ -173,7 +180,7 @@ def _groups(rows: list[dict]) -> dict:
     tags = Counter(t for r in rows for t in r["tags"])
     order = {t: i for i, t in enumerate(sheet_generator.LAYOUTS)}
     # Layouts first, then features, then backdrops, then devdata categories.
-    ranked = sorted(tags, key=lambda t: (t.startswith("bg:") + 2 * (t in DEVDATA_CATEGORIES), order.get(t, 99), t))
+    ranked = sorted(tags, key=lambda t: (t.startswith("bg:") + 2 * (t in DEVDATA_CATEGORIES), order.get(t, len(order)), t))
     groups = {"generated": generated, **{t: [r for r in rows if t in r["tags"]] for t in ranked}, "devdata": devdata}
     return {name: summarise(members) for name, members in groups.items() if members}
 
@@ -216,6 +223,9 @@ def main(argv=None) -> int:
     wrong = [f"{r['name']} ({r['views']}/{r['true_views']})" for r in report["rows"] if not r["exact"]]
     if wrong:
         print(f"wrong view count (got/true): {', '.join(wrong)}")
+    for row in report["rows"]:
+        if row["error"]:
+            print(f"split_source failed on {row['name']}: {row['error']}")
     kept = Counter(kind for r in report["rows"] for kind in r["notes_as_views"])
     if kept:
         print("annotations kept as views: " + ", ".join(f"{k} {n}" for k, n in kept.most_common()))

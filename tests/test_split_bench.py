@@ -61,22 +61,24 @@ def test_a_sheet_depends_only_on_seed_and_index(sheets):
     assert np.array_equal(np.asarray(again.drawn.image), np.asarray(sheets[1].drawn.image))
 
 
-def _result(boxes, canvas=(100, 200), framing="full_body"):
-    """A stand-in for split_source's result: views with boxes, canvases and framing."""
+def _views(boxes, canvas=(100, 200), framing="full_body"):
+    """Stand-ins for split_source's views: boxes on one canvas, feet on one line."""
     width, height = canvas
-    return SimpleNamespace(views=[SimpleNamespace(bbox=tuple(b), framing=framing,
-                                                  canvas=(width, height, 10, height - 10 - b[3])) for b in boxes])
+    return [SimpleNamespace(bbox=tuple(b), framing=framing, canvas=(width, height, 10, height - 10 - b[3]))
+            for b in boxes]
 
 
 def test_scoring_a_known_answer():
     truth = {"views": [{"bbox": [0, 0, 10, 40], "kind": "full_body"}, {"bbox": [20, 0, 10, 40], "kind": "head"}],
              "annotations": [{"bbox": [0, 45, 10, 5], "kind": "label"}]}
-    perfect = split_bench.score("s", _result([[0, 0, 10, 40], [20, 0, 10, 40]]), 0.1, 2, truth)
+    perfect = split_bench.score("s", _views([[0, 0, 10, 40], [20, 0, 10, 40]]), 0.1, 2, truth)
     assert perfect["exact"] and perfect["ious"] == [1.0, 1.0] and perfect["notes_as_views"] == []
     assert perfect["framing_ok"] == [True, False] and perfect["same_canvas"] and perfect["feet_aligned"]
     # The second view cut in half, the label kept as a view.
-    worse = split_bench.score("s", _result([[0, 0, 10, 40], [20, 0, 10, 20], [0, 45, 10, 5]]), 0.1, 2, truth)
+    worse = split_bench.score("s", _views([[0, 0, 10, 40], [20, 0, 10, 20], [0, 45, 10, 5]]), 0.1, 2, truth)
     assert not worse["exact"] and worse["ious"] == [1.0, 0.5] and worse["notes_as_views"] == ["label"]
+    crashed = split_bench.score("s", [], 0.1, 2, truth)     # what a sheet that raised scores
+    assert not (crashed["exact"] or crashed["same_canvas"]) and crashed["ious"] == []
 
 
 def test_benchmark_runs_and_reports_numbers_in_range():
@@ -85,7 +87,7 @@ def test_benchmark_runs_and_reports_numbers_in_range():
     assert summary["sheets"] == 3 and report["timing"] is None
     for key in ("exact_count", "mean_iou", "iou>=0.9", "same_canvas", "feet_aligned"):
         assert 0.0 <= summary[key] <= 1.0, key
-    assert summary["notes_views"] >= 0 and summary["s/sheet"] > 0
+    assert summary["notes_views"] >= 0 and summary["s/sheet"] > 0 and 0 <= summary["errors"] <= 3
     for row in report["rows"]:
         assert len(row["ious"]) <= min(row["views"], row["true_views"])
         assert all(0.0 < x <= 1.0 for x in row["ious"])
