@@ -1,0 +1,102 @@
+"""The split benchmark: its generated ground truth is exact, and it runs and reports sane numbers.
+
+How well refprep splits is what benchmarks/split_bench.py measures; these tests only check that
+the measuring is right.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from conftest import DEVDATA, REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import sheet_generator  # noqa: E402
+import split_bench  # noqa: E402
+from sheet_generator import mf  # noqa: E402  (fixtures/make_fixtures.py)
+
+# Sheet 0 is the 4608x768 timing strip, slow to draw; 1.. take the layouts in turn.
+FIRST_RANDOM = 1
+
+
+@pytest.fixture(scope="module")
+def sheets() -> list:
+    return list(sheet_generator.generate(len(sheet_generator.LAYOUTS), start=FIRST_RANDOM))
+
+
+def test_generator_draws_every_layout(sheets):
+    assert [s.tags[0] for s in sheets] == list(sheet_generator.LAYOUTS)
+
+
+def test_generated_ground_truth_is_exact(sheets):
+    for sheet in sheets:    # tight boxes on the drawn pixels, nothing drawn outside them
+        mf.check_sheet(sheet.name, sheet.drawn)
+
+
+def test_annotations_lie_outside_the_views(sheets):
+    for sheet in sheets:
+        views = [v["bbox"] for v in sheet.drawn.truth["views"]]
+        for note in sheet.drawn.truth["annotations"]:
+            inside = [mf.contains(note["bbox"], box) for box in views if mf.overlaps(note["bbox"], box)]
+            # Only frames and tiles may hold views, and then wholly.
+            assert all(inside) and (not inside or note["kind"] in mf.CONTAINER_KINDS), (sheet.name, note)
+
+
+def test_ground_truth_names_class_and_kind(sheets):
+    kinds = set()
+    for sheet in sheets:
+        for view in sheet.drawn.truth["views"]:
+            assert view["view"] in mf.VIEW_CLASSES and view["kind"] in ("full_body", "head")
+            kinds.add(view["kind"])
+    assert kinds == {"full_body", "head"}
+
+
+def test_a_sheet_depends_only_on_seed_and_index(sheets):
+    again = next(sheet_generator.generate(1, start=FIRST_RANDOM + 1))
+    assert again.drawn.truth == sheets[1].drawn.truth
+    assert np.array_equal(np.asarray(again.drawn.image), np.asarray(sheets[1].drawn.image))
+
+
+def _views(boxes, canvas=(100, 200), framing="full_body"):
+    """Stand-ins for split_source's views: boxes on one canvas, feet on one line."""
+    width, height = canvas
+    return [SimpleNamespace(bbox=tuple(b), framing=framing, canvas=(width, height, 10, height - 10 - b[3]))
+            for b in boxes]
+
+
+def test_scoring_a_known_answer():
+    truth = {"views": [{"bbox": [0, 0, 10, 40], "kind": "full_body"}, {"bbox": [20, 0, 10, 40], "kind": "head"}],
+             "annotations": [{"bbox": [0, 45, 10, 5], "kind": "label"}]}
+    perfect = split_bench.score("s", _views([[0, 0, 10, 40], [20, 0, 10, 40]]), 0.1, 2, truth)
+    assert perfect["exact"] and perfect["ious"] == [1.0, 1.0] and perfect["notes_as_views"] == []
+    assert perfect["framing_ok"] == [True, False] and perfect["same_canvas"] and perfect["feet_aligned"]
+    # The second view cut in half, the label kept as a view.
+    worse = split_bench.score("s", _views([[0, 0, 10, 40], [20, 0, 10, 20], [0, 45, 10, 5]]), 0.1, 2, truth)
+    assert not worse["exact"] and worse["ious"] == [1.0, 0.5] and worse["notes_as_views"] == ["label"]
+    crashed = split_bench.score("s", [], 0.1, 2, truth)     # what a sheet that raised scores
+    assert not (crashed["exact"] or crashed["same_canvas"]) and crashed["ious"] == []
+
+
+def test_benchmark_runs_and_reports_numbers_in_range():
+    report = split_bench.run(count=3, seed=sheet_generator.DEFAULT_SEED, devdata=None, start=FIRST_RANDOM)
+    summary = report["groups"]["generated"]
+    assert summary["sheets"] == 3 and report["timing"] is None
+    for key in ("exact_count", "mean_iou", "iou>=0.9", "same_canvas", "feet_aligned"):
+        assert 0.0 <= summary[key] <= 1.0, key
+    assert summary["notes_views"] >= 0 and summary["s/sheet"] > 0 and 0 <= summary["errors"] <= 3
+    for row in report["rows"]:
+        assert len(row["ious"]) <= min(row["views"], row["true_views"])
+        assert all(0.0 < x <= 1.0 for x in row["ious"])
+    assert set(report["groups"]) >= {"generated", "row", "grid", "frames"}
+
+
+@pytest.mark.slow
+def test_full_benchmark_with_the_timing_sheet_and_devdata():
+    report = split_bench.run(count=13, seed=sheet_generator.DEFAULT_SEED,
+                             devdata=DEVDATA if DEVDATA.is_dir() else None)
+    assert report["timing"]["size"] == [4608, 768] and report["timing"]["seconds"] > 0
+    assert report["groups"]["generated"]["sheets"] == 13
