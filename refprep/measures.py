@@ -4,8 +4,8 @@ Each function documents what its number means and how it behaves on the degradat
 is meant to catch; ``quality.py`` picks the region (face, head, subject or backdrop),
 compares the number with the preset's thresholds and words the advice. Where ISO/IEC
 29794-5 (face image quality) and its reference implementation OFIQ define a measure, the
-definition follows them: under/over-exposure bounds, dynamic range as the entropy of the
-face's luminance histogram, left/right illumination of the face.
+definition follows them (under/over-exposure bounds, luminance mean, left/right
+illumination of the face, inter-eye distance) unless a reason is given where it differs.
 """
 
 from __future__ import annotations
@@ -152,13 +152,14 @@ def exposure_shares(values: np.ndarray, under: float = UNDER_EXPOSED_LUMA,
     return float(np.mean(values <= under)), float(np.mean(values >= over))
 
 
-def luminance_entropy(values: np.ndarray) -> float:
-    """Shannon entropy (bits, 0..8) of the 256-bin luminance histogram: OFIQ's dynamic
-    range. A well-exposed face uses ~7-7.7 bits; every halving of its contrast costs
-    about one bit, so a washed-out or murky face falls towards 4."""
-    histogram = np.bincount(np.clip(values, 0, 255).astype(np.uint8).ravel(), minlength=256).astype(np.float64)
-    p = histogram[histogram > 0] / histogram.sum()
-    return float(-(p * np.log2(p)).sum())
+def luminance_span(values: np.ndarray) -> float:
+    """Grey levels (0..255) between the 1st and 99th percentile of luminance: the tonal
+    range actually used. Halving the contrast halves it; a face lit well from black pupils
+    to bright skin spans 150-250, a flat-shaded drawn face as much (dark outlines, light
+    skin) though it uses few distinct levels, which is why this, not OFIQ's histogram
+    entropy, is the measure: entropy reads every flat-shaded cartoon as washed out."""
+    low, high = np.percentile(values, (1, 99))
+    return float(high - low)
 
 
 # --- colour ------------------------------------------------------------------------------------

@@ -135,14 +135,12 @@ class WorkCopy:
 
 # --- size ----------------------------------------------------------------------------------
 
-def check_resolution(view: View, limits: dict) -> Check:
-    """How many pixels the generator gets: a photo's shorter side (the frame it will be
-    given), or a figure's longer side (its height on a sheet or cut-out). The exported
-    canvas is padded, never upscaled, so neither can grow on export."""
-    if view.kind == "photo":
-        size, what = float(min(view.bbox[2], view.bbox[3])), "The photo's shorter side is"
-    else:
-        size, what = float(max(view.bbox[2], view.bbox[3])), "The figure is"
+def check_resolution(view: View, source_size: tuple[int, int], limits: dict) -> Check:
+    """How many pixels the generator gets: the subject's longer side, but no more than the
+    source's shorter side (a photo is its whole frame, and a figure in a small frame is
+    exported on a canvas no larger). The export pads, never upscales, so neither grows."""
+    size = float(min(max(view.bbox[2], view.bbox[3]), min(source_size)))
+    what = "The photo's shorter side is" if view.kind == "photo" else "The figure is"
     messages = {
         "pass": f"{what} {size:.0f} px: enough for 720p-1080p video.",
         "warn": f"{what} only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale it and soften details; use a larger source if you have one.",
@@ -283,16 +281,16 @@ def check_brightness(view: View, limits: dict) -> Check:
 
 
 def check_dynamic_range(view: View, limits: dict) -> Check:
-    """Entropy of the face's luminance histogram (OFIQ's dynamic range), in bits."""
+    """Tonal range of the face: grey levels between its 1st and 99th luminance percentile."""
     region = _face_region(view)
     if region is None:
         return _skip("dynamic_range", limits, "No face found, so the face's dynamic range was not measured.")
     x0, y0, x1, y1 = region
-    value = M.luminance_entropy(M.luma(view.image[y0:y1, x0:x1]))
+    value = M.luminance_span(M.luma(view.image[y0:y1, x0:x1]))
     messages = {
-        "pass": f"The face uses a full range of tones ({value:.1f} bits).",
-        "warn": f"The face looks flat or washed out ({value:.1f} bits of tone, want {limits['warn']:.1f}+): raise the contrast or use a better-lit image.",
-        "fail": f"The face has almost no tonal range ({value:.1f} bits, under {limits['fail']:.1f}): it is murky or washed out; use a properly exposed image.",
+        "pass": f"The face uses a full range of tones ({value:.0f} grey levels).",
+        "warn": f"The face looks flat or washed out (only {value:.0f} grey levels of tone, want {limits['warn']:.0f}+): raise the contrast or use a clearer image.",
+        "fail": f"The face has almost no tonal range ({value:.0f} grey levels, under {limits['fail']:.0f}): it is murky, hazy or washed out; use a clearer, properly exposed image.",
     }
     return _verdict("dynamic_range", value, limits, False, messages)
 
@@ -564,7 +562,7 @@ def check_view(view: View, background: Background, source_size: tuple[int, int],
     else:
         background_check = check_background_untouched(view, work, background, limits["background_untouched"])
     checks = [
-        check_resolution(view, limits["resolution"]),
+        check_resolution(view, source_size, limits["resolution"]),
         check_face_size(view, limits["face_size"]),
         check_eye_distance(view, limits["eye_distance"]),
         check_sharpness(view, limits["sharpness"]),

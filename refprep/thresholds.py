@@ -90,9 +90,10 @@ MIN_POSE_CONFIDENCE = 0.15
 # Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
 # fixed by the check itself in quality.py; the numbers are what presets override.
 QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
-    # Pixels the generator gets: a photo's shorter side, or a figure's longer side. Video
-    # generators render 720p-1080p: under 720 px the reference is upscaled; under 512 px
-    # (devdata's own "low_res" line) more than half the detail is invented.
+    # Pixels the generator gets: the subject's longer side, at most the source's shorter side
+    # (for a photo: its shorter side). Video generators render 720p-1080p: under 720 px the
+    # reference is upscaled; under 512 px (devdata's own "low_res" line) it is upscaled 1.4x
+    # or more even for 720p and much of the detail is invented.
     "resolution": {"warn": 720, "fail": 512},
     # Face box height in pixels (BlazeFace's box spans brows to mouth, about 60% of the
     # head). Under 40 px the detail a generator must copy is not there; under 80 px it is
@@ -122,10 +123,11 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # any skin tone under good light warns (astronaut darkened with gamma 5: 55) or fails
     # (gamma 7: 35); above 205 (astronaut with gamma 0.45) skin starts washing out.
     "brightness": {"dark_fail": 40, "dark_warn": 55, "bright_warn": 205, "bright_fail": 230},
-    # Entropy (bits) of the face's luminance histogram, OFIQ's dynamic range. Devdata photos
-    # 6.3-7.8, flat-shaded renders and drawings 5.0-6.9; each halving of contrast costs ~1
-    # bit, so a face at a fifth of its contrast warns and at a twelfth fails.
-    "dynamic_range": {"warn": 5.0, "fail": 4.0},
+    # Grey levels between the face's 1st and 99th luminance percentile. Devdata faces 148-255
+    # (photos, drawings) and a flat-lit 3D render at 122; astronaut 227, at half her contrast
+    # 113, at 0.4 of it 91 (warn), at 0.3 of it 68 (fail): a hazy, murky or washed-out face.
+    # (At a quarter of her contrast the face detector no longer finds her face.)
+    "dynamic_range": {"warn": 100, "fail": 72},
     # Ratio of the brighter to the darker half of the face (mean luminance, symmetric about
     # the eyes). Even studio light stays under ~1.4; devdata's key-lit clean portrait 2.0;
     # Yale's half-face shadows 2.9 and 3.8.
