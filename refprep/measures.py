@@ -109,9 +109,9 @@ def _ijg_quality(step: float, base: float) -> float:
     return float(np.clip(quality, 1, 100))
 
 
-def jpeg_quality(grey: np.ndarray) -> float | None:
-    """Estimated JPEG quality (IJG scale, 1..100; ~96 means no compression is visible) of a
-    region at its native pixels, or None when too few textured blocks show.
+def jpeg_quality(rgb: np.ndarray) -> float | None:
+    """Estimated JPEG quality (IJG scale, 1..100; ~96 means no compression is visible) of an
+    RGB region at its native pixels, or None when too few textured blocks show.
 
     JPEG rounds every 8x8 block's DCT coefficients to multiples of a quantisation step; a
     decoded image keeps them on that grid. The step of five low-frequency coefficients is
@@ -120,9 +120,9 @@ def jpeg_quality(grey: np.ndarray) -> float | None:
     block grid is found first) and on JPEGs re-saved as PNG; an image scaled after
     compression loses the grid and reads as uncompressed.
     """
-    height, width = grey.shape
+    height, width = rgb.shape[:2]
     top, left = max(0, (height - _JPEG_WINDOW) // 2), max(0, (width - _JPEG_WINDOW) // 2)
-    grey = grey[top:top + _JPEG_WINDOW, left:left + _JPEG_WINDOW].astype(np.float64)
+    grey = luma(rgb[top:top + _JPEG_WINDOW, left:left + _JPEG_WINDOW]).astype(np.float64)
     if min(grey.shape) < 32:
         return None
     dy, dx = _grid_phase(grey, 0), _grid_phase(grey, 1)
@@ -168,12 +168,19 @@ def luminance_span(values: np.ndarray) -> float:
 _COLOUR_SIDE = 256
 
 
-def _lab(rgb: np.ndarray) -> np.ndarray:
-    """CIELAB (L 0..100, a and b roughly -100..100) of an RGB uint8 array, any shape."""
-    import cv2
+# sRGB (D65) to CIE XYZ, and the D65 white point: the standard sRGB definitions.
+_SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], np.float32)
+_D65_WHITE = np.array([0.95047, 1.0, 1.08883], np.float32)
 
-    flat = np.ascontiguousarray(rgb.reshape(-1, 1, 3), dtype=np.float32) / 255.0
-    return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(rgb.shape)
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (L 0..100, a and b roughly -100..100) of RGB uint8 pixels, shape (..., 3).
+    In numpy: OpenCV's converter spends 0.1-0.3 s building tables on its first call."""
+    c = rgb.astype(np.float32) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _SRGB_TO_XYZ.T / _D65_WHITE
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
 def colour_spread(rgb: np.ndarray, mask: np.ndarray | None = None) -> float:

@@ -108,12 +108,15 @@ def _subject_region(view: View):
 
 @dataclass
 class WorkCopy:
-    """The view's picture scaled to WORK_LONG_SIDE (never up), with the subject (matte
-    above SUBJECT_ALPHA) and the sure backdrop (matte under BACKDROP_ALPHA) at that size."""
+    """What several checks measure, computed once per view: the picture scaled to
+    WORK_LONG_SIDE (never up) with the subject (matte above SUBJECT_ALPHA) and the sure
+    backdrop (matte under BACKDROP_ALPHA) at that size, and the face box's luminance at
+    native resolution (None without a face)."""
 
     rgb: np.ndarray
     subject: np.ndarray | None
     backdrop: np.ndarray | None
+    face: np.ndarray | None
 
     @classmethod
     def of(cls, view: View) -> WorkCopy:
@@ -126,11 +129,14 @@ class WorkCopy:
         def shrink(array: np.ndarray) -> np.ndarray:
             return array if scale == 1.0 else cv2.resize(array, size, interpolation=cv2.INTER_AREA)
 
+        region = _face_region(view)
+        face = None if region is None else M.luma(view.image[region[1]:region[3], region[0]:region[2]])
+        rgb = np.ascontiguousarray(shrink(view.image))
         matte = view.alpha if view.alpha is not None else view.mask
         if matte is None:
-            return cls(np.ascontiguousarray(shrink(view.image)), None, None)
-        matte = shrink(matte.astype(np.float32))
-        return cls(np.ascontiguousarray(shrink(view.image)), matte > SUBJECT_ALPHA, matte < BACKDROP_ALPHA)
+            return cls(rgb, None, None, face)
+        matte = shrink(matte.astype(np.float32, copy=False))
+        return cls(rgb, matte > SUBJECT_ALPHA, matte < BACKDROP_ALPHA, face)
 
 
 # --- size ----------------------------------------------------------------------------------
@@ -181,16 +187,17 @@ def check_eye_distance(view: View, limits: dict) -> Check:
 
 # --- sharpness and compression ---------------------------------------------------------------
 
-def measure_sharpness(view: View) -> float:
+def measure_sharpness(view: View, work: WorkCopy) -> float:
     """Sharpness (0..1) of the face, or of the subject where there is no face."""
     import cv2
 
-    region = _face_region(view)
-    on_face = region is not None
-    x0, y0, x1, y1 = region if on_face else _subject_region(view)
-    grey = M.luma(view.image[y0:y1, x0:x1])
-    mask = _subject_mask(view)
-    sub = mask[y0:y1, x0:x1] if (mask is not None and not on_face) else None
+    if work.face is not None:
+        grey, sub = work.face, None
+    else:
+        x0, y0, x1, y1 = _subject_region(view)
+        grey = M.luma(view.image[y0:y1, x0:x1])
+        mask = _subject_mask(view)
+        sub = None if mask is None else mask[y0:y1, x0:x1]
     # Only ever scale down: upscaling a small face would smear it and call it blurred
     # (a small face is face_size's concern, not sharpness's).
     scale = min(1.0, SHARPNESS_REGION_HEIGHT / grey.shape[0])
@@ -204,9 +211,9 @@ def measure_sharpness(view: View) -> float:
     return M.crete_sharpness(grey, sub)
 
 
-def check_sharpness(view: View, limits: dict) -> Check:
-    value = measure_sharpness(view)
-    where = "face" if view.pose.face_box is not None else "subject"
+def check_sharpness(view: View, work: WorkCopy, limits: dict) -> Check:
+    value = measure_sharpness(view, work)
+    where = "face" if work.face is not None else "subject"
     messages = {
         "pass": f"The {where} is sharp (sharpness {value:.2f}).",
         "warn": f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the softness; use a sharper source.",
@@ -220,7 +227,7 @@ def check_jpeg_artifacts(view: View, limits: dict) -> Check:
     produced it; measured on native pixels, since scaling hides the 8x8 block grid."""
     region = _face_region(view, HEAD_SIDE_GROWTH, HEAD_TOP_GROWTH) or _subject_region(view)
     x0, y0, x1, y1 = region
-    value = M.jpeg_quality(M.luma(view.image[y0:y1, x0:x1]))
+    value = M.jpeg_quality(view.image[y0:y1, x0:x1])
     if value is None:
         return _skip("jpeg_artifacts", limits, "Too little texture to measure compression.")
     messages = {
@@ -236,10 +243,8 @@ def check_jpeg_artifacts(view: View, limits: dict) -> Check:
 def check_exposure(view: View, work: WorkCopy, limits: dict) -> Check:
     """Share of the face that is under- or over-exposed (OFIQ's bounds), or of a faceless
     subject that is crushed black or blown white."""
-    region = _face_region(view)
-    if region is not None:
-        x0, y0, x1, y1 = region
-        values, where, low, high = M.luma(view.image[y0:y1, x0:x1]), "face", M.UNDER_EXPOSED_LUMA, M.OVER_EXPOSED_LUMA
+    if work.face is not None:
+        values, where, low, high = work.face, "face", M.UNDER_EXPOSED_LUMA, M.OVER_EXPOSED_LUMA
     else:
         values, where, low, high = M.luma(work.rgb), "subject", CRUSHED_LUMA, BLOWN_LUMA
         if work.subject is not None and work.subject.any():
@@ -255,15 +260,13 @@ def check_exposure(view: View, work: WorkCopy, limits: dict) -> Check:
     return _verdict("exposure", value, limits, True, messages)
 
 
-def check_brightness(view: View, limits: dict) -> Check:
+def check_brightness(work: WorkCopy, limits: dict) -> Check:
     """Mean luminance of the face (OFIQ's luminance mean), judged on both sides: too dark
     (``dark_warn``/``dark_fail``, lower is worse) or too bright (``bright_warn``/
     ``bright_fail``, higher is worse). The dark limits sit below well-exposed dark skin."""
-    region = _face_region(view)
-    if region is None:
+    if work.face is None:
         return _skip("brightness", {"fail": limits["dark_fail"]}, "No face found, so its brightness was not measured.")
-    x0, y0, x1, y1 = region
-    value = float(M.luma(view.image[y0:y1, x0:x1]).mean())
+    value = float(work.face.mean())
     if value > limits["bright_warn"]:
         status, threshold = _grade(value, {"warn": limits["bright_warn"], "fail": limits["bright_fail"]}, True)
         messages = {
@@ -280,13 +283,11 @@ def check_brightness(view: View, limits: dict) -> Check:
     return Check("brightness", status, value, threshold, messages[status])
 
 
-def check_dynamic_range(view: View, limits: dict) -> Check:
+def check_dynamic_range(work: WorkCopy, limits: dict) -> Check:
     """Tonal range of the face: grey levels between its 1st and 99th luminance percentile."""
-    region = _face_region(view)
-    if region is None:
+    if work.face is None:
         return _skip("dynamic_range", limits, "No face found, so the face's dynamic range was not measured.")
-    x0, y0, x1, y1 = region
-    value = M.luminance_span(M.luma(view.image[y0:y1, x0:x1]))
+    value = M.luminance_span(work.face)
     messages = {
         "pass": f"The face uses a full range of tones ({value:.0f} grey levels).",
         "warn": f"The face looks flat or washed out (only {value:.0f} grey levels of tone, want {limits['warn']:.0f}+): raise the contrast or use a clearer image.",
@@ -295,18 +296,18 @@ def check_dynamic_range(view: View, limits: dict) -> Check:
     return _verdict("dynamic_range", value, limits, False, messages)
 
 
-def check_shadow(view: View, limits: dict) -> Check:
+def check_shadow(view: View, work: WorkCopy, limits: dict) -> Check:
     """Left/right illumination of the face: ratio of the brighter half's mean luminance to
     the darker half's, halves taken symmetrically about the point between the eyes."""
     pose = view.pose
-    region = _face_region(view)
-    if region is None or pose.keypoints is None:
+    if work.face is None or pose.keypoints is None:
         return _skip("shadow", limits, "No face found, so lighting on the face was not measured.")
     if pose.yaw_deg is not None and abs(pose.yaw_deg) > SHADOW_MAX_YAW:
         return _skip("shadow", limits, "Face turned too far to compare its two halves.")
-    x0, y0, x1, y1 = region
+    x0 = _face_region(view)[0]
     midline = float(pose.keypoints[:2, 0].mean()) - x0
-    left, right = M.half_face_means(M.luma(view.image[y0:y1, x0:x1]), (0, 0, x1 - x0, y1 - y0), midline)
+    height, width = work.face.shape
+    left, right = M.half_face_means(work.face, (0, 0, width, height), midline)
     if not (left > 0 or right > 0):
         return _skip("shadow", limits, "The face is too small to compare its two halves.")
     value = max(left, right) / max(min(left, right), 1.0)
@@ -565,12 +566,12 @@ def check_view(view: View, background: Background, source_size: tuple[int, int],
         check_resolution(view, source_size, limits["resolution"]),
         check_face_size(view, limits["face_size"]),
         check_eye_distance(view, limits["eye_distance"]),
-        check_sharpness(view, limits["sharpness"]),
+        check_sharpness(view, work, limits["sharpness"]),
         check_jpeg_artifacts(view, limits["jpeg_artifacts"]),
         check_exposure(view, work, limits["exposure"]),
-        check_brightness(view, limits["brightness"]),
-        check_dynamic_range(view, limits["dynamic_range"]),
-        check_shadow(view, limits["shadow"]),
+        check_brightness(work, limits["brightness"]),
+        check_dynamic_range(work, limits["dynamic_range"]),
+        check_shadow(view, work, limits["shadow"]),
         check_eyes_visible(view, limits["eyes_visible"]),
         check_colour(work, limits["colour"]),
         background_check,
