@@ -68,10 +68,11 @@ def _grade(value: float, limits: dict, higher_is_worse: bool) -> tuple[str, floa
     return "pass", warn if warn is not None else fail
 
 
-def _verdict(check_id: str, value: float, limits: dict, higher_is_worse: bool, messages: dict) -> Check:
+def _verdict(check_id: str, value: float, limits: dict, higher_is_worse: bool,
+             passed: str, warned: str, failed: str) -> Check:
     """Grade ``value`` and pick the advice sentence for the resulting status."""
     status, threshold = _grade(value, limits, higher_is_worse)
-    return Check(check_id, status, value, threshold, messages[status])
+    return Check(check_id, status, value, threshold, {"pass": passed, "warn": warned, "fail": failed}[status])
 
 
 def _skip(check_id: str, limits: dict, reason: str) -> Check:
@@ -147,24 +148,20 @@ def check_resolution(view: View, source_size: tuple[int, int], limits: dict) -> 
     exported on a canvas no larger). The export pads, never upscales, so neither grows."""
     size = float(min(max(view.bbox[2], view.bbox[3]), min(source_size)))
     what = "The photo's shorter side is" if view.kind == "photo" else "The figure is"
-    messages = {
-        "pass": f"{what} {size:.0f} px: enough for 720p-1080p video.",
-        "warn": f"{what} only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale it and soften details; use a larger source if you have one.",
-        "fail": f"{what} {size:.0f} px, under {limits['fail']:.0f}: too small for a reference: the generator has to invent its detail; use a larger source image.",
-    }
-    return _verdict("resolution", size, limits, False, messages)
+    return _verdict("resolution", size, limits, False,
+                    passed=f"{what} {size:.0f} px: enough for 720p-1080p video.",
+                    warned=f"{what} only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale it and soften details; use a larger source if you have one.",
+                    failed=f"{what} {size:.0f} px, under {limits['fail']:.0f}: too small for a reference: the generator has to invent its detail; use a larger source image.")
 
 
 def check_face_size(view: View, limits: dict) -> Check:
     if view.pose.face_box is None:
         return _skip("face_size", limits, "No face found, so its size was not measured.")
     size = float(view.pose.face_box[3])
-    messages = {
-        "pass": f"The face is {size:.0f} px tall: enough detail for the generator to copy.",
-        "warn": f"The face is only {size:.0f} px tall (want {limits['warn']:.0f}+): add a closer view or a larger image so facial details carry over.",
-        "fail": f"The face is {size:.0f} px tall, under {limits['fail']:.0f}: too small to carry identity; use a close-up or a much larger image.",
-    }
-    return _verdict("face_size", size, limits, False, messages)
+    return _verdict("face_size", size, limits, False,
+                    passed=f"The face is {size:.0f} px tall: enough detail for the generator to copy.",
+                    warned=f"The face is only {size:.0f} px tall (want {limits['warn']:.0f}+): add a closer view or a larger image so facial details carry over.",
+                    failed=f"The face is {size:.0f} px tall, under {limits['fail']:.0f}: too small to carry identity; use a close-up or a much larger image.")
 
 
 def check_eye_distance(view: View, limits: dict) -> Check:
@@ -177,12 +174,10 @@ def check_eye_distance(view: View, limits: dict) -> Check:
     if abs(yaw) >= EYE_DISTANCE_MAX_YAW:
         return _skip("eye_distance", limits, "Profile view: one eye is hidden, so the eye distance was not measured.")
     value = float(pose.eye_distance_px) / math.cos(math.radians(yaw))
-    messages = {
-        "pass": f"The eyes are {value:.0f} px apart: eye shape and colour will carry over.",
-        "warn": f"The eyes are only {value:.0f} px apart (want {limits['warn']:.0f}+): eye shape and colour may not carry over; use a closer or larger image.",
-        "fail": f"The eyes are {value:.0f} px apart, under {limits['fail']:.0f}: the generator will invent the eyes; use a close-up or a much larger image.",
-    }
-    return _verdict("eye_distance", value, limits, False, messages)
+    return _verdict("eye_distance", value, limits, False,
+                    passed=f"The eyes are {value:.0f} px apart: eye shape and colour will carry over.",
+                    warned=f"The eyes are only {value:.0f} px apart (want {limits['warn']:.0f}+): eye shape and colour may not carry over; use a closer or larger image.",
+                    failed=f"The eyes are {value:.0f} px apart, under {limits['fail']:.0f}: the generator will invent the eyes; use a close-up or a much larger image.")
 
 
 # --- sharpness and compression ---------------------------------------------------------------
@@ -214,12 +209,10 @@ def measure_sharpness(view: View, work: WorkCopy) -> float:
 def check_sharpness(view: View, work: WorkCopy, limits: dict) -> Check:
     value = measure_sharpness(view, work)
     where = "face" if work.face is not None else "subject"
-    messages = {
-        "pass": f"The {where} is sharp (sharpness {value:.2f}).",
-        "warn": f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the softness; use a sharper source.",
-        "fail": f"The {where} is blurred (sharpness {value:.2f}, under {limits['fail']:.2f}): the generator will copy the blur; choose a sharp image or re-render at higher quality.",
-    }
-    return _verdict("sharpness", value, limits, False, messages)
+    return _verdict("sharpness", value, limits, False,
+                    passed=f"The {where} is sharp (sharpness {value:.2f}).",
+                    warned=f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the softness; use a sharper source.",
+                    failed=f"The {where} is blurred (sharpness {value:.2f}, under {limits['fail']:.2f}): the generator will copy the blur; choose a sharp image or re-render at higher quality.")
 
 
 def check_jpeg_artifacts(view: View, limits: dict) -> Check:
@@ -230,12 +223,10 @@ def check_jpeg_artifacts(view: View, limits: dict) -> Check:
     value = M.jpeg_quality(view.image[y0:y1, x0:x1])
     if value is None:
         return _skip("jpeg_artifacts", limits, "Too little texture to measure compression.")
-    messages = {
-        "pass": f"No visible JPEG compression (estimated quality {value:.0f}).",
-        "warn": f"Noticeable JPEG compression (estimated quality {value:.0f}, want {limits['warn']:.0f}+): ringing and smeared skin may carry over; use the original file if you have it.",
-        "fail": f"Heavy JPEG compression (estimated quality {value:.0f}, under {limits['fail']:.0f}): 8x8 blocks and smeared detail will carry over; use an uncompressed or higher-quality original.",
-    }
-    return _verdict("jpeg_artifacts", value, limits, False, messages)
+    return _verdict("jpeg_artifacts", value, limits, False,
+                    passed=f"No visible JPEG compression (estimated quality {value:.0f}).",
+                    warned=f"Noticeable JPEG compression (estimated quality {value:.0f}, want {limits['warn']:.0f}+): ringing and smeared skin may carry over; use the original file if you have it.",
+                    failed=f"Heavy JPEG compression (estimated quality {value:.0f}, under {limits['fail']:.0f}): 8x8 blocks and smeared detail will carry over; use an uncompressed or higher-quality original.")
 
 
 # --- light and colour ------------------------------------------------------------------------
@@ -252,12 +243,10 @@ def check_exposure(view: View, work: WorkCopy, limits: dict) -> Check:
     under, over = M.exposure_shares(values, low, high)
     value = max(under, over)
     problem = f"too dark (luminance {low} or less)" if under >= over else f"blown out (luminance {high} or more)"
-    messages = {
-        "pass": f"Exposure is fine: {under:.0%} of the {where} is too dark, {over:.0%} blown out.",
-        "warn": f"{value:.0%} of the {where} is {problem}: details there are lost; use a better-exposed image.",
-        "fail": f"{value:.0%} of the {where} is {problem}: the generator cannot recover that detail; re-shoot or re-render with balanced light.",
-    }
-    return _verdict("exposure", value, limits, True, messages)
+    return _verdict("exposure", value, limits, True,
+                    passed=f"Exposure is fine: {under:.0%} of the {where} is too dark, {over:.0%} blown out.",
+                    warned=f"{value:.0%} of the {where} is {problem}: details there are lost; use a better-exposed image.",
+                    failed=f"{value:.0%} of the {where} is {problem}: the generator cannot recover that detail; re-shoot or re-render with balanced light.")
 
 
 def check_brightness(work: WorkCopy, limits: dict) -> Check:
@@ -288,12 +277,10 @@ def check_dynamic_range(work: WorkCopy, limits: dict) -> Check:
     if work.face is None:
         return _skip("dynamic_range", limits, "No face found, so the face's dynamic range was not measured.")
     value = M.luminance_span(work.face)
-    messages = {
-        "pass": f"The face uses a full range of tones ({value:.0f} grey levels).",
-        "warn": f"The face looks flat or washed out (only {value:.0f} grey levels of tone, want {limits['warn']:.0f}+): raise the contrast or use a clearer image.",
-        "fail": f"The face has almost no tonal range ({value:.0f} grey levels, under {limits['fail']:.0f}): it is murky, hazy or washed out; use a clearer, properly exposed image.",
-    }
-    return _verdict("dynamic_range", value, limits, False, messages)
+    return _verdict("dynamic_range", value, limits, False,
+                    passed=f"The face uses a full range of tones ({value:.0f} grey levels).",
+                    warned=f"The face looks flat or washed out (only {value:.0f} grey levels of tone, want {limits['warn']:.0f}+): raise the contrast or use a clearer image.",
+                    failed=f"The face has almost no tonal range ({value:.0f} grey levels, under {limits['fail']:.0f}): it is murky, hazy or washed out; use a clearer, properly exposed image.")
 
 
 def check_shadow(view: View, work: WorkCopy, limits: dict) -> Check:
@@ -312,12 +299,10 @@ def check_shadow(view: View, work: WorkCopy, limits: dict) -> Check:
         return _skip("shadow", limits, "The face is too small to compare its two halves.")
     value = max(left, right) / max(min(left, right), 1.0)
     darker = "left" if left < right else "right"
-    messages = {
-        "pass": f"Light on the face is even (halves differ {value:.2f}x).",
-        "warn": f"The {darker} half of the face is {value:.1f}x darker than the other: relight more evenly or choose another image.",
-        "fail": f"The {darker} half of the face is {value:.1f}x darker than the other (harsh shadow): the generator will bake it in; relight evenly or choose another image.",
-    }
-    return _verdict("shadow", value, limits, True, messages)
+    return _verdict("shadow", value, limits, True,
+                    passed=f"Light on the face is even (halves differ {value:.2f}x).",
+                    warned=f"The {darker} half of the face is {value:.1f}x darker than the other: relight more evenly or choose another image.",
+                    failed=f"The {darker} half of the face is {value:.1f}x darker than the other (harsh shadow): the generator will bake it in; relight evenly or choose another image.")
 
 
 def check_eyes_visible(view: View, limits: dict) -> Check:
@@ -334,23 +319,19 @@ def check_eyes_visible(view: View, limits: dict) -> Check:
     value = M.eye_visibility(M.luma(view.image[y0:y1, x0:x1]), pose.keypoints[:2] - (x0, y0), (x - x0, y - y0, w, h))
     if value is None:
         return _skip("eyes_visible", limits, "The eyes are outside the picture.")
-    messages = {
-        "pass": "Both eyes are visible.",
-        "warn": f"The eyes look dark or covered ({value:.2f} of the cheeks' brightness): make sure no sunglasses, hair or shadow hide them.",
-        "fail": f"The eyes are covered ({value:.2f} of the cheeks' brightness; sunglasses or similar): the generator cannot copy eyes it cannot see; use an image with the eyes visible.",
-    }
-    return _verdict("eyes_visible", value, limits, False, messages)
+    return _verdict("eyes_visible", value, limits, False,
+                    passed="Both eyes are visible.",
+                    warned=f"The eyes look dark or covered ({value:.2f} of the cheeks' brightness): make sure no sunglasses, hair or shadow hide them.",
+                    failed=f"The eyes are covered ({value:.2f} of the cheeks' brightness; sunglasses or similar): the generator cannot copy eyes it cannot see; use an image with the eyes visible.")
 
 
 def check_colour(work: WorkCopy, limits: dict) -> Check:
     """Is there colour at all? Spread of the subject's colours in CIELAB a*b* (ΔE)."""
     value = M.colour_spread(work.rgb, work.subject)
-    messages = {
-        "pass": f"The subject is in colour (colour spread {value:.1f}).",
-        "warn": f"The subject is nearly monochrome (colour spread {value:.1f}, sepia or faded): the generator will guess skin, hair and clothing colours; use a colour image.",
-        "fail": f"The subject is black and white (colour spread {value:.1f}): the generator will invent skin, hair and clothing colours differently in every clip; use a colour image.",
-    }
-    return _verdict("colour", value, limits, False, messages)
+    return _verdict("colour", value, limits, False,
+                    passed=f"The subject is in colour (colour spread {value:.1f}).",
+                    warned=f"The subject is nearly monochrome (colour spread {value:.1f}, sepia or faded): the generator will guess skin, hair and clothing colours; use a colour image.",
+                    failed=f"The subject is black and white (colour spread {value:.1f}): the generator will invent skin, hair and clothing colours differently in every clip; use a colour image.")
 
 
 # --- background ------------------------------------------------------------------------------
@@ -400,12 +381,10 @@ def check_background_cleaned(view: View, background: Background, target, limits:
         off = float(np.mean(np.any(outside[:, :3] != np.array(target, np.uint8), axis=1)))
     fringe = measure_fringe(picture, alpha, old_backdrop_canvas(view, background, target))
     value = off + fringe
-    messages = {
-        "pass": "Background is perfectly flat with no fringe of the old backdrop.",
-        "warn": f"{value:.2%} of edge or background pixels still show the old backdrop: check the outline in the report.",
-        "fail": f"{value:.1%} of edge or background pixels still show the old backdrop: try --model isnet-general-use or a cleaner source.",
-    }
-    return _verdict("background", value, limits, True, messages)
+    return _verdict("background", value, limits, True,
+                    passed="Background is perfectly flat with no fringe of the old backdrop.",
+                    warned=f"{value:.2%} of edge or background pixels still show the old backdrop: check the outline in the report.",
+                    failed=f"{value:.1%} of edge or background pixels still show the old backdrop: try --model isnet-general-use or a cleaner source.")
 
 
 def old_backdrop_canvas(view: View, background: Background, target) -> np.ndarray | None:
@@ -500,12 +479,10 @@ def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Che
         candidates["head"] = head
     part, value = max(candidates.items(), key=lambda item: item[1])
     where = "the head is cut by the frame" if part == "head" else f"the figure touches the {part} edge of the sheet"
-    messages = {
-        "pass": "The subject is not cut off by the frame.",
-        "warn": f"Close to the edge: {where} ({value:.0%}); make sure nothing is cut off.",
-        "fail": f"Cut off: {where} ({value:.0%}); use an image with the whole head (and body) in frame.",
-    }
-    return _verdict("cropped", value, limits, True, messages)
+    return _verdict("cropped", value, limits, True,
+                    passed="The subject is not cut off by the frame.",
+                    warned=f"Close to the edge: {where} ({value:.0%}); make sure nothing is cut off.",
+                    failed=f"Cut off: {where} ({value:.0%}); use an image with the whole head (and body) in frame.")
 
 
 def check_single_subject(view: View, work: WorkCopy, limits: dict) -> Check:
@@ -519,12 +496,10 @@ def check_single_subject(view: View, work: WorkCopy, limits: dict) -> Check:
         areas = stats[1:, 4]
         figures = int(np.sum(areas >= SECOND_FIGURE_AREA_SHARE * areas.max())) if areas.size else 0
     value = float(max(view.pose.face_count, figures, 1))
-    messages = {
-        "pass": "One subject.",
-        "warn": f"{value:.0f} subjects found: a reference should show one character.",
-        "fail": f"{value:.0f} subjects found: the generator may merge them; crop to one character.",
-    }
-    return _verdict("single_subject", value, limits, True, messages)
+    return _verdict("single_subject", value, limits, True,
+                    passed="One subject.",
+                    warned=f"{value:.0f} subjects found: a reference should show one character.",
+                    failed=f"{value:.0f} subjects found: the generator may merge them; crop to one character.")
 
 
 def check_face_visible(view: View, limits: dict) -> Check:
@@ -543,12 +518,10 @@ def check_pose_extreme(view: View, limits: dict) -> Check:
         return _skip("pose_extreme", limits, "Head tilt was not measured.")
     value = max(abs(pitch or 0.0), abs(roll or 0.0))
     which = "tilted up or down" if abs(pitch or 0) >= abs(roll or 0) else "tilted sideways"
-    messages = {
-        "pass": "The head is level.",
-        "warn": f"The head is {which} by {value:.0f} degrees: the generator will copy the tilt; prefer a level head.",
-        "fail": f"The head is {which} by {value:.0f} degrees: choose a view with a level head.",
-    }
-    return _verdict("pose_extreme", value, limits, True, messages)
+    return _verdict("pose_extreme", value, limits, True,
+                    passed="The head is level.",
+                    warned=f"The head is {which} by {value:.0f} degrees: the generator will copy the tilt; prefer a level head.",
+                    failed=f"The head is {which} by {value:.0f} degrees: choose a view with a level head.")
 
 
 # --- all checks ----------------------------------------------------------------------------
