@@ -421,8 +421,9 @@ def check_background_untouched(view: View, work: WorkCopy, background: Backgroun
     value, colour = M.backdrop_clutter(work.rgb, clear)
     status, threshold = _grade(value, limits, higher_is_worse=True)
     if status == "pass" and np.linalg.norm(np.array(colour, float) - 255.0) > OFF_WHITE_DISTANCE:
-        return Check("background", "warn", value, threshold,
-                     f"Plain but not white backdrop (RGB {colour}): run refprep build to put the subject on white.")
+        # Plain, so the clutter limit did not decide this: no threshold to show for it.
+        return Check("background", "warn", value, None,
+                     f"Plain but not white backdrop (RGB {colour}, {value:.0%} cluttered): run refprep build to put the subject on white.")
     messages = {
         "pass": "Plain white backdrop.",
         "warn": f"{value:.0%} of the backdrop is not plain (texture, objects or text): run refprep build to remove it, or use a plain backdrop.",
