@@ -324,8 +324,8 @@ def check_eyes_visible(view: View, limits: dict) -> Check:
         return _skip("eyes_visible", limits, "The eyes are outside the picture.")
     return _verdict("eyes_visible", value, limits, False,
                     passed="Both eyes are visible.",
-                    warned=f"The eyes look dark or covered ({value:.2f} of the cheeks' brightness): make sure no sunglasses, hair or shadow hide them.",
-                    failed=f"The eyes are covered ({value:.2f} of the cheeks' brightness; sunglasses or similar): the generator cannot copy eyes it cannot see; use an image with the eyes visible.")
+                    warned=f"The eyes look dark or covered ({value:.2f} of the cheeks' brightness; sunglasses, hair or deep shadow): the generator will copy that and cannot show the eyes; use an image with the eyes visible unless that is the character's look.",
+                    failed=f"The eyes are covered ({value:.2f} of the cheeks' brightness): the generator cannot copy eyes it cannot see; use an image with the eyes visible.")
 
 
 def check_colour(work: WorkCopy, limits: dict) -> Check:

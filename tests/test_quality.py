@@ -17,7 +17,7 @@ from refprep import measures
 from refprep.api import SheetAnalysis
 from refprep.data import Pose, Source, View
 from refprep.presets import Preset, get_preset
-from refprep.quality import check_eye_distance
+from refprep.quality import check_eye_distance, check_eyes_visible
 from refprep.split import split_source
 from refprep.thresholds import QUALITY_THRESHOLDS
 
@@ -160,7 +160,9 @@ def test_shadow_flips_with_a_directional_shadow(astronaut, pipeline, original, s
     assert "right half" in check(view, "shadow").message or expected == "pass"
 
 
-def test_sunglasses_fail_eyes_visible(astronaut, pipeline, original):
+def test_sunglasses_warn_eyes_visible(astronaut, pipeline, original):
+    """Painted-on dark glasses: a warning (shades may be the character's look), and a
+    preset that wants the eyes can make it a failure."""
     covered = astronaut.copy()
     eyes = original.pose.keypoints[:2]
     radius = int(0.3 * np.linalg.norm(eyes[0] - eyes[1]))
@@ -168,7 +170,10 @@ def test_sunglasses_fail_eyes_visible(astronaut, pipeline, original):
         cv2.ellipse(covered, (int(ex), int(ey)), (radius, int(radius * 0.7)), 0, 0, 360, (20, 20, 25), -1)
     view = checked_view(covered, pipeline)
     assert view.pose.face_box is not None
-    assert status(view, "eyes_visible") == "fail"
+    assert status(view, "eyes_visible") == "warn" and status(original, "eyes_visible") == "pass"
+    assert check(view, "eyes_visible").value < 0.25
+    strict = Preset(name="eyes", description="", threshold_overrides={"eyes_visible": {"fail": 0.25}})
+    assert check_eyes_visible(view, strict.thresholds()["eyes_visible"]).status == "fail"
 
 
 @pytest.mark.parametrize("saturation, expected", [(1.0, "pass"), (0.1, "warn"), (0.0, "fail")])
@@ -262,11 +267,14 @@ def test_preset_overrides_thresholds(astronaut, pipeline):
 
 
 def test_checks_on_a_12_megapixel_photo_are_fast(astronaut):
-    """The checks alone (models already run) stay within the 0.2 s per view budget."""
+    """The checks alone (models already run) stay within the 0.2 s per view budget, on the
+    photo as it is (`check`) and on its cleaned export (`build`)."""
     import time
 
+    from refprep.clean import composite_view, view_backdrop
     from refprep.data import Background
     from refprep.quality import check_view
+    from refprep.split import layout_views
 
     big = cv2.resize(astronaut, (4096, 3072), interpolation=cv2.INTER_CUBIC)
     alpha = np.zeros(big.shape[:2], np.float32)
@@ -275,9 +283,11 @@ def test_checks_on_a_12_megapixel_photo_are_fast(astronaut):
                 face_box=(1500, 700, 760, 760), face_count=1, face_score=0.9, eye_distance_px=320.0,
                 keypoints=np.array([[1720, 950], [2040, 950], [1880, 1100], [1880, 1250], [1550, 1000], [2210, 1000]],
                                    float))
-    view = View(0, (0, 0, 4096, 3072), big, alpha=alpha, kind="photo", pose=pose)
+    view = layout_views([View(0, (0, 0, 4096, 3072), big, alpha=alpha, kind="photo", pose=pose)])[0]
     background = Background("cluttered", (128, 128, 128), 20.0, None, (4096, 3072))
-    check_view(view, background, (4096, 3072), get_preset("generic"), None, cleaned=False)  # warm up
-    start = time.perf_counter()
-    check_view(view, background, (4096, 3072), get_preset("generic"), None, cleaned=False)
-    assert time.perf_counter() - start < 0.4  # 0.2 s budget, doubled for a loaded CI machine
+    view = replace(view, cleaned=composite_view(view, alpha, view_backdrop(view, background), (255, 255, 255)))
+    for target, cleaned in ((None, False), ((255, 255, 255), True)):
+        check_view(view, background, (4096, 3072), get_preset("generic"), target, cleaned=cleaned)  # warm up
+        start = time.perf_counter()
+        check_view(view, background, (4096, 3072), get_preset("generic"), target, cleaned=cleaned)
+        assert time.perf_counter() - start < 0.5, cleaned  # 0.2 s budget, with room for a loaded CI machine
