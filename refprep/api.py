@@ -210,21 +210,25 @@ def _view_summary(view: View) -> dict:
     return {**view.pose.as_dict(), "bbox": [int(v) for v in view.bbox], "kind": view.kind}
 
 
-def check(images, preset: str = "generic", model: str = "u2netp", progress: Progress | None = None) -> dict:
+def check(images, preset: str = "generic", model: str = "u2netp", progress: Progress | None = None,
+          pipeline: Pipeline | None = None) -> dict:
     """Validate images as they are (nothing is changed or written).
 
     Returns ``{"images": [{"file", "status", "checks", "views"}]}``; an image's checks are
-    the worst result per check id over its views.
+    the worst result per check id over its views. Pass a ``pipeline`` to reuse its loaded
+    models across calls (it is left open).
     """
+    import contextlib
+
     from .presets import get_preset
 
     chosen = get_preset(preset)
     paths = resolve_inputs(images)
-    with Pipeline(model, progress) as pipeline:
-        analysis = pipeline.split(pipeline.load(paths))
-        pipeline.matte(analysis)
-        pipeline.pose(analysis)
-        pipeline.check(analysis, chosen, None, cleaned=False)
+    with contextlib.nullcontext(pipeline) if pipeline else Pipeline(model, progress) as running:
+        analysis = running.split(running.load(paths))
+        running.matte(analysis)
+        running.pose(analysis)
+        running.check(analysis, chosen, None, cleaned=False)
 
     report = []
     for index, source in enumerate(analysis.sources):

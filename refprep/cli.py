@@ -183,16 +183,52 @@ def check(images, preset, strict, verbose, as_json, quiet):
         emit_json(report)
     else:
         for image in report["images"]:
-            click.echo(f"{image['file']}: " + _styled(image["status"], image["status"]))
-            for view in image["views"]:
-                click.echo(f"  view {view['view']:<20} yaw {_fmt_angle(view['yaw_deg'])}  conf {view['pose_confidence']:.2f}"
-                           f" ({view['pose_method']}) box {view['bbox']}")
-            for c in image["checks"]:
-                if verbose or c["status"] in ("warn", "fail"):
-                    click.echo(f"    {c['id']:<15} " + _styled(f"{c['status']:<5}", c["status"]) + f" {c['message']}")
+            _print_check_table(image, verbose)
     statuses = {image["status"] for image in report["images"]}
     if "fail" in statuses or (strict and "warn" in statuses):
         sys.exit(EXIT_FAILED_CHECKS)
+
+
+CHECK_TABLE_HEADER = ("check", "result", "value", "limit")
+
+
+def _fmt_number(value) -> str:
+    if value is None:
+        return "-"
+    value = float(value)
+    if value == int(value) or abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def _print_check_table(image: dict, verbose: bool) -> None:
+    """One image's verdict, its views, and a table of what failed or warned: the check, its
+    value against its limit, and the advice (what is wrong and what to do), wrapped."""
+    import shutil
+    import textwrap
+
+    counts = {status: sum(c["status"] == status for v in image["views"] for c in v["checks"])
+              for status in ("fail", "warn")}
+    click.echo(_styled(f"{image['status'].upper():<5}", image["status"]) + f" {image['file']}  "
+               f"({counts['fail']} failed, {counts['warn']} warned)")
+    width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    for number, view in enumerate(image["views"], 1):
+        click.echo(f"  view {number}: {view['view']}  yaw {_fmt_angle(view['yaw_deg']).strip()}  "
+                   f"pitch {_fmt_angle(view['pitch_deg']).strip()}  roll {_fmt_angle(view['roll_deg']).strip()}  "
+                   f"({view['pose_method']}, confidence {view['pose_confidence']:.2f})  box {view['bbox']}")
+        shown = [c for c in view["checks"] if verbose or c["status"] in ("warn", "fail")]
+        if not shown:
+            click.echo("    every check passed (-v lists them)")
+            continue
+        click.echo("    " + "{:<15} {:<6} {:>7} {:>7}  {}".format(*CHECK_TABLE_HEADER, "what is wrong / what to do"))
+        indent = " " * 4 + " " * 40
+        for c in shown:
+            advice = textwrap.wrap(c["message"], max(30, width - len(indent))) or [""]
+            row = f"    {c['id']:<15} " + _styled(f"{c['status']:<6}", c["status"]) + \
+                  f" {_fmt_number(c['value']):>7} {_fmt_number(c['threshold']):>7}  {advice[0]}"
+            click.echo(row)
+            for line in advice[1:]:
+                click.echo(indent + line)
 
 
 @main.command()

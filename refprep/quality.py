@@ -1,47 +1,63 @@
 """Quality stage: measure each view and turn every measure into a ``Check``.
 
-Each check function takes what it measures and the thresholds (from the preset) and
-returns one ``Check`` with the raw value, the threshold it was held to and a sentence of
-advice. Measures look at the face where there is one and at the subject otherwise.
+Each check takes what it measures and the thresholds for its id (from the preset) and
+returns one ``Check`` with the raw value, the threshold it was held to, a status and one
+sentence of advice: what is wrong, why it matters to a generator, what to do. The pixel
+measures live in ``measures.py``; a check decides where to look (the face where there is
+one, the head, the subject or the backdrop around it) and what the number means.
 ``check_view`` runs them all; ``package_problems`` applies the preset's package rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .data import Background, Check, View
+from . import measures as M
+from .data import Check, View
 from .presets import Preset, view_group
+from .thresholds import THREE_QUARTER_MAX_YAW
 
-# Regions taller than this are scaled down to it before measuring sharpness, so a large
-# sharp face and a small sharp face score alike (high-resolution detail is not penalised).
+# Regions taller than this are scaled down to it before measuring sharpness, so blur is
+# judged relative to the face's size: a large face with a 2 px blur is as sharp as a face a
+# quarter its size without (what matters is the detail a generator sees at its own scale).
 SHARPNESS_REGION_HEIGHT = 256
-# Luminance at or below / at or above which a pixel counts as crushed / blown.
-CRUSHED_LUMA = 8
-BLOWN_LUMA = 250
 # Side views show one half of the face; comparing halves there measures the pose, not light.
 SHADOW_MAX_YAW = 45.0
+# Both eyes must be in view to judge whether they are covered (sunglasses, hair).
+EYES_MAX_YAW = 45.0
+# Without a face, exposure is judged on the whole subject, where dark costumes and white
+# clothes are legitimately dark or bright: only fully crushed or blown pixels count there.
+CRUSHED_LUMA = 8
+BLOWN_LUMA = 250
+# Beyond a three-quarter turn one eye is hidden: the eye distance is not measured there.
+EYE_DISTANCE_MAX_YAW = THREE_QUARTER_MAX_YAW
 # A connected subject blob at least this share of the largest one counts as another figure.
 SECOND_FIGURE_AREA_SHARE = 0.15
 # An outline pixel within this RGB distance of the old backdrop colour looks like backdrop.
 FRINGE_DISTANCE = 16.0
-# Backdrop of an untouched image: fitted on at most this many pixels around the subject,
-# and only when at least this share of the picture shows it.
-BACKDROP_SAMPLES = 20000
+# The fringe is looked for on a copy of the view at most this long (see view_fringe): the
+# width of 720p video, the size generators render the character at.
+FRINGE_LONG_SIDE = 1280
+# Whole-picture measures (backdrop, colour, subject exposure, figure count) run on a copy
+# whose longer side is at most this: they are statistics, and a 12 MP photo stays fast.
+WORK_LONG_SIDE = 512
+# Backdrop pixels are those at least this many work-copy pixels away from the subject's
+# matte (soft hair edges and matte errors stay out of the clutter measure) ...
+BACKDROP_CLEARANCE_PX = 2
+# ... and a backdrop is judged only when at least this share of the picture shows it.
 BACKDROP_MIN_SHARE = 0.02
 # A plain backdrop farther than this (RGB distance) from white is "not white".
 OFF_WHITE_DISTANCE = 30.0
 # The head around a face box: hair above (half a box) and ears beside (a quarter each side).
 HEAD_TOP_GROWTH = 0.5
 HEAD_SIDE_GROWTH = 0.25
-# A matte value above this is "subject" for masks derived from it.
+# A matte value above this is "subject" for masks derived from it; below BACKDROP_ALPHA
+# (after scaling to the work copy) surely backdrop, not a soft hair edge.
 SUBJECT_ALPHA = 0.5
-
-
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+BACKDROP_ALPHA = 0.02
 
 
 def _grade(value: float, limits: dict, higher_is_worse: bool) -> tuple[str, float]:
@@ -55,10 +71,15 @@ def _grade(value: float, limits: dict, higher_is_worse: bool) -> tuple[str, floa
     return "pass", warn if warn is not None else fail
 
 
-def _verdict(check_id: str, value: float, limits: dict, higher_is_worse: bool, messages: dict) -> Check:
+def _verdict(check_id: str, value: float, limits: dict, higher_is_worse: bool,
+             passed: str, warned: str, failed: str) -> Check:
     """Grade ``value`` and pick the advice sentence for the resulting status."""
     status, threshold = _grade(value, limits, higher_is_worse)
-    return Check(check_id, status, value, threshold, messages[status])
+    return Check(check_id, status, value, threshold, {"pass": passed, "warn": warned, "fail": failed}[status])
+
+
+def _skip(check_id: str, limits: dict, reason: str) -> Check:
+    return Check(check_id, "skip", None, limits.get("fail", limits.get("warn")), reason)
 
 
 def _subject_mask(view: View) -> np.ndarray | None:
@@ -67,85 +88,114 @@ def _subject_mask(view: View) -> np.ndarray | None:
     return view.mask
 
 
-def _face_region(view: View):
+def _face_region(view: View, side_growth: float = 0.0, top_growth: float = 0.0):
+    """The face box (optionally grown to the head), clipped to the view: (x0, y0, x1, y1)."""
     if view.pose.face_box is None:
         return None
     x, y, w, h = view.pose.face_box
     height, width = view.image.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
+    x0, y0 = max(0, int(x - side_growth * w)), max(0, int(y - top_growth * h))
+    x1, y1 = min(width, int(x + w + side_growth * w)), min(height, y + h)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
     return x0, y0, x1, y1
 
 
-# --- individual checks ---------------------------------------------------------------------
+def _subject_region(view: View):
+    """The subject's bounding box in the view (the whole view when no mask is known)."""
+    mask = _subject_mask(view)
+    if mask is not None and mask.any():
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return 0, 0, view.image.shape[1], view.image.shape[0]
 
-def check_resolution(view: View, limits: dict) -> Check:
-    """The subject's size in source pixels (its longer side): what detail there is to copy.
 
-    The exported canvas is padded, never upscaled, so it cannot add detail; generators'
-    minimum sides for the file itself are preset format rules.
-    """
-    size = float(max(view.bbox[2], view.bbox[3]))
-    messages = {
-        "pass": f"The subject is {size:.0f} px tall or wide: enough for video generation.",
-        "warn": f"The subject is only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale and soften details; use a larger source.",
-        "fail": f"The subject is {size:.0f} px, under {limits['fail']:.0f} px: far too small for a reference; use a larger source image.",
-    }
-    return _verdict("resolution", size, limits, False, messages)
+@dataclass
+class WorkCopy:
+    """What several checks measure, computed once per view: the picture scaled to
+    WORK_LONG_SIDE (never up) with the subject (matte above SUBJECT_ALPHA) and the sure
+    backdrop (matte under BACKDROP_ALPHA) at that size, and the face box's luminance at
+    native resolution (None without a face)."""
+
+    rgb: np.ndarray
+    subject: np.ndarray | None
+    backdrop: np.ndarray | None
+    face: np.ndarray | None
+
+    @classmethod
+    def of(cls, view: View) -> WorkCopy:
+        import cv2
+
+        height, width = view.image.shape[:2]
+        scale = min(1.0, WORK_LONG_SIDE / max(height, width))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+
+        def shrink(array: np.ndarray) -> np.ndarray:
+            return array if scale == 1.0 else cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+
+        region = _face_region(view)
+        face = None if region is None else M.luma(view.image[region[1]:region[3], region[0]:region[2]])
+        rgb = np.ascontiguousarray(shrink(view.image))
+        matte = view.alpha if view.alpha is not None else view.mask
+        if matte is None:
+            return cls(rgb, None, None, face)
+        matte = shrink(matte.astype(np.float32, copy=False))
+        return cls(rgb, matte > SUBJECT_ALPHA, matte < BACKDROP_ALPHA, face)
+
+
+# --- size ----------------------------------------------------------------------------------
+
+def check_resolution(view: View, source_size: tuple[int, int], limits: dict) -> Check:
+    """How many pixels the generator gets: the subject's longer side, but no more than the
+    source's shorter side (a photo is its whole frame, and a figure in a small frame is
+    exported on a canvas no larger). The export pads, never upscales, so neither grows."""
+    size = float(min(max(view.bbox[2], view.bbox[3]), min(source_size)))
+    what = "The photo's shorter side is" if view.kind == "photo" else "The figure is"
+    return _verdict("resolution", size, limits, False,
+                    passed=f"{what} {size:.0f} px: enough for 720p-1080p video.",
+                    warned=f"{what} only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale it and soften details; use a larger source if you have one.",
+                    failed=f"{what} {size:.0f} px, under {limits['fail']:.0f}: too small for a reference: the generator has to invent its detail; use a larger source image.")
 
 
 def check_face_size(view: View, limits: dict) -> Check:
     if view.pose.face_box is None:
-        return Check("face_size", "skip", None, limits.get("warn"), "No face found, so its size was not measured.")
+        return _skip("face_size", limits, "No face found, so its size was not measured.")
     size = float(view.pose.face_box[3])
-    messages = {
-        "pass": f"The face is {size:.0f} px tall: enough detail for the generator to copy.",
-        "warn": f"The face is only {size:.0f} px tall (want {limits['warn']:.0f}+): add a closer view or a larger image so facial details carry over.",
-        "fail": f"The face is {size:.0f} px tall, too small to carry identity: use a close-up or a much larger image.",
-    }
-    return _verdict("face_size", size, limits, False, messages)
+    return _verdict("face_size", size, limits, False,
+                    passed=f"The face is {size:.0f} px tall: enough detail for the generator to copy.",
+                    warned=f"The face is only {size:.0f} px tall (want {limits['warn']:.0f}+): add a closer view or a larger image so facial details carry over.",
+                    failed=f"The face is {size:.0f} px tall, under {limits['fail']:.0f}: too small to carry identity; use a close-up or a much larger image.")
 
 
-def crete_sharpness(grey: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """1 - the no-reference blur score of Crete-Roffet et al. (2007), in 0..1.
-
-    Blur the region again and see how much of its pixel-to-pixel variation survives: a sharp
-    image loses much, an already blurred one little. Being a ratio it ignores contrast, so
-    a flat-shaded cartoon with crisp outlines and a textured photo are judged alike.
-    """
-    import cv2
-
-    scores = []
-    for axis, kernel in ((0, (1, 9)), (1, (9, 1))):  # (width, height): vertical, then horizontal
-        blurred = cv2.blur(grey, kernel)
-        d_original = np.abs(np.diff(grey, axis=axis))
-        d_blurred = np.abs(np.diff(blurred, axis=axis))
-        variation = np.maximum(0.0, d_original - d_blurred)
-        if mask is not None:
-            keep = mask[1:, :] if axis == 0 else mask[:, 1:]
-            d_original, variation = d_original[keep], variation[keep]
-        total = float(d_original.sum())
-        if total <= 0:
-            return 0.0
-        scores.append((total - float(variation.sum())) / total)
-    return 1.0 - max(scores)
+def check_eye_distance(view: View, limits: dict) -> Check:
+    """Inter-eye distance in pixels (ISO/IEC 29794-5), corrected for the head's turn
+    (divided by cos(yaw)) so a three-quarter view is judged on the face's real size."""
+    pose = view.pose
+    if pose.face_box is None or pose.eye_distance_px is None:
+        return _skip("eye_distance", limits, "No face found, so the eye distance was not measured.")
+    yaw = pose.yaw_deg or 0.0
+    if abs(yaw) >= EYE_DISTANCE_MAX_YAW:
+        return _skip("eye_distance", limits, "Profile view: one eye is hidden, so the eye distance was not measured.")
+    value = float(pose.eye_distance_px) / math.cos(math.radians(yaw))
+    return _verdict("eye_distance", value, limits, False,
+                    passed=f"The eyes are {value:.0f} px apart: eye shape and colour will carry over.",
+                    warned=f"The eyes are only {value:.0f} px apart (want {limits['warn']:.0f}+): eye shape and colour may not carry over; use a closer or larger image.",
+                    failed=f"The eyes are {value:.0f} px apart, under {limits['fail']:.0f}: the generator will invent the eyes; use a close-up or a much larger image.")
 
 
-def measure_sharpness(view: View) -> float:
+# --- sharpness and compression ---------------------------------------------------------------
+
+def measure_sharpness(view: View, work: WorkCopy) -> float:
     """Sharpness (0..1) of the face, or of the subject where there is no face."""
     import cv2
 
-    region = _face_region(view)
-    mask = _subject_mask(view)
-    if region is None and mask is not None and mask.any():
-        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        region = (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
-    if region is None:
-        region = (0, 0, view.image.shape[1], view.image.shape[0])
-    x0, y0, x1, y1 = region
-    grey = _luma(view.image[y0:y1, x0:x1].astype(np.float32))
-    sub = mask[y0:y1, x0:x1] if (mask is not None and view.pose.face_box is None) else None
+    if work.face is not None:
+        grey, sub = work.face, None
+    else:
+        x0, y0, x1, y1 = _subject_region(view)
+        grey = M.luma(view.image[y0:y1, x0:x1])
+        mask = _subject_mask(view)
+        sub = None if mask is None else mask[y0:y1, x0:x1]
     # Only ever scale down: upscaling a small face would smear it and call it blurred
     # (a small face is face_size's concern, not sharpness's).
     scale = min(1.0, SHARPNESS_REGION_HEIGHT / grey.shape[0])
@@ -156,67 +206,138 @@ def measure_sharpness(view: View) -> float:
             sub = cv2.resize(sub.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     if sub is not None and sub.sum() < 100:
         sub = None
-    return crete_sharpness(grey, sub)
+    return M.crete_sharpness(grey, sub)
 
 
-def check_sharpness(view: View, limits: dict) -> Check:
-    value = measure_sharpness(view)
-    where = "face" if view.pose.face_box is not None else "subject"
-    messages = {
-        "pass": f"The {where} is sharp (sharpness {value:.2f}).",
-        "warn": f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the blur; use a sharper source.",
-        "fail": f"The {where} is blurred (sharpness {value:.2f}, under {limits['fail']:.2f}): choose a sharp image or re-render at higher quality.",
-    }
-    return _verdict("sharpness", value, limits, False, messages)
+def check_sharpness(view: View, work: WorkCopy, limits: dict) -> Check:
+    value = measure_sharpness(view, work)
+    where = "face" if work.face is not None else "subject"
+    return _verdict("sharpness", value, limits, False,
+                    passed=f"The {where} is sharp (sharpness {value:.2f}).",
+                    warned=f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the softness; use a sharper source.",
+                    failed=f"The {where} is blurred (sharpness {value:.2f}, under {limits['fail']:.2f}): the generator will copy the blur; choose a sharp image or re-render at higher quality.")
 
 
-def check_exposure(view: View, limits: dict) -> Check:
-    region = _face_region(view)
-    if region is not None:
-        x0, y0, x1, y1 = region
-        luma = _luma(view.image[y0:y1, x0:x1].astype(np.float32)).ravel()
-    else:
-        mask = _subject_mask(view)
-        luma = _luma(view.image.astype(np.float32))
-        luma = luma[mask] if mask is not None and mask.any() else luma.ravel()
-    crushed = float(np.mean(luma <= CRUSHED_LUMA))
-    blown = float(np.mean(luma >= BLOWN_LUMA))
-    value = crushed + blown
-    where = "face" if region is not None else "subject"
-    worst = "blown-out highlights" if blown >= crushed else "crushed shadows"
-    messages = {
-        "pass": f"Exposure is fine: {value:.0%} of the {where} is clipped (mean level {luma.mean():.0f}).",
-        "warn": f"{value:.0%} of the {where} is clipped ({worst}): details there are lost; use a better-exposed image.",
-        "fail": f"{value:.0%} of the {where} is clipped ({worst}): the generator cannot recover that detail; re-shoot or re-render with balanced light.",
-    }
-    return _verdict("exposure", value, limits, True, messages)
-
-
-def check_shadow(view: View, limits: dict) -> Check:
-    region = _face_region(view)
-    yaw = view.pose.yaw_deg
-    if region is None:
-        return Check("shadow", "skip", None, limits.get("warn"), "No face found, so lighting on the face was not measured.")
-    if yaw is not None and abs(yaw) > SHADOW_MAX_YAW:
-        return Check("shadow", "skip", None, limits.get("warn"), "Face turned too far to compare its two halves.")
+def check_jpeg_artifacts(view: View, limits: dict) -> Check:
+    """JPEG compression of the head (or the subject), as the IJG quality that would have
+    produced it; measured on native pixels, since scaling hides the 8x8 block grid."""
+    region = _face_region(view, HEAD_SIDE_GROWTH, HEAD_TOP_GROWTH) or _subject_region(view)
     x0, y0, x1, y1 = region
-    # Split at the box centre: under a hard shadow the detector's nose point drifts toward
-    # the lit side, while the box stays on the face (turns past SHADOW_MAX_YAW are skipped).
-    nose_x = (x0 + x1) // 2
-    # The central band of the face (forehead to chin), without hair at the box edges.
-    top, bottom = y0 + (y1 - y0) // 5, y1 - (y1 - y0) // 10
-    luma = _luma(view.image[top:bottom].astype(np.float32))
-    left = float(luma[:, x0 + (nose_x - x0) // 5:nose_x].mean())
-    right = float(luma[:, nose_x:x1 - (x1 - nose_x) // 5].mean())
+    value = M.jpeg_quality(view.image[y0:y1, x0:x1])
+    if value is None:
+        return _skip("jpeg_artifacts", limits, "Too little texture to measure compression.")
+    return _verdict("jpeg_artifacts", value, limits, False,
+                    passed=f"No visible JPEG compression (estimated quality {value:.0f}).",
+                    warned=f"Noticeable JPEG compression (estimated quality {value:.0f}, want {limits['warn']:.0f}+): ringing and smeared skin may carry over; use the original file if you have it.",
+                    failed=f"Heavy JPEG compression (estimated quality {value:.0f}, under {limits['fail']:.0f}): 8x8 blocks and smeared detail will carry over; use an uncompressed or higher-quality original.")
+
+
+# --- light and colour ------------------------------------------------------------------------
+
+def check_exposure(view: View, work: WorkCopy, limits: dict) -> Check:
+    """Share of the face that is under- or over-exposed (OFIQ's bounds), or of a faceless
+    subject that is crushed black or blown white."""
+    if work.face is not None:
+        values, where, low, high = work.face, "face", M.UNDER_EXPOSED_LUMA, M.OVER_EXPOSED_LUMA
+    else:
+        values, where, low, high = M.luma(work.rgb), "subject", CRUSHED_LUMA, BLOWN_LUMA
+        if work.subject is not None and work.subject.any():
+            values = values[work.subject]
+    under, over = M.exposure_shares(values, low, high)
+    value = max(under, over)
+    problem = f"too dark (luminance {low} or less)" if under >= over else f"blown out (luminance {high} or more)"
+    return _verdict("exposure", value, limits, True,
+                    passed=f"Exposure is fine: {under:.0%} of the {where} is too dark, {over:.0%} blown out.",
+                    warned=f"{value:.0%} of the {where} is {problem}: details there are lost; use a better-exposed image.",
+                    failed=f"{value:.0%} of the {where} is {problem}: the generator cannot recover that detail; re-shoot or re-render with balanced light.")
+
+
+def check_brightness(work: WorkCopy, limits: dict) -> Check:
+    """Mean luminance of the face (OFIQ's luminance mean), judged on both sides: too dark
+    (``dark_warn``/``dark_fail``, lower is worse) or too bright (``bright_warn``/
+    ``bright_fail``, higher is worse). The dark limits sit below well-exposed dark skin."""
+    if work.face is None:
+        return _skip("brightness", {"fail": limits["dark_fail"]}, "No face found, so its brightness was not measured.")
+    value = float(work.face.mean())
+    if value > limits["bright_warn"]:
+        status, threshold = _grade(value, {"warn": limits["bright_warn"], "fail": limits["bright_fail"]}, True)
+        messages = {
+            "warn": f"The face is very bright (mean level {value:.0f} of 255): skin detail is washing out; lower the exposure.",
+            "fail": f"The face is washed out (mean level {value:.0f} of 255): the generator will copy a pale, detail-less face; use a darker exposure.",
+        }
+    else:
+        status, threshold = _grade(value, {"warn": limits["dark_warn"], "fail": limits["dark_fail"]}, False)
+        messages = {
+            "pass": f"The face is well exposed (mean level {value:.0f} of 255).",
+            "warn": f"The face is dark (mean level {value:.0f} of 255, want {limits['dark_warn']:.0f}+): brighten the image or use a better-lit one.",
+            "fail": f"The face is far too dark (mean level {value:.0f} of 255, under {limits['dark_fail']:.0f}): the generator cannot see its features; use a properly exposed image.",
+        }
+    return Check("brightness", status, value, threshold, messages[status])
+
+
+def check_dynamic_range(work: WorkCopy, limits: dict) -> Check:
+    """Tonal range of the face: grey levels between its 1st and 99th luminance percentile."""
+    if work.face is None:
+        return _skip("dynamic_range", limits, "No face found, so the face's dynamic range was not measured.")
+    value = M.luminance_span(work.face)
+    return _verdict("dynamic_range", value, limits, False,
+                    passed=f"The face uses a full range of tones ({value:.0f} grey levels).",
+                    warned=f"The face looks flat or washed out (only {value:.0f} grey levels of tone, want {limits['warn']:.0f}+): raise the contrast or use a clearer image.",
+                    failed=f"The face has almost no tonal range ({value:.0f} grey levels, under {limits['fail']:.0f}): it is murky, hazy or washed out; use a clearer, properly exposed image.")
+
+
+def check_shadow(view: View, work: WorkCopy, limits: dict) -> Check:
+    """Left/right illumination of the face: ratio of the brighter half's mean luminance to
+    the darker half's, halves taken symmetrically about the point between the eyes."""
+    pose = view.pose
+    if work.face is None or pose.keypoints is None:
+        return _skip("shadow", limits, "No face found, so lighting on the face was not measured.")
+    if pose.yaw_deg is not None and abs(pose.yaw_deg) > SHADOW_MAX_YAW:
+        return _skip("shadow", limits, "Face turned too far to compare its two halves.")
+    x0 = _face_region(view)[0]
+    midline = float(pose.keypoints[:2, 0].mean()) - x0
+    height, width = work.face.shape
+    left, right = M.half_face_means(work.face, (0, 0, width, height), midline)
+    if not (left > 0 or right > 0):
+        return _skip("shadow", limits, "The face is too small to compare its two halves.")
     value = max(left, right) / max(min(left, right), 1.0)
     darker = "left" if left < right else "right"
-    messages = {
-        "pass": f"Light on the face is even (halves differ {value:.2f}x).",
-        "warn": f"The {darker} half of the face is {value:.1f}x darker than the other: relight more evenly or choose another image.",
-        "fail": f"The {darker} half of the face is {value:.1f}x darker than the other (harsh shadow): the generator will bake it in; relight evenly or choose another image.",
-    }
-    return _verdict("shadow", value, limits, True, messages)
+    return _verdict("shadow", value, limits, True,
+                    passed=f"Light on the face is even (halves differ {value:.2f}x).",
+                    warned=f"The {darker} half of the face is {value:.1f}x darker than the other: relight more evenly or choose another image.",
+                    failed=f"The {darker} half of the face is {value:.1f}x darker than the other (harsh shadow): the generator will bake it in; relight evenly or choose another image.")
 
+
+def check_eyes_visible(view: View, limits: dict) -> Check:
+    """Are the eyes uncovered? Brightness of the brighter eye region against the cheeks."""
+    pose = view.pose
+    region = _face_region(view)
+    if region is None or pose.keypoints is None:
+        return _skip("eyes_visible", limits, "No face found, so the eyes were not looked at.")
+    if pose.yaw_deg is not None and abs(pose.yaw_deg) > EYES_MAX_YAW:
+        return _skip("eyes_visible", limits, "Face turned too far to see both eyes.")
+    x, y, w, h = pose.face_box
+    height, width = view.image.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + 2 * h)  # cheeks below the box
+    value = M.eye_visibility(M.luma(view.image[y0:y1, x0:x1]), pose.keypoints[:2] - (x0, y0), (x - x0, y - y0, w, h))
+    if value is None:
+        return _skip("eyes_visible", limits, "The eyes are outside the picture.")
+    return _verdict("eyes_visible", value, limits, False,
+                    passed="Both eyes are visible.",
+                    warned=f"The eyes look dark or covered ({value:.2f} of the cheeks' brightness; sunglasses, hair or deep shadow): the generator will copy that and cannot show the eyes; use an image with the eyes visible unless that is the character's look.",
+                    failed=f"The eyes are covered ({value:.2f} of the cheeks' brightness): the generator cannot copy eyes it cannot see; use an image with the eyes visible.")
+
+
+def check_colour(work: WorkCopy, limits: dict) -> Check:
+    """Is there colour at all? Spread of the subject's colours in CIELAB a*b* (ΔE)."""
+    value = M.colour_spread(work.rgb, work.subject)
+    return _verdict("colour", value, limits, False,
+                    passed=f"The subject is in colour (colour spread {value:.1f}).",
+                    warned=f"The subject is nearly monochrome (colour spread {value:.1f}, sepia or faded): the generator will guess skin, hair and clothing colours; use a colour image.",
+                    failed=f"The subject is black and white (colour spread {value:.1f}): the generator will invent skin, hair and clothing colours differently in every clip; use a colour image.")
+
+
+# --- background ------------------------------------------------------------------------------
 
 def measure_fringe(picture: np.ndarray, alpha: np.ndarray, old_backdrop: np.ndarray | None) -> float:
     """Share of the subject's outline pixels that look like the old backdrop although the
@@ -249,87 +370,91 @@ def measure_fringe(picture: np.ndarray, alpha: np.ndarray, old_backdrop: np.ndar
 
 def check_background_cleaned(view: View, target, limits: dict) -> Check:
     """After cleaning: background pixels exactly the target, and no old-backdrop fringe."""
-    canvas_w, canvas_h, px, py = view.canvas
-    picture = view.cleaned
-    alpha = np.zeros((canvas_h, canvas_w), np.float32)
-    h, w = view.alpha.shape
-    alpha[py:py + h, px:px + w] = view.alpha
-    outside = picture[alpha == 0]
-    if not len(outside):
-        off = 0.0
-    elif target is None:
-        off = float(np.mean(outside[:, 3] != 0))
-    else:
-        off = float(np.mean(np.any(outside[:, :3] != np.array(target, np.uint8), axis=1)))
-    fringe = measure_fringe(picture, alpha, old_backdrop_canvas(view, target))
-    value = off + fringe
-    messages = {
-        "pass": "Background is perfectly flat with no fringe of the old backdrop.",
-        "warn": f"{value:.2%} of edge or background pixels still show the old backdrop: check the outline in the report.",
-        "fail": f"{value:.1%} of edge or background pixels still show the old backdrop: try --model isnet-general-use or a cleaner source.",
-    }
-    return _verdict("background", value, limits, True, messages)
-
-
-def old_backdrop_canvas(view: View, target) -> np.ndarray | None:
-    """The old backdrop under the view's canvas, or None when it cannot leave a visible
-    fringe (transparent source, or an old backdrop that already looks like the target)."""
-    from .clean import view_backdrop
-
-    if view.backdrop.kind == "transparent":
-        return None
-    backdrop = view_backdrop(view)
-    if target is not None and np.linalg.norm(backdrop.mean(axis=(0, 1)) - np.array(target)) <= FRINGE_DISTANCE:
-        return None
-    canvas_w, canvas_h, px, py = view.canvas
-    canvas = np.empty((canvas_h, canvas_w, 3), np.float32)
-    canvas[:] = backdrop.mean(axis=(0, 1))
-    h, w = backdrop.shape[:2]
-    canvas[py:py + h, px:px + w] = backdrop
-    return canvas
-
-
-def backdrop_around_subject(view: View) -> Background:
-    """The backdrop of an untouched image as seen around the subject (outside its matte,
-    a little away from it), rather than only along the border, which a portrait's shoulders
-    and hair may fill. Falls back to the border estimate when too little of it shows."""
     import cv2
 
-    from .split import fit_backdrop
+    canvas_w, canvas_h, px, py = view.canvas
+    picture = view.cleaned
+    h, w = view.alpha.shape
+    outside = np.ones((canvas_h, canvas_w), bool)
+    outside[py:py + h, px:px + w] = view.alpha == 0
+    if target is None:
+        wrong = picture[:, :, 3] != 0
+    else:
+        colour = np.array(target, np.uint8)
+        wrong = cv2.inRange(picture[:, :, :3], colour, colour) == 0
+    off = np.count_nonzero(wrong & outside) / max(1, np.count_nonzero(outside))
+    value = off + view_fringe(view, target)
+    return _verdict("background", value, limits, True,
+                    passed="Background is perfectly flat with no fringe of the old backdrop.",
+                    warned=f"{value:.2%} of edge or background pixels still show the old backdrop: check the outline in the report.",
+                    failed=f"{value:.1%} of edge or background pixels still show the old backdrop: try --model isnet-general-use or a cleaner source.")
 
-    background = view.backdrop
-    if view.alpha is None or background.kind == "transparent":
-        return background
-    clear = cv2.erode((view.alpha == 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
-    ys, xs = np.nonzero(clear)
-    if len(xs) < BACKDROP_MIN_SHARE * clear.size:
-        return background
-    step = max(1, len(xs) // BACKDROP_SAMPLES)
-    ys, xs = ys[::step], xs[::step]
-    height, width = clear.shape
-    return fit_backdrop(xs, ys, view.image[ys, xs], (width, height), (width, height))
 
+def view_fringe(view: View, target) -> float:
+    """measure_fringe of the view's cleaned picture against its old backdrop, on the view's
+    own region of the canvas (the outline lies there), at most FRINGE_LONG_SIDE px long:
+    a halo thinner than a pixel at the size the generator renders the character is not
+    there for it."""
+    import cv2
 
-def check_background_untouched(view: View, limits: dict) -> Check:
-    """On an image as it is: a plain white backdrop passes, a plain coloured one warns."""
     if view.backdrop.kind == "transparent":
-        return Check("background", "pass", 0.0, limits["warn"], "Transparent background: refprep can place it on white.")
-    backdrop = backdrop_around_subject(view)
-    value = float(backdrop.noise)
+        return 0.0
+    _, _, px, py = view.canvas
+    h, w = view.alpha.shape
+    picture, alpha, image = view.cleaned[py:py + h, px:px + w, :3], view.alpha, view.image
+    factor = math.ceil(max(h, w) / FRINGE_LONG_SIDE)
+    if factor > 1:
+        size = (max(1, w // factor), max(1, h // factor))
+        picture, alpha, image = (cv2.resize(a, size, interpolation=cv2.INTER_AREA) for a in (picture, alpha, image))
+        alpha = np.where(alpha > 0.999, 1.0, alpha)  # area averages of solid pixels stay solid
+    old = _old_backdrop(replace(view, image=image, alpha=alpha), target)
+    if old is None:
+        return 0.0
+    if old.shape[:2] != alpha.shape:  # a sheet's fitted backdrop comes at the view's full size
+        old = cv2.resize(old, (alpha.shape[1], alpha.shape[0]), interpolation=cv2.INTER_AREA)
+    return measure_fringe(picture, alpha, old)
+
+
+def _old_backdrop(view: View, target) -> np.ndarray | None:
+    """The old backdrop behind the view (float32 HxWx3 over ``view.image``), or None when it
+    already looks like the target (then no fringe can show)."""
+    from .clean import view_backdrop
+
+    backdrop = view_backdrop(view)
+    typical = backdrop[::8, ::8].mean(axis=(0, 1))  # smooth by construction: a sparse mean will do
+    if target is not None and np.linalg.norm(typical - np.array(target)) <= FRINGE_DISTANCE:
+        return None
+    return backdrop
+
+
+def check_background_untouched(view: View, work: WorkCopy, limits: dict) -> Check:
+    """On an image as it is: how much of the backdrop around the subject is not plain
+    (objects, text, patterns, people); a plain white one passes, a plain coloured one warns."""
+    import cv2
+
+    if view.backdrop.kind == "transparent":
+        return Check("background", "pass", 0.0, limits["fail"], "Transparent background: refprep build puts the subject on white.")
+    if work.backdrop is None:
+        return _skip("background", limits, "The subject could not be separated from its backdrop.")
+    kernel = np.ones((2 * BACKDROP_CLEARANCE_PX + 1,) * 2, np.uint8)
+    clear = cv2.erode(work.backdrop.astype(np.uint8), kernel) > 0
+    if clear.mean() < BACKDROP_MIN_SHARE:
+        return _skip("background", limits, "The subject fills the frame: there is no backdrop to judge.")
+    value, colour = M.backdrop_clutter(work.rgb, clear)
     status, threshold = _grade(value, limits, higher_is_worse=True)
-    if backdrop.kind == "cluttered":
-        status, threshold = "fail", limits["fail"]
-    off_white = float(np.linalg.norm(np.array(backdrop.color, float) - 255.0))
-    if status == "pass" and off_white > OFF_WHITE_DISTANCE:
-        return Check("background", "warn", value, threshold,
-                     f"Plain but not white backdrop (RGB {backdrop.color}): run refprep build to put the subject on white.")
+    if status == "pass" and np.linalg.norm(np.array(colour, float) - 255.0) > OFF_WHITE_DISTANCE:
+        # Plain, so the clutter limit did not decide this: no threshold to show for it.
+        return Check("background", "warn", value, None,
+                     f"Plain but not white backdrop (RGB {colour}, {value:.0%} cluttered): run refprep build to put the subject on white.")
     messages = {
         "pass": "Plain white backdrop.",
-        "warn": f"Backdrop is not quite plain (variation {value:.1f}): run refprep build to clean it.",
-        "fail": f"Cluttered background (variation {value:.1f}): generators bind the background to the character; run refprep build or use a plain backdrop.",
+        "warn": f"{value:.0%} of the backdrop is not plain (texture, objects or text): run refprep build to remove it, or use a plain backdrop.",
+        "fail": f"Cluttered background: {value:.0%} of the backdrop shows objects, text or people; generators bind the background to the character; run refprep build or use a plain backdrop.",
     }
     return Check("background", status, value, threshold, messages[status])
 
+
+# --- framing and subject ---------------------------------------------------------------------
 
 def _head_outside_share(view: View, source_size: tuple[int, int]) -> float | None:
     """Share of the head (face box grown to take in hair and ears) outside the source frame."""
@@ -370,37 +495,34 @@ def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Che
     edges = _figure_edge_share(view, source_size) if view.kind == "figure" else {}
     if head is None and not edges:
         if view.kind == "photo":
-            return Check("cropped", "skip", None, limits.get("fail"), "No face found, so framing was not judged.")
+            return _skip("cropped", limits, "No face found, so framing was not judged.")
         edges = {"frame": 0.0}
     candidates = dict(edges)
     if head is not None:
         candidates["head"] = head
     part, value = max(candidates.items(), key=lambda item: item[1])
     where = "the head is cut by the frame" if part == "head" else f"the figure touches the {part} edge of the sheet"
-    messages = {
-        "pass": "The subject is not cut off by the frame.",
-        "warn": f"Close to the edge: {where} ({value:.0%}); make sure nothing is cut off.",
-        "fail": f"Cut off: {where} ({value:.0%}); use an image with the whole head (and body) in frame.",
-    }
-    return _verdict("cropped", value, limits, True, messages)
+    return _verdict("cropped", value, limits, True,
+                    passed="The subject is not cut off by the frame.",
+                    warned=f"Close to the edge: {where} ({value:.0%}); make sure nothing is cut off.",
+                    failed=f"Cut off: {where} ({value:.0%}); use an image with the whole head (and body) in frame.")
 
 
-def check_single_subject(view: View, limits: dict) -> Check:
+def check_single_subject(view: View, work: WorkCopy, limits: dict) -> Check:
+    """Faces the mesh confirmed, or (in a photo) separate figures in the subject's matte."""
     import cv2
 
     figures = 1
-    mask = _subject_mask(view)
+    mask = work.subject
     if view.kind == "photo" and mask is not None and mask.any():
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
         areas = stats[1:, 4]
         figures = int(np.sum(areas >= SECOND_FIGURE_AREA_SHARE * areas.max())) if areas.size else 0
     value = float(max(view.pose.face_count, figures, 1))
-    messages = {
-        "pass": "One subject.",
-        "warn": f"{value:.0f} subjects found: a reference should show one character.",
-        "fail": f"{value:.0f} subjects found: the generator may merge them; crop to one character.",
-    }
-    return _verdict("single_subject", value, limits, True, messages)
+    return _verdict("single_subject", value, limits, True,
+                    passed="One subject.",
+                    warned=f"{value:.0f} subjects found: a reference should show one character.",
+                    failed=f"{value:.0f} subjects found: the generator may merge them; crop to one character.")
 
 
 def check_face_visible(view: View, limits: dict) -> Check:
@@ -416,15 +538,13 @@ def check_face_visible(view: View, limits: dict) -> Check:
 def check_pose_extreme(view: View, limits: dict) -> Check:
     pitch, roll = view.pose.pitch_deg, view.pose.roll_deg
     if pitch is None and roll is None:
-        return Check("pose_extreme", "skip", None, limits.get("warn"), "Head tilt was not measured.")
+        return _skip("pose_extreme", limits, "Head tilt was not measured.")
     value = max(abs(pitch or 0.0), abs(roll or 0.0))
     which = "tilted up or down" if abs(pitch or 0) >= abs(roll or 0) else "tilted sideways"
-    messages = {
-        "pass": "The head is level.",
-        "warn": f"The head is {which} by {value:.0f} degrees: the generator will copy the tilt; prefer a level head.",
-        "fail": f"The head is {which} by {value:.0f} degrees: choose a view with a level head.",
-    }
-    return _verdict("pose_extreme", value, limits, True, messages)
+    return _verdict("pose_extreme", value, limits, True,
+                    passed="The head is level.",
+                    warned=f"The head is {which} by {value:.0f} degrees: the generator will copy the tilt; prefer a level head.",
+                    failed=f"The head is {which} by {value:.0f} degrees: choose a view with a level head.")
 
 
 # --- all checks ----------------------------------------------------------------------------
@@ -433,19 +553,26 @@ def check_view(view: View, source_size: tuple[int, int], preset: Preset,
                target=(255, 255, 255), cleaned: bool = True) -> View:
     """Every per-view check, in a stable order; returns the view with ``checks`` filled."""
     limits = preset.thresholds()
+    work = WorkCopy.of(view)
     if cleaned:
         background_check = check_background_cleaned(view, target, limits["background"])
     else:
-        background_check = check_background_untouched(view, limits["background_untouched"])
+        background_check = check_background_untouched(view, work, limits["background_untouched"])
     checks = [
-        check_resolution(view, limits["resolution"]),
+        check_resolution(view, source_size, limits["resolution"]),
         check_face_size(view, limits["face_size"]),
-        check_sharpness(view, limits["sharpness"]),
-        check_exposure(view, limits["exposure"]),
-        check_shadow(view, limits["shadow"]),
+        check_eye_distance(view, limits["eye_distance"]),
+        check_sharpness(view, work, limits["sharpness"]),
+        check_jpeg_artifacts(view, limits["jpeg_artifacts"]),
+        check_exposure(view, work, limits["exposure"]),
+        check_brightness(work, limits["brightness"]),
+        check_dynamic_range(work, limits["dynamic_range"]),
+        check_shadow(view, work, limits["shadow"]),
+        check_eyes_visible(view, limits["eyes_visible"]),
+        check_colour(work, limits["colour"]),
         background_check,
         check_cropped(view, source_size, limits["cropped"]),
-        check_single_subject(view, limits["single_subject"]),
+        check_single_subject(view, work, limits["single_subject"]),
         check_face_visible(view, limits.get("face_visible", {})),
         check_pose_extreme(view, limits["pose_extreme"]),
     ]

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 STATUS_COLOURS = {"pass": (46, 160, 67), "warn": (219, 145, 0), "fail": (207, 34, 46), "skip": (140, 140, 140)}
 STATUS_MARKS = {"pass": "OK", "warn": "WARN", "fail": "FAIL", "skip": "-"}
 CONTACT_TILE_HEIGHT = 512
-CONTACT_CAPTION_HEIGHT = 64
+CONTACT_CAPTION_HEIGHT = 96
 
 
 def _font(size: int):
@@ -29,8 +29,18 @@ def _angle(value) -> str:
     return "-" if value is None else f"{value:+.0f}°"
 
 
+def _fit(text: str, font, width: int) -> str:
+    """``text`` cut (with an ellipsis) to ``width`` pixels in ``font``: captions stay under their tile."""
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
+
+
 def contact_sheet(entries: list[dict], images: list[np.ndarray]) -> Image.Image:
-    """All views in one row: each tile captioned with file, class, yaw and verdict.
+    """All views in one row: each tile captioned with class, verdict, yaw, pose evidence and
+    the ids of the checks that failed or warned.
 
     ``entries`` are the manifest's view dicts; ``images`` the matching exported pictures.
     """
@@ -60,50 +70,91 @@ def contact_sheet(entries: list[dict], images: list[np.ndarray]) -> Image.Image:
         detail = (f"yaw {_angle(entry['yaw_deg'])}  conf {entry['pose_confidence']:.2f}  "
                   f"{entry['pose_method']}")
         draw.text((x, caption_y + 28), detail, fill=(60, 60, 60), font=small_font)
+        for line, worst in enumerate(("fail", "warn")):
+            named = [c["id"] for c in entry.get("checks", []) if c["status"] == worst]
+            if named:
+                draw.text((x, caption_y + 50 + 20 * line), _fit(f"{worst}: {', '.join(named)}", small_font, tile.width),
+                          fill=STATUS_COLOURS[worst], font=small_font)
         x += tile.width + gap
     return sheet
 
 
-def html_report(manifest: dict) -> str:
-    """A self-contained HTML page for the package (images are the files beside it)."""
+# The report's look: system fonts, no external resources (the page opens offline from the
+# package folder), views large enough to judge sharpness and edges at a glance.
+REPORT_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
+header{padding:24px 32px;color:#fff}header h1{margin:0 0 4px;font-size:26px}header p{margin:2px 0}
+main{padding:8px 32px 40px}.chips span{display:inline-block;margin:2px 6px 2px 0;padding:2px 10px;border-radius:12px;
+background:#fff;border:1px solid #d0d7de}.chips .yes{border-color:#2ea043;color:#1a7f37}.chips .no{color:#6e7781}
+section.view{display:grid;grid-template-columns:minmax(320px,1fr) minmax(420px,1.2fr);gap:24px;background:#fff;
+border:1px solid #d0d7de;border-radius:10px;padding:20px;margin:24px 0}
+@media (max-width:1000px){section.view{grid-template-columns:1fr}}
+.picture{display:flex;align-items:flex-start;justify-content:center}
+.picture img{width:100%;max-height:85vh;object-fit:contain;border:1px solid #d0d7de;
+background:repeating-conic-gradient(#eee 0 25%,#fff 0 50%) 0 0/16px 16px}
+h2{margin:0 0 4px;font-size:22px}.angles{font-size:17px;margin:4px 0 2px}.meta{color:#57606a;font-size:13px}
+table{border-collapse:collapse;width:100%;margin-top:12px}th,td{text-align:left;vertical-align:top;padding:6px 8px;
+border-top:1px solid #eaeef2;font-size:13.5px}th{color:#57606a;font-weight:600}td.num{text-align:right;
+white-space:nowrap;font-variant-numeric:tabular-nums}.badge{display:inline-block;min-width:40px;text-align:center;
+padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}
+.badge.pass{background:#2ea043}.badge.warn{background:#bf8700}.badge.fail{background:#cf222e}.badge.skip{background:#8c959f}
+tr.skip td{color:#8c959f}ul.problems li{margin:3px 0}.sheet img{max-width:100%;border:1px solid #d0d7de}
+"""
+VERDICT_WORDS = {"valid": "Valid: ready to upload", "valid_with_warnings": "Valid, with warnings",
+                 "invalid": "Invalid: fix the problems below before uploading"}
+
+
+def _number(value) -> str:
+    if value is None:
+        return "&ndash;"
+    value = float(value)
+    return f"{value:.0f}" if value == int(value) or abs(value) >= 100 else f"{value:.3g}"
+
+
+def _view_section(number: int, view: dict) -> str:
     e = html.escape
-    verdict_colour = {"valid": STATUS_COLOURS["pass"], "valid_with_warnings": STATUS_COLOURS["warn"],
-                      "invalid": STATUS_COLOURS["fail"]}[manifest["status"]]
+    rows = "".join(
+        f"<tr class='{e(c['status'])}'><td>{e(c['id'])}</td><td><span class='badge {e(c['status'])}'>"
+        f"{e(c['status'])}</span></td><td class='num'>{_number(c['value'])}</td>"
+        f"<td class='num'>{_number(c['threshold'])}</td><td>{e(c['message'])}</td></tr>"
+        for c in view["checks"])
+    return (
+        f"<section class='view' id='view-{number}'>"
+        f"<div class='picture'><img src='{e(view['file'])}' alt='view {number}: {e(view['view'])}'></div>"
+        f"<div><h2>{number}. {e(view['view'].replace('_', ' '))} "
+        f"<span class='badge {e(view['status'])}'>{e(view['status'])}</span></h2>"
+        f"<p class='angles'>yaw {_angle(view['yaw_deg'])} &middot; pitch {_angle(view['pitch_deg'])} "
+        f"&middot; roll {_angle(view['roll_deg'])}</p>"
+        f"<p class='meta'>{e(view['file'])} &middot; {view['width']}&times;{view['height']} px &middot; pose from "
+        f"{e(view['pose_method'])}, confidence {view['pose_confidence']:.2f} &middot; box in source "
+        f"{e(str(view['bbox']))}</p>"
+        f"<table><tr><th>check</th><th>result</th><th>value</th><th>limit</th><th>what it means / what to do</th></tr>"
+        f"{rows}</table></div></section>")
+
+
+def html_report(manifest: dict) -> str:
+    """A self-contained HTML page for the package: inline styles, no scripts, the view
+    images and contact sheet referenced beside it in the package folder."""
+    e = html.escape
+    verdict = manifest["status"]
+    colour = {"valid": STATUS_COLOURS["pass"], "valid_with_warnings": STATUS_COLOURS["warn"],
+              "invalid": STATUS_COLOURS["fail"]}[verdict]
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>refprep report: {e(manifest['name'])}</title>",
-        "<style>body{font:15px/1.4 system-ui,sans-serif;margin:2em;color:#222;background:#fafafa}"
-        ".views{display:flex;flex-wrap:wrap;gap:24px}.view{background:#fff;border:1px solid #ddd;padding:12px;"
-        "border-radius:8px;max-width:520px}.view img{max-width:100%;max-height:520px;display:block;margin:auto;"
-        "background:repeating-conic-gradient(#eee 0 25%,#fff 0 50%) 0 0/16px 16px}"
-        "table{border-collapse:collapse;width:100%;margin-top:8px}td,th{border-top:1px solid #eee;padding:4px;"
-        "text-align:left;vertical-align:top;font-size:13px}.pass{color:#2ea043}.warn{color:#db9100}"
-        ".fail{color:#cf222e}.skip{color:#888}.verdict{font-size:20px;font-weight:600}</style></head><body>",
-        f"<h1>{e(manifest['name'])}</h1>",
-        f"<p class='verdict' style='color:rgb{verdict_colour}'>{e(manifest['status'].replace('_', ' '))}</p>",
-        f"<p>Preset <b>{e(manifest['preset'])}</b>, background <b>{e(str(manifest['background']))}</b>, "
-        f"made by refprep {e(manifest['refprep_version'])} on {e(manifest['created_at'])}.</p>",
-        "<p>Coverage: " + ", ".join(
-            f"<span class='{'pass' if ok else 'fail'}'>{e(group)} {'✓' if ok else '✗'}</span>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+        f"<title>refprep report: {e(manifest['name'])}</title><style>{REPORT_CSS}</style></head><body>",
+        f"<header style='background:rgb{colour}'><h1>{e(manifest['name'])}</h1>"
+        f"<p class='verdict'><b>{e(VERDICT_WORDS[verdict])}</b> &middot; {len(manifest['views'])} view(s)</p>"
+        f"<p>Preset {e(manifest['preset'])}, background {e(str(manifest['background']))}, "
+        f"refprep {e(manifest['refprep_version'])}, {e(manifest['created_at'])}</p></header><main>",
+        "<p class='chips'>Coverage: " + "".join(
+            f"<span class='{'yes' if ok else 'no'}'>{'&#10003;' if ok else '&#10007;'} {e(group.replace('_', ' '))}</span>"
             for group, ok in manifest["coverage"].items()) + "</p>",
     ]
-    if manifest["problems"]:
-        parts.append("<h2>Problems</h2><ul>" + "".join(f"<li>{e(p)}</li>" for p in manifest["problems"]) + "</ul>")
-    if manifest.get("warnings"):
-        parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li>{e(p)}</li>" for p in manifest["warnings"]) + "</ul>")
-    parts.append("<h2>Views</h2><div class='views'>")
-    for view in manifest["views"]:
-        rows = "".join(
-            f"<tr><td>{e(c['id'])}</td><td class='{c['status']}'>{e(c['status'])}</td>"
-            f"<td>{'' if c['value'] is None else e(str(c['value']))}</td>"
-            f"<td>{'' if c['threshold'] is None else e(str(c['threshold']))}</td><td>{e(c['message'])}</td></tr>"
-            for c in view["checks"])
-        parts.append(
-            f"<div class='view'><img src='{e(view['file'])}' alt='{e(view['view'])}'>"
-            f"<h3 class='{view['status']}'>{e(view['file'])}: {e(view['view'])}</h3>"
-            f"<p>yaw {_angle(view['yaw_deg'])}, pitch {_angle(view['pitch_deg'])}, roll {_angle(view['roll_deg'])}; "
-            f"confidence {view['pose_confidence']:.2f} ({e(view['pose_method'])}); "
-            f"box in source {e(str(view['bbox']))}</p>"
-            f"<table><tr><th>check</th><th>status</th><th>value</th><th>threshold</th><th>advice</th></tr>{rows}</table></div>")
-    parts.append("</div><p><img src='contact_sheet.png' alt='contact sheet' style='max-width:100%'></p></body></html>")
+    for title, items in (("Problems", manifest["problems"]), ("Warnings", manifest.get("warnings", []))):
+        if items:
+            parts.append(f"<h3>{title}</h3><ul class='problems'>" + "".join(f"<li>{e(p)}</li>" for p in items) + "</ul>")
+    parts.extend(_view_section(number, view) for number, view in enumerate(manifest["views"], 1))
+    parts.append("<h3>Contact sheet</h3><p class='sheet'><img src='contact_sheet.png' alt='contact sheet'></p>"
+                 "</main></body></html>")
     return "\n".join(parts)

@@ -169,33 +169,65 @@ SILHOUETTE_CONFIDENCE = 0.45
 # Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
 # fixed by the check itself in quality.py; the numbers are what presets override.
 QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
-    # The subject's longer side in source pixels. Video generators work at 720p-1080p: a
-    # subject under 512 px gets upscaled and soft; under 300 px (Kling's and Hailuo's
-    # minimum image side) there is nothing to copy.
-    "resolution": {"warn": 512, "fail": 300},
+    # Pixels the generator gets: the subject's longer side, at most the source's shorter side
+    # (for a photo: its shorter side). Video generators render 720p-1080p: under 720 px the
+    # reference is upscaled; under 512 px (devdata's own "low_res" line) it is upscaled 1.4x
+    # or more even for 720p and much of the detail is invented.
+    "resolution": {"warn": 720, "fail": 512},
     # Face box height in pixels (BlazeFace's box spans brows to mouth, about 60% of the
     # head). Under 40 px the detail a generator must copy is not there; under 80 px it is
     # thin (astronaut, a 512 px portrait, has a 95 px box and is a usable reference).
     "face_size": {"warn": 80, "fail": 40},
+    # Inter-eye distance in pixels, divided by cos(yaw). The same lines as face_size: the
+    # box is ~2.4 eye distances tall on devdata photos, so 32 px ~ an 80 px box, 16 ~ 40.
+    # (ISO/IEC 39794-5 asks 90 px for passports, far more than a video reference needs.)
+    "eye_distance": {"warn": 32, "fail": 16},
     # Crete-Roffet sharpness (1 - blur score, 0..1) of the face, or the subject, with regions
     # taller than 256 px scaled down to 256. Measured on astronaut's face: sharp 0.61,
-    # Gaussian blur sigma 1: 0.43, sigma 1.5: 0.33, sigma 2: 0.27, sigma 4: 0.14; crisp
-    # cartoon sheets 0.8+; devdata: sharp photos 0.48-0.70, GFPGAN's blurred inputs
-    # 0.37-0.40. Soft from about sigma 1 on, blurred from about sigma 2.5.
-    "sharpness": {"warn": 0.42, "fail": 0.25},
-    # Share of subject pixels that are crushed black (<= 8) or blown white (>= 250).
-    "exposure": {"warn": 0.15, "fail": 0.35},
-    # Ratio of the brighter to the darker half of the face (mean luminance). Even studio
-    # light stays under ~1.4; a half-face shadow gives 2 and more.
+    # Gaussian blur sigma 0.5: 0.56, sigma 1: 0.43, sigma 2: 0.27. Devdata: clean photos
+    # 0.48-0.70, renders and drawn views 0.54-0.83, GFPGAN's blurred inputs 0.37 and 0.40.
+    # Blurred (fail) from a sigma of about 1 px per 256 px of face; soft just before that.
+    "sharpness": {"warn": 0.47, "fail": 0.42},
+    # Estimated JPEG quality (IJG scale) of the head. Quality 10-20 shows 8x8 blocks and
+    # smeared skin; 30-40 ringing around eyes and hair; from 50 up artefacts are hard to see
+    # at the generator's scale. Devdata photos read 42-96.
+    "jpeg_artifacts": {"warn": 45, "fail": 25},
+    # Larger of the shares of face (or subject) pixels under-exposed (luminance <= 25) and
+    # over-exposed (>= 247), OFIQ's bounds. Clean devdata faces stay under 0.16 (a dark-
+    # skinned render with dark hair in the box: 0.28); astronaut at 1.5x her brightness has
+    # 0.55 of her face blown out. (Darkening keeps few pixels at 25 or less: see brightness.)
+    "exposure": {"warn": 0.25, "fail": 0.45},
+    # Mean luminance of the face (OFIQ's luminance mean), two-sided. Devdata faces 49-186:
+    # the lowest well-exposed one is a dark-skinned render at 59, so only a face darker than
+    # any skin tone under good light warns (astronaut darkened with gamma 5: 55) or fails
+    # (gamma 7: 35); above 205 (astronaut with gamma 0.45) skin starts washing out.
+    "brightness": {"dark_fail": 40, "dark_warn": 55, "bright_warn": 205, "bright_fail": 230},
+    # Grey levels between the face's 1st and 99th luminance percentile. Devdata faces 148-255
+    # (photos, drawings) and a flat-lit 3D render at 122; astronaut 227, at half her contrast
+    # 113, at 0.4 of it 91 (warn), at 0.3 of it 68 (fail): a hazy, murky or washed-out face.
+    # (At a quarter of her contrast the face detector no longer finds her face.)
+    "dynamic_range": {"warn": 100, "fail": 72},
+    # Ratio of the brighter to the darker half of the face (mean luminance, symmetric about
+    # the eyes). Even studio light stays under ~1.4; devdata's key-lit clean portrait 2.0;
+    # Yale's half-face shadows 2.9 and 3.8.
     "shadow": {"warn": 1.5, "fail": 2.2},
+    # Brightness of the brighter eye region over the cheeks below it. Devdata open eyes
+    # 0.39-1.1 (deep-set eyes under top light and smoky make-up are the low end); dark
+    # sunglasses 0.23 and 0.28. A warning only: shades can be part of a character's design,
+    # and the generator will then copy them as it should.
+    "eyes_visible": {"warn": 0.33},
+    # Spread of the subject's colours in CIELAB a*b* (Delta E). Black and white is 0 (JPEG
+    # chroma noise ~1); sepia ~5; devdata colour photos and art 7.7 and up.
+    "colour": {"warn": 5.0, "fail": 2.0},
     # Backdrop after cleaning: share of background pixels that are not exactly the target
     # colour (any is a defect) plus the share of the subject's opaque outline that still has
     # the old backdrop's colour (a halo). Clean cuts measure ~0.1-0.3% (outline pixels that
     # really are backdrop-grey); a visible halo covers several percent of the outline.
     "background": {"warn": 0.005, "fail": 0.03},
-    # For an untouched image: the residual std of the backdrop (a plain backdrop is under
-    # ~6, a scene far above).
-    "background_untouched": {"warn": 6.0, "fail": CLUTTERED_BORDER_STD},
+    # For an untouched image: share of the backdrop around the subject that differs visibly
+    # (Delta E >= 5) from a smooth plain surface. Devdata plain walls and sheets 0-0.04 (a
+    # caption on the wall), cluttered scenes 0.1-0.97 (two dark ones 0.03-0.09).
+    "background_untouched": {"warn": 0.03, "fail": 0.08},
     # Share of the head (face box grown for hair and ears) outside the frame, or of a sheet
     # edge that a figure touches: a head or a limb cut off.
     "cropped": {"warn": 0.01, "fail": 0.05},

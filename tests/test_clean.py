@@ -8,7 +8,7 @@ from PIL import Image
 
 from refprep.clean import U2netpSession, composite_views, matte_views, parse_background
 from refprep.load import load_image
-from refprep.quality import old_backdrop_canvas, measure_fringe
+from refprep.quality import view_fringe
 from refprep.split import split_source
 
 from conftest import FIXTURES
@@ -72,7 +72,7 @@ def test_background_is_exactly_white_with_no_halo(name, u2netp, ground_truth):
         alpha = np.zeros((canvas_h, canvas_w), np.float32)
         alpha[py:py + view.alpha.shape[0], px:px + view.alpha.shape[1]] = view.alpha
         assert (picture[alpha == 0] == 255).all()
-        assert measure_fringe(picture, alpha, old_backdrop_canvas(view, (255, 255, 255))) < 0.005
+        assert view_fringe(view, (255, 255, 255)) < 0.005
         # The figure survives: most of its silhouette is opaque.
         assert (view.alpha[view.mask] > 0.5).mean() > 0.97
 
@@ -129,7 +129,4 @@ def test_fringe_measure_catches_a_halo(u2netp):
     grown = cv2.dilate((view.alpha > 0).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(np.float32)
     haloed = replace(view, alpha=grown)
     picture = composite_view(haloed, grown, view_backdrop(view), (255, 255, 255))
-    canvas_w, canvas_h, px, py = view.canvas
-    alpha = np.zeros((canvas_h, canvas_w), np.float32)
-    alpha[py:py + grown.shape[0], px:px + grown.shape[1]] = grown
-    assert measure_fringe(picture, alpha, old_backdrop_canvas(view, (255, 255, 255))) > 0.3
+    assert view_fringe(replace(haloed, cleaned=picture), (255, 255, 255)) > 0.3

@@ -12,9 +12,12 @@ import pytest
 from conftest import FIXTURES
 
 
-def refprep(*args, cwd=None, timeout=300):
+def refprep(*args, cwd=None, timeout=300, env_columns=None):
+    import os
+
+    env = {**os.environ, "COLUMNS": str(env_columns)} if env_columns else None
     return subprocess.run([sys.executable, "-m", "refprep", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, env=env)
 
 
 def test_help_is_fast_and_imports_nothing_heavy():
@@ -97,6 +100,28 @@ def test_check_json_and_exit_code(tmp_path, astronaut):
     background = next(c for c in image["checks"] if c["id"] == "background")
     assert background["status"] == "fail"  # the astronaut stands in front of a flag and a spacecraft
     assert image["views"][0]["view"] == "front"
+
+
+def test_check_prints_a_table_of_what_failed_and_exits_1(tmp_path, astronaut):
+    """A blurred, heavily compressed portrait: the table names each failed check with its value,
+    its limit and the advice; the exit code is 1. A passing check is listed only with -v."""
+    import cv2
+    from PIL import Image
+
+    path = tmp_path / "blurred.jpg"
+    Image.fromarray(cv2.GaussianBlur(astronaut, (0, 0), 2.5)).save(path, quality=15)
+    result = refprep("check", path, "-q", env_columns=100)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("FAIL") and "blurred.jpg" in lines[0]
+    assert any(line.split()[:2] == ["check", "result"] for line in lines)
+    rows = {line.split()[0]: line.split() for line in lines if line.startswith("    ") and len(line.split()) > 4}
+    assert rows["sharpness"][1] == "fail" and rows["sharpness"][3] == "0.42"
+    assert rows["jpeg_artifacts"][1] == "fail" and rows["jpeg_artifacts"][3] == "25"
+    assert "face_size" not in rows  # passed: shown with -v only
+    assert all(len(line) <= 100 for line in lines[2:] if line.startswith("    "))  # advice wrapped
+    verbose = refprep("check", path, "-q", "-v")
+    assert "face_size" in verbose.stdout and verbose.returncode == 1
 
 
 def test_split_writes_views_and_json(tmp_path):
