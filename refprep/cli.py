@@ -106,7 +106,9 @@ def common_output_options(func):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="refprep-out", show_default=True,
               help="Folder that receives the package folder NAME/.")
 @click.option("--name", help="Package name (default: the first input's file name without extension).")
-@click.option("--preset", default="generic", show_default=True, help="Target generator preset (see `refprep presets`).")
+@click.option("--preset", default="generic", show_default=True,
+              help="Target generator: generic, kling-element, kling-omni, runway-gen4, vidu-reference, hailuo-s2v, "
+                   "veo-ingredients or pixverse-fusion (see `refprep presets`).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
 @click.option("--model", default="u2netp", show_default=True,
               help="Background-removal model: the bundled u2netp, or a larger rembg model "
@@ -142,19 +144,22 @@ def build(inputs, out_dir, name, preset, background, model, make_zip, force, str
 
 def _print_build(result, verbose: bool) -> None:
     manifest = result.manifest
-    click.echo(f"Package {result.package}  " + _styled(manifest["status"], manifest["status"]))
+    click.echo(f"Package {result.package}  (preset {manifest['preset']})  " + _styled(manifest["status"], manifest["status"]))
     if result.zip_path:
         click.echo(f"Zip     {result.zip_path}")
     for view in manifest["views"]:
         click.echo(f"  {view['file']:<28} {view['view']:<20} yaw {_fmt_angle(view['yaw_deg'])}  "
-                   f"conf {view['pose_confidence']:.2f} {view['pose_method']:<15} " + _styled(view["status"], view["status"]))
-        for check in view["checks"]:
-            if verbose or check["status"] in ("warn", "fail"):
+                   f"conf {view['pose_confidence']:.2f} {view['pose_method']:<15} {view['width']}x{view['height']} "
+                   f"{view['format']:<4} " + _styled(view["status"], view["status"]))
+        if verbose:
+            for check in view["checks"]:
                 click.echo(f"      {check['id']:<15} " + _styled(f"{check['status']:<5}", check["status"]) + f" {check['message']}")
-    if manifest["problems"]:
-        click.echo("Problems:")
-        for problem in manifest["problems"]:
-            click.echo(f"  - {problem}")
+    for title, lines in (("Left out", [f"view {item['index']} ({item['view']}): {item['reason']}" for item in manifest["excluded"]]),
+                         ("Problems", manifest["problems"]), ("Warnings", manifest["warnings"])):
+        if lines:
+            click.echo(f"{title}:")
+            for line in lines:
+                click.echo(f"  - {line}")
     click.echo(f"Open {result.package / 'report.html'} to see every check.")
 
 
@@ -260,20 +265,30 @@ def pose(images, as_json, quiet):
 
 @main.command()
 @click.argument("package", type=click.Path())
+@click.option("--preset", default=None, help="Judge against this preset's rules (default: the one it was built for).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @run_command
-def validate(package, as_json):
-    """Re-check an exported package (folder or zip): schema, hashes, borders, checks."""
+def validate(package, preset, as_json):
+    """Re-check an exported package (folder or zip): manifest schema, sha256 of every file,
+    every rule of the preset, every recorded check. Exit 1 when anything fails.
+
+    \b
+    Examples:
+      refprep validate refprep-out/hero
+      refprep validate hero.zip --preset runway-gen4
+    """
     from . import api
 
-    report = api.validate(package)
+    report = api.validate(package, preset=preset)
     if as_json:
-        emit_json(report)
+        emit_json(report.as_dict())
     else:
-        click.echo(f"{report['package']}: " + _styled(report["status"], report["status"]))
-        for problem in report["problems"]:
+        click.echo(f"{report.package} (preset {report.preset}): " + _styled(report.status, report.status))
+        for problem in report.problems:
             click.echo(f"  - {problem}")
-    if report["status"] != "valid":
+        if report.warnings:
+            click.echo(f"  {len(report.warnings)} warning(s); see the package's report.html")
+    if report.status != "valid":
         sys.exit(EXIT_FAILED_CHECKS)
 
 
@@ -296,16 +311,43 @@ def models(as_json):
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def presets(as_json):
-    """The export presets and what each asks for."""
+    """The export presets: what each generator accepts, and where each limit comes from."""
     from .presets import PRESETS
 
     if as_json:
-        emit_json({"presets": [{"name": p.name, "description": p.description, "required_views": list(p.required_views),
-                                "recommended_views": list(p.recommended_views), "source": p.source}
-                               for p in PRESETS.values()]})
+        emit_json({"presets": [preset.as_dict() for preset in PRESETS.values()]})
         return
     for preset in PRESETS.values():
-        click.echo(f"{preset.name:<12} {preset.description}  (source: {preset.source})")
+        click.echo(click.style(preset.name, bold=True) + f"  {preset.generator}: {preset.description}")
+        click.echo(f"    {preset_limits(preset)}")
+        rules_by_source: dict[str, list[str]] = {}
+        for rule, source in preset.sources.items():
+            rules_by_source.setdefault(source, []).append(rule)
+        for source, rules in rules_by_source.items():
+            click.echo(f"    [{', '.join(rules)}] {source}")
+        click.echo("")
+
+
+def preset_limits(preset) -> str:
+    """One line of a preset's numbers, e.g. 'formats png, jpeg; 2-4 images; sides >= 300 px'."""
+    from .presets import MB
+
+    count = (f"{preset.min_views}-{preset.max_views}" if preset.max_views and preset.max_views != preset.min_views
+             else str(preset.max_views or f"{preset.min_views}+"))
+    parts = [f"formats {', '.join(preset.formats)}", "every view" if preset.include_all else f"{count} image(s)"]
+    if preset.required_views:
+        parts.append("needs " + ", ".join(preset.required_views) + (" first" if preset.frontal_first else ""))
+    if preset.min_side:
+        parts.append(f"sides >= {preset.min_side} px")
+    if preset.max_side:
+        parts.append(f"sides <= {preset.max_side} px")
+    if preset.min_aspect or preset.max_aspect:
+        parts.append(f"width/height {preset.min_aspect or 0:.2f}-{preset.max_aspect or float('inf'):.2f}")
+    if preset.max_bytes:
+        parts.append(f"<= {preset.max_bytes / MB:.1f} MB")
+    if preset.threshold_overrides:
+        parts.append("thresholds: " + ", ".join(f"{k} {v}" for k, v in preset.threshold_overrides.items()))
+    return "; ".join(parts)
 
 
 if __name__ == "__main__":

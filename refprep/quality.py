@@ -3,7 +3,7 @@
 Each check function takes what it measures and the thresholds (from the preset) and
 returns one ``Check`` with the raw value, the threshold it was held to and a sentence of
 advice. Measures look at the face where there is one and at the subject otherwise.
-``check_view`` runs them all; ``package_problems`` applies the preset's package rules.
+``check_view`` runs them all; the preset's package rules are in ``rules.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from .data import Background, Check, View
-from .presets import Preset, view_group
+from .presets import Preset
 
 # Regions taller than this are scaled down to it before measuring sharpness, so a large
 # sharp face and a small sharp face score alike (high-resolution detail is not penalised).
@@ -449,30 +449,3 @@ def check_view(view: View, background: Background, source_size: tuple[int, int],
         check_pose_extreme(view, limits["pose_extreme"]),
     ]
     return replace(view, checks=checks)
-
-
-def package_problems(views: list[View], preset: Preset) -> tuple[list[str], list[str], dict[str, bool]]:
-    """The preset's package rules: (failures, warnings, coverage by view group)."""
-    coverage = {group: False for group in ("front", "three_quarter", "side", "back")}
-    for view in views:
-        group = view_group(view.pose.view)
-        if group:
-            coverage[group] = True
-    failures, warnings = [], []
-    if not views:
-        failures.append("No views were found in the input.")
-    for group in preset.required_views:
-        if not coverage.get(group):
-            failures.append(f"No {group.replace('_', '-')} view was recognised; preset {preset.name} requires one.")
-    for group in preset.recommended_views:
-        if not coverage.get(group):
-            warnings.append(f"No {group.replace('_', '-')} view; preset {preset.name} recommends one for consistent turns.")
-    if preset.max_views is not None and len(views) > preset.max_views:
-        failures.append(f"{len(views)} views, but preset {preset.name} allows at most {preset.max_views}.")
-    for index, view in enumerate(views, 1):
-        for check in view.checks:
-            if check.status == "fail":
-                failures.append(f"View {index} ({view.pose.view}): {check.message}")
-            elif check.status == "warn":
-                warnings.append(f"View {index} ({view.pose.view}): {check.message}")
-    return failures, warnings, coverage

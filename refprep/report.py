@@ -91,6 +91,10 @@ def html_report(manifest: dict) -> str:
         parts.append("<h2>Problems</h2><ul>" + "".join(f"<li>{e(p)}</li>" for p in manifest["problems"]) + "</ul>")
     if manifest.get("warnings"):
         parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li>{e(p)}</li>" for p in manifest["warnings"]) + "</ul>")
+    if manifest.get("excluded"):
+        parts.append("<h2>Left out</h2><ul>" + "".join(
+            f"<li>view {e(str(item.get('index')))} ({e(item['view'])}, box {e(str(item['bbox']))}): "
+            f"{e(item['reason'])}</li>" for item in manifest["excluded"]) + "</ul>")
     parts.append("<h2>Views</h2><div class='views'>")
     for view in manifest["views"]:
         rows = "".join(
