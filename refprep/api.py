@@ -123,6 +123,17 @@ class Pipeline:
 
         analysis.views = estimate_poses(analysis.views, self.poser, _ticker(self.progress, "pose", len(analysis.views)))
 
+    def prepare(self, paths: list[Path], target) -> SheetAnalysis:
+        """Load, split, matte, put on the ``target`` background and classify: everything
+        ``build`` does before the preset's checks."""
+        from .clean import composite_views
+
+        analysis = self.split(self.load(paths))
+        self.matte(analysis)
+        analysis.views = composite_views(analysis.views, analysis.backgrounds, target)
+        self.pose(analysis)
+        return analysis
+
     def check(self, analysis: SheetAnalysis, preset, target, cleaned: bool) -> None:
         from .quality import check_view
 
@@ -170,7 +181,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
           progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``."""
-    from .clean import composite_views, parse_background
+    from .clean import parse_background
     from .errors import OutputError
     from .package import safe_package_name
     from .presets import get_preset
@@ -188,10 +199,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
         raise OutputError(f"{target}: package exists (use --force to replace it)")
 
     with Pipeline(model, progress) as pipeline:
-        analysis = pipeline.split(pipeline.load(paths))
-        pipeline.matte(analysis)
-        analysis.views = composite_views(analysis.views, analysis.backgrounds, target_colour)
-        pipeline.pose(analysis)
+        analysis = pipeline.prepare(paths, target_colour)
         pipeline.check(analysis, chosen, target_colour, cleaned=True)
     return export_package(analysis, chosen, target, background, force=force, make_zip=zip, progress=progress)
 

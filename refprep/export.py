@@ -208,20 +208,24 @@ def downscale(picture: np.ndarray, mask: np.ndarray, colour, scale: float):
     return out, out_mask
 
 
-def fit_picture(picture: np.ndarray, mask: np.ndarray, colour, preset: Preset):
+def fit_picture(picture: np.ndarray, mask: np.ndarray, colour, preset: Preset, scale_cap: float = 1.0):
     """Pad and (only when over a limit) scale down to the preset's aspect and side limits.
 
+    ``scale_cap`` (< 1) scales down further, when the file would be over the byte limit.
     Returns (picture, mask, scale, (left, top, right, bottom) padding in output pixels).
     Nothing is cropped or stretched: the subject keeps its shape and every pixel of it.
     """
     extra_w, extra_h = _aspect_padding(picture.shape[1], picture.shape[0], preset)
     (left, right), (top, bottom) = _centre(extra_w), _centre(extra_h)
     picture, mask = pad(picture, mask, colour, left, top, right, bottom)
-    scale = 1.0
-    if preset.max_side is not None and max(picture.shape[:2]) > preset.max_side:
-        scale = preset.max_side / max(picture.shape[:2])
+    scale = scale_cap
+    if preset.max_side is not None:
+        scale = min(scale, preset.max_side / max(picture.shape[:2]))
+    if scale < 1.0:
         picture, mask = downscale(picture, mask, colour, scale)
         left, top, right, bottom = (round(v * scale) for v in (left, top, right, bottom))
+    else:
+        scale = 1.0
     # Scaling rounds sides to whole pixels; then small pictures are padded up to the minimum side.
     min_side = preset.min_side or 0
     grow_w, grow_h = max(0, min_side - picture.shape[1]), max(0, min_side - picture.shape[0])
@@ -277,40 +281,39 @@ def jpeg_within(picture: np.ndarray, colour, limit: int) -> tuple[bytes, int] | 
     return fits
 
 
-def encode(picture: np.ndarray, mask: np.ndarray, colour, preset: Preset):
-    """Encode under the preset's byte limit: PNG, optimised PNG, JPEG quality search (opaque
-    pictures whose border stays exactly flat), then smaller and again.
-
-    Returns (data, format, jpeg quality or None, picture, mask, extra scale). When nothing
-    fits after MAX_SHRINKS the last PNG is returned and the max_bytes rule reports it.
-    """
+def encode(picture: np.ndarray, colour, preset: Preset) -> tuple[bytes, str, int | None]:
+    """The best encoding under the preset's byte limit: PNG, optimised PNG, then the JPEG
+    quality search (opaque pictures whose border stays exactly flat). Returns (data, format,
+    JPEG quality or None); when nothing fits, the smallest PNG, which is over the limit."""
     limit = preset.max_bytes
-    scale = 1.0
-    for attempt in range(MAX_SHRINKS + 1):
-        data = png_bytes(picture)
-        if limit is None or len(data) <= limit:
-            return data, "png", None, picture, mask, scale
-        data = png_bytes(picture, optimize=True)
-        if len(data) <= limit:
-            return data, "png", None, picture, mask, scale
-        if "jpeg" in preset.formats and picture.shape[2] == 3:
-            found = jpeg_within(picture, colour, limit)
-            if found:
-                return found[0], "jpeg", found[1], picture, mask, scale
-        if attempt == MAX_SHRINKS:
-            break
-        shrink = math.sqrt(limit / len(data)) * SHRINK_MARGIN
-        picture, mask = downscale(picture, mask, colour, shrink)
-        scale *= shrink
-    return data, "png", None, picture, mask, scale
+    data = png_bytes(picture)
+    if limit is None or len(data) <= limit:
+        return data, "png", None
+    data = png_bytes(picture, optimize=True)
+    if len(data) <= limit:
+        return data, "png", None
+    if "jpeg" in preset.formats and picture.shape[2] == 3:
+        found = jpeg_within(picture, colour, limit)
+        if found:
+            return found[0], "jpeg", found[1]
+    return data, "png", None
 
 
 def export_view(chosen: Chosen, position: int, preset: Preset, colour) -> Exported:
-    """Fit and encode one chosen view; ``position`` numbers the file (01_front.png...)."""
+    """Fit and encode one chosen view; ``position`` numbers the file (01_front.png...).
+
+    When no encoding meets the byte limit, the view is fitted again smaller (bytes grow
+    about with the pixel count) and encoded again, at most MAX_SHRINKS times; what is still
+    over the limit is left for the max_bytes rule to report.
+    """
     view = chosen.view
-    picture, mask, scale, padding = fit_picture(view.cleaned, subject_mask(view), colour, preset)
-    data, fmt, quality, picture, mask, extra = encode(picture, mask, colour, preset)
-    if extra != 1.0:
-        padding = tuple(round(v * extra) for v in padding)
+    canvas, mask = view.cleaned, subject_mask(view)
+    scale_cap = 1.0
+    for _ in range(MAX_SHRINKS + 1):
+        picture, _, scale, padding = fit_picture(canvas, mask, colour, preset, scale_cap)
+        data, fmt, quality = encode(picture, colour, preset)
+        if preset.max_bytes is None or len(data) <= preset.max_bytes:
+            break
+        scale_cap = scale * math.sqrt(preset.max_bytes / len(data)) * SHRINK_MARGIN
     name = f"{position:02d}_{view.pose.view}{FORMAT_EXTENSIONS[fmt]}"
-    return Exported(chosen, name, data, fmt, picture, scale * extra, padding, quality)
+    return Exported(chosen, name, data, fmt, picture, scale, padding, quality)

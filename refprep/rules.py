@@ -74,6 +74,7 @@ def view_set_problems(entries: list[dict], excluded: list[dict], preset: Preset)
         if first.get("view") != "front":
             problems.append(rule_problem(preset, "frontal_first", f"the first image must be the frontal view, "
                                                                   f"but it is {first.get('file')} ({first.get('view')})"))
+            return problems
         for entry in entries[1:]:
             if entry.get("view") == "front":
                 problems.append(rule_problem(preset, "frontal_first", f"{entry.get('file')} is frontal too; the "
