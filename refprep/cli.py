@@ -319,35 +319,13 @@ def presets(as_json):
         return
     for preset in PRESETS.values():
         click.echo(click.style(preset.name, bold=True) + f"  {preset.generator}: {preset.description}")
-        click.echo(f"    {preset_limits(preset)}")
+        click.echo(f"    {preset.summary()}")
         rules_by_source: dict[str, list[str]] = {}
         for rule, source in preset.sources.items():
             rules_by_source.setdefault(source, []).append(rule)
         for source, rules in rules_by_source.items():
             click.echo(f"    [{', '.join(rules)}] {source}")
         click.echo("")
-
-
-def preset_limits(preset) -> str:
-    """One line of a preset's numbers, e.g. 'formats png, jpeg; 2-4 images; sides >= 300 px'."""
-    from .presets import MB
-
-    count = (f"{preset.min_views}-{preset.max_views}" if preset.max_views and preset.max_views != preset.min_views
-             else str(preset.max_views or f"{preset.min_views}+"))
-    parts = [f"formats {', '.join(preset.formats)}", "every view" if preset.include_all else f"{count} image(s)"]
-    if preset.required_views:
-        parts.append("needs " + ", ".join(preset.required_views) + (" first" if preset.frontal_first else ""))
-    if preset.min_side:
-        parts.append(f"sides >= {preset.min_side} px")
-    if preset.max_side:
-        parts.append(f"sides <= {preset.max_side} px")
-    if preset.min_aspect or preset.max_aspect:
-        parts.append(f"width/height {preset.min_aspect or 0:.2f}-{preset.max_aspect or float('inf'):.2f}")
-    if preset.max_bytes:
-        parts.append(f"<= {preset.max_bytes / MB:.1f} MB")
-    if preset.threshold_overrides:
-        parts.append("thresholds: " + ", ".join(f"{k} {v}" for k, v in preset.threshold_overrides.items()))
-    return "; ".join(parts)
 
 
 if __name__ == "__main__":

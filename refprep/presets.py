@@ -60,8 +60,8 @@ _REFPREP = "refprep default"
 @dataclass(frozen=True)
 class Preset:
     name: str
-    generator: str
     description: str
+    generator: str = "any generator"
     # Accepted file formats ("png", "jpeg", "webp"); the first is what refprep writes.
     formats: tuple[str, ...] = ("png",)
     min_views: int = 1
@@ -91,6 +91,31 @@ class Preset:
     def output_format(self) -> str:
         return self.formats[0]
 
+    def summary(self) -> str:
+        """One line of the preset's numbers, e.g. 'formats png, jpeg; 2-4 images; sides >= 300 px'."""
+        if self.include_all:
+            count = "every view"
+        elif self.max_views is None:
+            count = f"{self.min_views}+ images"
+        elif self.max_views == self.min_views:
+            count = f"exactly {self.max_views} image" + ("s" if self.max_views > 1 else "")
+        else:
+            count = f"{self.min_views}-{self.max_views} images"
+        parts = [f"formats {', '.join(self.formats)}", count]
+        if self.required_views:
+            parts.append("needs " + ", ".join(self.required_views) + (" first" if self.frontal_first else ""))
+        if self.min_side:
+            parts.append(f"sides >= {self.min_side} px")
+        if self.max_side:
+            parts.append(f"sides <= {self.max_side} px")
+        if self.min_aspect or self.max_aspect:
+            parts.append(f"width/height {self.min_aspect or 0:.2f}-{self.max_aspect or float('inf'):.2f}")
+        if self.max_bytes:
+            parts.append(f"<= {self.max_bytes / MB:.1f} MB")
+        if self.threshold_overrides:
+            parts.append("thresholds " + ", ".join(f"{k} {v}" for k, v in self.threshold_overrides.items()))
+        return "; ".join(parts)
+
     def as_dict(self) -> dict:
         return {
             "name": self.name, "generator": self.generator, "description": self.description,
@@ -100,14 +125,23 @@ class Preset:
             "min_side": self.min_side, "max_side": self.max_side, "min_aspect": self.min_aspect,
             "max_aspect": self.max_aspect, "max_bytes": self.max_bytes,
             "threshold_overrides": self.threshold_overrides, "sources": dict(self.sources),
+            "summary": self.summary(),
         }
 
 
 # Kling's frontal + 1..3 more views, Runway's 3 references, Vidu's 3 per subject...: the
 # views every preset that takes several images prefers, in this order.
 _TURNAROUND = ("front", "three_quarter", "side")
+_TURNAROUND_SOURCE = {"recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns"}
 _KLING_LIMITS = dict(formats=("png", "jpeg"), min_side=300, min_aspect=1 / 2.5, max_aspect=2.5, max_bytes=10 * MB)
-_KLING_SOURCES = {rule: _KLING_DOC for rule in ("formats", "min_side", "aspect", "max_bytes")}
+
+
+def _cite(doc: str, *rules: str, **more: str) -> dict[str, str]:
+    """Sources by rule id: ``doc`` for each of ``rules``, plus ``more`` as given."""
+    return {**{rule: doc for rule in rules}, **more}
+
+
+_KLING_SOURCES = _cite(_KLING_DOC, "formats", "min_side", "aspect", "max_bytes")
 
 PRESETS: dict[str, Preset] = {
     preset.name: preset
@@ -153,10 +187,9 @@ PRESETS: dict[str, Preset] = {
             recommended_views=_TURNAROUND,
             **_KLING_LIMITS,
             sources={
-                **_KLING_SOURCES,
+                **_KLING_SOURCES, **_TURNAROUND_SOURCE,
                 "views": ("Kling Omni API: at most 7 reference images and elements, 4 with a reference video; "
                           "refprep takes 4 so the package fits both"),
-                "recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns",
             },
         ),
         Preset(
@@ -172,12 +205,9 @@ PRESETS: dict[str, Preset] = {
             # A data URI is base64 (4/3 of the raw bytes) under 5MB; 3.3MB raw leaves room
             # for the header and for 16MB-by-URL uploads alike.
             max_bytes=int(3.3 * MB),
-            sources={
-                "formats": _RUNWAY_DOC, "max_side": _RUNWAY_DOC, "aspect": _RUNWAY_DOC,
-                "max_bytes": _RUNWAY_DOC + "; 5MB of base64 is 3.75MB raw, refprep keeps 3.3MB",
-                "views": "Runway Gen-4 References: up to 3 reference images per generation",
-                "recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns",
-            },
+            sources=_cite(_RUNWAY_DOC, "formats", "max_side", "aspect", **_TURNAROUND_SOURCE,
+                          max_bytes=_RUNWAY_DOC + "; 5MB of base64 is 3.75MB raw, refprep keeps 3.3MB",
+                          views="Runway Gen-4 References: up to 3 reference images per generation"),
         ),
         Preset(
             name="vidu-reference",
@@ -191,12 +221,8 @@ PRESETS: dict[str, Preset] = {
             max_aspect=4.0,
             # 50MB by URL, but a base64 upload must decode to under 10MB: fit both.
             max_bytes=10 * MB - 1,
-            sources={
-                "formats": _VIDU_DOC, "min_side": _VIDU_DOC, "aspect": _VIDU_DOC,
-                "max_bytes": _VIDU_DOC + "; refprep keeps under 10MB so URL and base64 uploads both work",
-                "views": _VIDU_DOC,
-                "recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns",
-            },
+            sources=_cite(_VIDU_DOC, "formats", "min_side", "aspect", "views", **_TURNAROUND_SOURCE,
+                          max_bytes=_VIDU_DOC + "; refprep keeps under 10MB so URL and base64 uploads both work"),
         ),
         Preset(
             name="hailuo-s2v",
@@ -215,12 +241,10 @@ PRESETS: dict[str, Preset] = {
                 "pose_extreme": {"warn": 15.0, "fail": 30.0},
                 "face_size": {"warn": 120, "fail": 60},
             },
-            sources={
-                "formats": _HAILUO_DOC, "min_side": _HAILUO_DOC, "aspect": _HAILUO_DOC, "max_bytes": _HAILUO_DOC,
-                "views": _HAILUO_DOC + " (subject_reference takes a single image)",
-                "required": _HAILUO_DOC + " (subject type character: a human face)",
-                "thresholds": f"{_REFPREP}: one reference image, so tilt and small faces weigh more",
-            },
+            sources=_cite(_HAILUO_DOC, "formats", "min_side", "aspect", "max_bytes",
+                          views=_HAILUO_DOC + " (subject_reference takes a single image)",
+                          required=_HAILUO_DOC + " (subject type character: a human face)",
+                          thresholds=f"{_REFPREP}: one reference image, so tilt and small faces weigh more"),
         ),
         Preset(
             name="veo-ingredients",
@@ -230,11 +254,8 @@ PRESETS: dict[str, Preset] = {
             max_views=3,
             recommended_views=_TURNAROUND,
             max_bytes=10 * MB,
-            sources={
-                "formats": _VEO_DOC, "views": _VEO_DOC,
-                "max_bytes": f"{_REFPREP}: no size limit documented; 10MB is what the other generators accept",
-                "recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns",
-            },
+            sources=_cite(_VEO_DOC, "formats", "views", **_TURNAROUND_SOURCE,
+                          max_bytes=f"{_REFPREP}: no size limit documented; 10MB is what the other generators accept"),
         ),
         Preset(
             name="pixverse-fusion",
@@ -245,17 +266,10 @@ PRESETS: dict[str, Preset] = {
             recommended_views=_TURNAROUND,
             max_side=4000,
             max_bytes=20 * MB - 1,  # "under 20MB"
-            sources={
-                "formats": _PIXVERSE_DOC, "views": _PIXVERSE_DOC, "max_side": _PIXVERSE_DOC,
-                "max_bytes": _PIXVERSE_DOC,
-                "recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns",
-            },
+            sources=_cite(_PIXVERSE_DOC, "formats", "views", "max_side", "max_bytes", **_TURNAROUND_SOURCE),
         ),
     )
 }
-
-DEFAULT_PRESET = "generic"
-
 
 def get_preset(name: str) -> Preset:
     try:

@@ -18,6 +18,8 @@ from refprep.presets import GROUP_ORDER, PRESETS, Preset, get_preset
 from refprep.rules import RULES, file_problems, package_findings, regrade, view_set_problems
 from refprep.thresholds import QUALITY_THRESHOLDS
 
+from conftest import heavy_imports
+
 ISSUE_PRESETS = {"generic", "kling-element", "kling-omni", "runway-gen4", "vidu-reference", "hailuo-s2v",
                  "veo-ingredients", "pixverse-fusion"}
 WHITE = (255, 255, 255)
@@ -78,12 +80,7 @@ def test_presets_command_lists_sources_and_imports_nothing_heavy():
     assert "klingai" in listed["kling-element"]["sources"]["min_side"]
     text = subprocess.run([sys.executable, "-m", "refprep", "presets"], capture_output=True, text=True).stdout
     assert "docs.dev.runwayml.com" in text and "hailuo-s2v" in text
-    probe = subprocess.run([sys.executable, "-c",
-                            "import sys; from click.testing import CliRunner; from refprep.cli import main;"
-                            "r = CliRunner().invoke(main, ['presets']); assert r.exit_code == 0, r.output;"
-                            "print(sorted({'cv2', 'onnxruntime', 'mediapipe', 'rembg', 'numpy', 'PIL', 'jsonschema'}"
-                            " & set(sys.modules)))"], capture_output=True, text=True)
-    assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
+    assert heavy_imports(["presets"], ["presets", "--json"]) == []
 
 
 # --- fitting -------------------------------------------------------------------------------

@@ -25,12 +25,21 @@ from conftest import DEVDATA, FIXTURES
 WHITE = (255, 255, 255)
 
 
-def package_for(pipeline, analysis, preset_name: str, target: Path, background: str = "white"):
-    """What ``build --preset`` does after the shared stages: the preset's checks, then export."""
-    preset = get_preset(preset_name)
-    checked = replace(analysis)
-    pipeline.check(checked, preset, WHITE if background == "white" else None, cleaned=True)
-    return export_package(checked, preset, target, background, make_zip=True)
+class Packager:
+    """What ``build --preset`` does after the shared stages, for one analysed input: the
+    preset's checks (run once per set of thresholds; most presets share the defaults), then export."""
+
+    def __init__(self, pipeline, analysis):
+        self.pipeline, self.analysis = pipeline, analysis
+        self.checked = {}
+
+    def package(self, preset_name: str, target: Path):
+        preset = get_preset(preset_name)
+        key = json.dumps(preset.thresholds(), sort_keys=True)
+        if key not in self.checked:
+            self.checked[key] = replace(self.analysis)
+            self.pipeline.check(self.checked[key], preset, WHITE, cleaned=True)
+        return export_package(self.checked[key], preset, target, "white", make_zip=True)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +51,8 @@ def example(pipeline):
 @pytest.fixture(scope="module")
 def packages(pipeline, example, tmp_path_factory):
     out = tmp_path_factory.mktemp("presets")
-    return {name: package_for(pipeline, example, name, out / name / "example") for name in PRESETS}
+    packager = Packager(pipeline, example)
+    return {name: packager.package(name, out / name / "example") for name in PRESETS}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -115,7 +125,7 @@ def test_validate_applies_another_presets_rules(packages):
 
 def test_a_missing_required_view_fails_the_build_with_the_rule(pipeline, tmp_path):
     analysis = pipeline.prepare([FIXTURES / "sheet_grid2x2_transparent.png"], WHITE)
-    result = package_for(pipeline, analysis, "kling-element", tmp_path / "grid")
+    result = Packager(pipeline, analysis).package("kling-element", tmp_path / "grid")
     assert result.manifest["status"] == "invalid"
     required = [p for p in result.manifest["problems"] if "rule required" in p]
     assert required == ["Preset kling-element, rule required: needs a front view and none was recognised; "
@@ -288,9 +298,9 @@ def test_devdata_sheets_validate_or_name_the_rule_for_every_preset(pipeline, dev
     sheets = [item["file"] for item in devdata_labels if item["category"] in SHEET_CATEGORIES]
     assert sheets
     for sheet in sheets:
-        analysis = pipeline.prepare([DEVDATA / sheet], WHITE)
+        packager = Packager(pipeline, pipeline.prepare([DEVDATA / sheet], WHITE))
         for name in PRESETS:
-            result = package_for(pipeline, analysis, name, tmp_path / name / Path(sheet).stem)
+            result = packager.package(name, tmp_path / name / Path(sheet).stem)
             report = refprep.validate(result.package)
             manifest = result.manifest
             if manifest["status"] == "invalid":
