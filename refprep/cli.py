@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import RefprepError
+from .presets import PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"
@@ -107,8 +108,7 @@ def common_output_options(func):
               help="Folder that receives the package folder NAME/.")
 @click.option("--name", help="Package name (default: the first input's file name without extension).")
 @click.option("--preset", default="generic", show_default=True,
-              help="Target generator: generic, kling-element, kling-omni, runway-gen4, vidu-reference, hailuo-s2v, "
-                   "veo-ingredients or pixverse-fusion (see `refprep presets`).")
+              help=f"Target generator: {', '.join(PRESETS)} (see `refprep presets`).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
 @click.option("--model", default="u2netp", show_default=True,
               help="Background-removal model: the bundled u2netp, or a larger rembg model "
@@ -312,8 +312,6 @@ def models(as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def presets(as_json):
     """The export presets: what each generator accepts, and where each limit comes from."""
-    from .presets import PRESETS
-
     if as_json:
         emit_json({"presets": [preset.as_dict() for preset in PRESETS.values()]})
         return

@@ -128,6 +128,14 @@ def file_problems(entry: dict, preset: Preset) -> list[str]:
     return problems
 
 
+def file_warnings(entry: dict, preset: Preset) -> list[str]:
+    """What fitting the limits cost: JPEG instead of lossless PNG."""
+    if entry.get("format") != "jpeg":
+        return []
+    return [f"{entry.get('file')}: written as JPEG (quality {entry.get('jpeg_quality')}) to fit preset {preset.name}'s "
+            "byte limit; JPEG leaves faint ringing next to the outline, so the background there is not exactly flat"]
+
+
 def check_findings(entry: dict) -> tuple[list[str], list[str]]:
     """(failures, warnings) from one view's recorded quality checks."""
     failures, warnings = [], []
@@ -147,6 +155,7 @@ def package_findings(entries: list[dict], excluded: list[dict], preset: Preset
     warnings = view_set_warnings(entries, preset)
     for entry in entries:
         failures.extend(file_problems(entry, preset))
+        warnings.extend(file_warnings(entry, preset))
         check_failures, check_warnings = check_findings(entry)
         failures.extend(check_failures)
         warnings.extend(check_warnings)

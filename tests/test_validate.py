@@ -68,8 +68,7 @@ def test_every_preset_builds_a_package_that_validates(packages, name):
     assert len(views) + len(manifest["excluded"]) == 5  # every view found is either in or explained
     assert all(item["reason"] for item in manifest["excluded"])
     assert preset.min_views <= len(views) <= (preset.max_views or 5)
-    if preset.required_views or preset.frontal_first or not preset.include_all:
-        assert views[0]["view"] == "front"  # the sheet's front is its first view in every preset
+    assert views[0]["view"] == "front"  # chosen first, or (generic) first on the sheet
     for entry in views:
         data = (result.package / entry["file"]).read_bytes()
         assert len(data) == entry["bytes"] and entry["format"] in preset.formats
@@ -111,7 +110,9 @@ def test_a_byte_limit_is_met_with_jpeg_and_validates(pipeline, example, tmp_path
     result = export_package(checked, tight, tmp_path / "tight", "white")
     formats = {v["format"] for v in result.manifest["views"]}
     assert "jpeg" in formats and all(v["bytes"] <= 6000 for v in result.manifest["views"])
-    assert all(v["file"].endswith(".jpg") for v in result.manifest["views"] if v["format"] == "jpeg")
+    jpegs = [v["file"] for v in result.manifest["views"] if v["format"] == "jpeg"]
+    assert all(name.endswith(".jpg") for name in jpegs)
+    assert all(any(w.startswith(f"{name}: written as JPEG") for w in result.manifest["warnings"]) for name in jpegs)
     assert refprep.validate(result.package, preset="runway-gen4").status == "valid"
 
 
