@@ -31,6 +31,12 @@ RULES = {
 RECORDED_VALUE_TOLERANCE = 1e-4
 
 
+def dicts(value) -> list[dict]:
+    """The dict items of a manifest list; anything else (a hand-edited manifest may hold
+    anything) is skipped here and reported by the schema check."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def rule_problem(preset: Preset, rule: str, detail: str) -> str:
     return f"Preset {preset.name}, rule {rule}: {detail}"
 
@@ -140,7 +146,7 @@ def check_findings(entry: dict) -> tuple[list[str], list[str]]:
     """(failures, warnings) from one view's recorded quality checks."""
     failures, warnings = [], []
     label = f"{entry.get('file')} ({entry.get('view')})"
-    for check in entry.get("checks", []):
+    for check in dicts(entry.get("checks")):
         if check.get("status") == "fail":
             failures.append(f"{label}: check {check.get('id')} failed: {check.get('message')}")
         elif check.get("status") == "warn":

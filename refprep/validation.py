@@ -23,7 +23,7 @@ import numpy as np
 from .errors import InputError
 from .package import CONTACT_SHEET, MANIFEST, REPORT, content_sha256, manifest_text, sha256
 from .presets import PRESETS, Preset
-from .rules import package_findings, regrade
+from .rules import dicts, package_findings, regrade
 
 SCHEMA_FILE = "subject-package-1.json"
 # Pillow format names -> the names presets use.
@@ -148,7 +148,7 @@ def regraded_checks(entry: dict, preset: Preset, own_preset: bool) -> tuple[list
     Under the package's own preset a disagreement with the recorded status is a problem."""
     thresholds = preset.thresholds()
     checks, problems = [], []
-    for check in entry.get("checks", []):
+    for check in dicts(entry.get("checks")):
         status = regrade(check, thresholds)
         if status is None or status == check.get("status"):
             checks.append(check)
@@ -156,9 +156,28 @@ def regraded_checks(entry: dict, preset: Preset, own_preset: bool) -> tuple[list
         if own_preset:
             problems.append(f"{entry.get('file')}: check {check.get('id')} is recorded {check.get('status')} but "
                             f"its value {check.get('value')} is {status} against threshold(s) "
-                            f"{thresholds.get(check.get('id'))}")
+                            f"{thresholds.get(str(check.get('id')))}")
         checks.append({**check, "status": status})
     return checks, problems
+
+
+def other_file_problems(manifest: dict, files: dict[str, bytes]) -> list[str]:
+    """The contact sheet and report against their recorded sha256, and files nobody listed."""
+    problems, listed = [], {MANIFEST} | {str(entry.get("file")) for entry in dicts(manifest.get("views"))}
+    for entry in dicts(manifest.get("files")):
+        file_name = str(entry.get("file"))
+        listed.add(file_name)
+        data = files.get(file_name)
+        if data is None:
+            problems.append(f"{file_name}: listed in the manifest but missing from the package")
+        elif sha256(data) != entry.get("sha256"):
+            problems.append(f"{file_name}: sha256 does not match the manifest (file changed after export)")
+    for required in (CONTACT_SHEET, REPORT):
+        if required not in listed:
+            problems.append(f"{required}: not listed in the manifest's files")
+    for extra in sorted(set(files) - listed):
+        problems.append(f"{extra}: file in the package but not in the manifest")
+    return problems
 
 
 def validate_package(path: Path, preset_name: str | None = None) -> ValidationReport:
@@ -172,49 +191,33 @@ def validate_package(path: Path, preset_name: str | None = None) -> ValidationRe
     if not isinstance(manifest, dict):
         return ValidationReport(str(path), preset_name, "invalid", ["manifest.json is not a JSON object"])
     problems = schema_problems(manifest) + integrity_problems(manifest, raw)
-    name = preset_name or manifest.get("preset")
-    preset = PRESETS.get(name) if isinstance(name, str) else None
+    used = preset_name or manifest.get("preset")
+    preset = PRESETS.get(used) if isinstance(used, str) else None
     if preset is None:
-        problems.append(f"preset {name!r} is not a refprep preset ({', '.join(PRESETS)})")
+        problems.append(f"preset {used!r} is not a refprep preset ({', '.join(PRESETS)})")
+    own_preset = used == manifest.get("preset")
 
-    own_preset = name == manifest.get("preset")
-    entries, listed = [], {MANIFEST}
-    for entry in _dicts(manifest.get("views")):
-        listed.add(entry.get("file"))
+    entries = []
+    for entry in dicts(manifest.get("views")):
         measured, file_problems = view_facts(entry, files, manifest.get("background"))
         problems.extend(file_problems)
         if measured is not None and preset is not None:
             measured["checks"], check_problems = regraded_checks(measured, preset, own_preset)
             problems.extend(check_problems)
         entries.append(measured or entry)
-    for entry in _dicts(manifest.get("files")):
-        listed.add(entry.get("file"))
-        data = files.get(entry.get("file"))
-        if data is None:
-            problems.append(f"{entry.get('file')}: listed in the manifest but missing from the package")
-        elif sha256(data) != entry.get("sha256"):
-            problems.append(f"{entry.get('file')}: sha256 does not match the manifest (file changed after export)")
-    for required in (CONTACT_SHEET, REPORT):
-        if required not in listed:
-            problems.append(f"{required}: not listed in the manifest's files")
-    for extra in sorted(set(files) - listed):
-        problems.append(f"{extra}: file in the package but not in the manifest")
+    problems.extend(other_file_problems(manifest, files))
 
     warnings: list[str] = []
     if preset is not None:
-        failures, warnings, derived = package_findings(entries, _dicts(manifest.get("excluded")), preset)
+        failures, warnings, derived = package_findings(entries, dicts(manifest.get("excluded")), preset)
         problems.extend(failures)
         if manifest.get("coverage") != derived:
             problems.append(f"manifest coverage {manifest.get('coverage')} does not match its views ({derived})")
     if own_preset and manifest.get("status") == "invalid":
         problems.extend(f"recorded at export: {p}" for p in _strings(manifest.get("problems")) if p not in problems)
     problems = list(dict.fromkeys(problems))
-    return ValidationReport(str(path), name if isinstance(name, str) else None,
+    return ValidationReport(str(path), used if isinstance(used, str) else None,
                             "invalid" if problems else "valid", problems, warnings)
-
-
-def _dicts(value) -> list[dict]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _strings(value) -> list[str]:

@@ -220,6 +220,22 @@ def test_any_changed_field_is_caught(small, tmp_path):
         assert any("integrity" in p for p in report.problems), (path, report.problems)
 
 
+def test_fields_of_the_wrong_type_are_reported_not_crashed_on(small, tmp_path):
+    manifest = json.loads((small.package / "manifest.json").read_text())
+    paths = {tuple(p for p in path if isinstance(p, str)): path for path, _ in _leaves(manifest)}
+    containers = [("views",), ("views", 0, "checks"), ("files",), ("excluded",), ("coverage",), ("integrity",)]
+    for path in [*paths.values(), *containers]:
+        for odd in ([1], {"a": 1}, "x"):
+            edited = json.loads(json.dumps(manifest))
+            target = edited
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = odd
+            copy = _copy(small, tmp_path / f"{'-'.join(map(str, path))}-{type(odd).__name__}")
+            (copy / "manifest.json").write_text(manifest_text(edited))
+            assert refprep.validate(copy).status == "invalid", (path, odd)
+
+
 def test_a_rehashed_edit_of_a_check_is_still_caught(small, tmp_path):
     """Someone who edits a verdict and recomputes the hash: the value still gives it away."""
     manifest = json.loads((small.package / "manifest.json").read_text())
