@@ -2,8 +2,9 @@
 
 Follow one sheet through ``build``: ``load_image`` (load.py) -> ``split_source`` (split.py)
 -> ``matte_views`` + ``composite_views`` (clean.py) -> ``estimate_poses`` (pose.py) ->
-``check_view`` + ``package_problems`` (quality.py) -> ``write_package`` (package.py, which
-draws the contact sheet and report with report.py).
+``check_view`` (quality.py) -> ``select_views`` + ``export_view`` (export.py) ->
+``package_findings`` (rules.py) -> ``write_package`` (package.py, which draws the contact
+sheet and report with report.py). ``validate`` reads a package back (validation.py).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 @dataclass
 class BuildResult:
-    """What ``build`` wrote: the package folder, its manifest and the views in it."""
+    """What ``build`` wrote: the package folder, its manifest and the views that went in."""
 
     package: Path
     manifest: dict
@@ -123,6 +124,17 @@ class Pipeline:
 
         analysis.views = estimate_poses(analysis.views, self.poser, _ticker(self.progress, "pose", len(analysis.views)))
 
+    def prepare(self, paths: list[Path], target, margin: float | None = None) -> SheetAnalysis:
+        """Load, split, matte, put on the ``target`` background and classify: everything
+        ``build`` does before the preset's checks."""
+        from .clean import composite_views
+
+        analysis = self.split(self.load(paths), margin)
+        self.matte(analysis)
+        analysis.views = composite_views(analysis.views, target)
+        self.pose(analysis)
+        return analysis
+
     def check(self, analysis: SheetAnalysis, preset, target, cleaned: bool) -> None:
         from .quality import check_view
 
@@ -168,19 +180,19 @@ def resolve_inputs(inputs: Iterable[str | Path]) -> list[Path]:
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
           margin: float | None = None, progress: Progress | None = None) -> BuildResult:
-    """Turn one sheet, several single views or a folder into a subject package.
+    """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
     ``margin`` is the space left around the views, as a share of the largest view's size.
     """
-    from .clean import composite_views, parse_background
-    from .package import safe_package_name, write_package
-    from .presets import get_preset
-    from .quality import package_problems
+    from .clean import parse_background
     from .errors import OutputError
+    from .package import safe_package_name
+    from .presets import get_preset
 
     inputs = [Path(item) for item in inputs]
     paths = resolve_inputs(inputs)
     chosen = get_preset(preset)
+    background = background.strip().lower()
     target_colour = parse_background(background)
     # Named after the first input as given: a folder's name, or a file's stem.
     first = inputs[0].resolve()
@@ -190,20 +202,37 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
         raise OutputError(f"{target}: package exists (use --force to replace it)")
 
     with Pipeline(model, progress) as pipeline:
-        analysis = pipeline.split(pipeline.load(paths), margin)
-        pipeline.matte(analysis)
-        analysis.views = composite_views(analysis.views, target_colour)
-        pipeline.pose(analysis)
+        analysis = pipeline.prepare(paths, target_colour, margin)
         pipeline.check(analysis, chosen, target_colour, cleaned=True)
+    return export_package(analysis, chosen, target, background, force=force, make_zip=zip, progress=progress)
 
-    failures, warnings, coverage = package_problems(analysis.views, chosen)
-    (progress or _no_progress)("write", 0, 1)
-    manifest = write_package(target, package_name, chosen.name, background.lower(), analysis.sources,
-                             analysis.views, failures, warnings, coverage, analysis.annotations,
-                             force=force, make_zip=zip)
-    (progress or _no_progress)("write", 1, 1)
-    zip_path = target.parent / f"{target.name}.zip" if zip else None
-    return BuildResult(package=target, manifest=manifest, views=analysis.views, zip_path=zip_path)
+
+def export_package(analysis: SheetAnalysis, preset, target: Path, background: str, force: bool = False,
+                   make_zip: bool = False, progress: Progress | None = None) -> BuildResult:
+    """Choose, fit and encode the checked views ``preset`` takes, judge the package against
+    every rule of the preset and write it to ``target`` (the folder's name is the package's)."""
+    from .clean import parse_background
+    from .export import export_view, select_views
+    from .package import build_manifest, excluded_entry, view_entry, write_package
+    from .rules import package_findings
+
+    progress = progress or _no_progress
+    colour = parse_background(background)
+    chosen, left_out = select_views(analysis.views, preset)
+    exported = []
+    for position, item in enumerate(chosen, 1):
+        exported.append(export_view(item, position, preset, colour))
+        progress("export", position, len(chosen))
+    entries = [view_entry(item) for item in exported]
+    excluded = [excluded_entry(item) for item in left_out]
+    failures, warnings, coverage = package_findings(entries, excluded, preset)
+    manifest = build_manifest(target.name, preset.name, background, analysis.sources, entries, excluded, failures,
+                              warnings, coverage, analysis.annotations)
+    progress("write", 0, 1)
+    manifest = write_package(target, manifest, exported, force=force, make_zip=make_zip)
+    progress("write", 1, 1)
+    zip_path = target.parent / f"{target.name}.zip" if make_zip else None
+    return BuildResult(package=target, manifest=manifest, views=[item.view for item in chosen], zip_path=zip_path)
 
 
 def _view_summary(view: View) -> dict:
@@ -326,14 +355,21 @@ def clean(images, out_dir: str | Path | None = None, background: str = "white", 
     return {"images": report}
 
 
-def validate(package) -> dict:
-    """Re-check a package folder or zip; ``{"status": "valid"|"invalid", "problems": [...]}``."""
-    from .package import validate_package
+def validate(package, preset: str | None = None):
+    """Re-check a package folder or zip against ``preset`` (default: the one it was built for).
+
+    Returns a ``ValidationReport``: ``status`` "valid" or "invalid", ``problems`` (one sentence
+    each), ``warnings``; ``as_dict()`` is what ``refprep validate --json`` prints.
+    """
+    from .presets import get_preset
+    from .validation import validate_package
 
     path = Path(package)
     if not path.exists():
         raise InputError(path, "no such package")
-    return validate_package(path)
+    if preset is not None:
+        get_preset(preset)  # an unknown name is bad usage (exit 2), not an invalid package
+    return validate_package(path, preset)
 
 
 def _atomic_save(image, path: Path) -> None:

@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import RefprepError
+from .presets import PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"
@@ -106,7 +107,8 @@ def common_output_options(func):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="refprep-out", show_default=True,
               help="Folder that receives the package folder NAME/.")
 @click.option("--name", help="Package name (default: the first input's file name without extension).")
-@click.option("--preset", default="generic", show_default=True, help="Target generator preset (see `refprep presets`).")
+@click.option("--preset", default="generic", show_default=True,
+              help=f"Target generator: {', '.join(PRESETS)} (see `refprep presets`).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
 @click.option("--model", default="u2netp", show_default=True,
               help="Background-removal model: the bundled u2netp, or a larger rembg model "
@@ -144,19 +146,22 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
 
 def _print_build(result, verbose: bool) -> None:
     manifest = result.manifest
-    click.echo(f"Package {result.package}  " + _styled(manifest["status"], manifest["status"]))
+    click.echo(f"Package {result.package}  (preset {manifest['preset']})  " + _styled(manifest["status"], manifest["status"]))
     if result.zip_path:
         click.echo(f"Zip     {result.zip_path}")
     for view in manifest["views"]:
         click.echo(f"  {view['file']:<28} {view['view']:<20} yaw {_fmt_angle(view['yaw_deg'])}  "
-                   f"conf {view['pose_confidence']:.2f} {view['pose_method']:<15} " + _styled(view["status"], view["status"]))
-        for check in view["checks"]:
-            if verbose or check["status"] in ("warn", "fail"):
+                   f"conf {view['pose_confidence']:.2f} {view['pose_method']:<15} {view['width']}x{view['height']} "
+                   f"{view['format']:<4} " + _styled(view["status"], view["status"]))
+        if verbose:
+            for check in view["checks"]:
                 click.echo(f"      {check['id']:<15} " + _styled(f"{check['status']:<5}", check["status"]) + f" {check['message']}")
-    if manifest["problems"]:
-        click.echo("Problems:")
-        for problem in manifest["problems"]:
-            click.echo(f"  - {problem}")
+    for title, lines in (("Left out", [f"view {item['index']} ({item['view']}): {item['reason']}" for item in manifest["excluded"]]),
+                         ("Problems", manifest["problems"]), ("Warnings", manifest["warnings"])):
+        if lines:
+            click.echo(f"{title}:")
+            for line in lines:
+                click.echo(f"  - {line}")
     click.echo(f"Open {result.package / 'report.html'} to see every check.")
 
 
@@ -301,20 +306,30 @@ def pose(images, as_json, quiet):
 
 @main.command()
 @click.argument("package", type=click.Path())
+@click.option("--preset", default=None, help="Judge against this preset's rules (default: the one it was built for).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @run_command
-def validate(package, as_json):
-    """Re-check an exported package (folder or zip): schema, hashes, borders, checks."""
+def validate(package, preset, as_json):
+    """Re-check an exported package (folder or zip): manifest schema, sha256 of every file,
+    every rule of the preset, every recorded check. Exit 1 when anything fails.
+
+    \b
+    Examples:
+      refprep validate refprep-out/hero
+      refprep validate hero.zip --preset runway-gen4
+    """
     from . import api
 
-    report = api.validate(package)
+    report = api.validate(package, preset=preset)
     if as_json:
-        emit_json(report)
+        emit_json(report.as_dict())
     else:
-        click.echo(f"{report['package']}: " + _styled(report["status"], report["status"]))
-        for problem in report["problems"]:
+        click.echo(f"{report.package} (preset {report.preset}): " + _styled(report.status, report.status))
+        for problem in report.problems:
             click.echo(f"  - {problem}")
-    if report["status"] != "valid":
+        if report.warnings:
+            click.echo(f"  {len(report.warnings)} warning(s); see the package's report.html")
+    if report.status != "valid":
         sys.exit(EXIT_FAILED_CHECKS)
 
 
@@ -337,16 +352,19 @@ def models(as_json):
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def presets(as_json):
-    """The export presets and what each asks for."""
-    from .presets import PRESETS
-
+    """The export presets: what each generator accepts, and where each limit comes from."""
     if as_json:
-        emit_json({"presets": [{"name": p.name, "description": p.description, "required_views": list(p.required_views),
-                                "recommended_views": list(p.recommended_views), "source": p.source}
-                               for p in PRESETS.values()]})
+        emit_json({"presets": [preset.as_dict() for preset in PRESETS.values()]})
         return
     for preset in PRESETS.values():
-        click.echo(f"{preset.name:<12} {preset.description}  (source: {preset.source})")
+        click.echo(click.style(preset.name, bold=True) + f"  {preset.generator}: {preset.description}")
+        click.echo(f"    {preset.summary()}")
+        rules_by_source: dict[str, list[str]] = {}
+        for rule, source in preset.sources.items():
+            rules_by_source.setdefault(source, []).append(rule)
+        for source, rules in rules_by_source.items():
+            click.echo(f"    [{', '.join(rules)}] {source}")
+        click.echo("")
 
 
 if __name__ == "__main__":

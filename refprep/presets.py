@@ -1,7 +1,12 @@
-"""Export presets: which views a target generator wants and how strict the checks are.
+"""Export presets: what each video generator accepts as reference images, as data.
 
-A preset is data: required and recommended view groups, and overrides of the quality
-thresholds in ``thresholds.QUALITY_THRESHOLDS`` by check id.
+One ``Preset`` per target: which views it wants (required, recommended, how many), the file
+limits it enforces (formats, pixel sides, aspect ratio, bytes), how refprep encodes for it,
+and overrides of the quality thresholds in ``thresholds.QUALITY_THRESHOLDS`` by check id.
+Every limit names where it comes from in ``sources``; ``refprep presets`` prints them.
+
+Pure data and the standard library only: ``refprep presets`` must start without numpy.
+``rules.py`` judges a package against a preset, ``export.py`` builds one to fit it.
 """
 
 from __future__ import annotations
@@ -11,24 +16,70 @@ from dataclasses import dataclass, field
 
 from .thresholds import QUALITY_THRESHOLDS
 
-# Coarse groups a preset asks for; each view class falls in one.
+# Coarse groups a preset asks for; each view class falls in one. The order is the order
+# views are chosen and written in: the frontal first, the back last.
 VIEW_GROUPS = {
     "front": ("front",),
     "three_quarter": ("three_quarter_left", "three_quarter_right"),
     "side": ("side_left", "side_right"),
     "back": ("back",),
 }
+GROUP_ORDER = tuple(VIEW_GROUPS)
+
+# Vendors write "10MB"; decimal megabytes are the smaller reading, so a file under the
+# decimal limit is under the binary one too.
+MB = 1_000_000
+
+# Formats refprep can write, with the file extension each gets.
+FORMAT_EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+
+# JPEG quality range searched when a PNG is over a preset's byte limit: 95 is visually
+# lossless on flat-shaded art; under 80 block artefacts show along outlines and in hair,
+# and the generator copies them, so refprep scales the image down rather than go lower.
+JPEG_QUALITY_RANGE = (95, 80)
+
+_KLING_DOC = ("Kling API image inputs (https://app.klingai.com/global/dev/document-api; same wording in "
+              "https://docs.comfy.org/development/comfy-router/models/kling/kling-image-o1/code): .jpg/.jpeg/.png, "
+              "at most 10MB, width and height at least 300px, aspect ratio between 1:2.5 and 2.5:1")
+_RUNWAY_DOC = ("Runway API, Inputs (https://docs.dev.runwayml.com/assets/inputs/): png/jpeg/webp, aspect ratio "
+               "0.5 to 2.0, each side under 8000 px, 16MB by URL, 5MB as a base64 data URI")
+_VIDU_DOC = ("Vidu reference2video image rules (https://platform.vidu.com/; as republished in "
+             "https://novita.ai/docs/api-reference/model-apis-vidu-2.0-reference2video): 1 to 3 images, "
+             "PNG/JPEG/JPG/WebP, at least 128x128, aspect ratio within 1:4 to 4:1, 50MB by URL, base64 under 10MB")
+_HAILUO_DOC = ("MiniMax API, subject-reference video S2V-01 (https://platform.minimax.io/docs/api-reference/"
+               "video-generation-s2v): one character image, JPG/JPEG/PNG/WebP, under 20MB, short side over "
+               "300px, aspect ratio between 2:5 and 5:2")
+_VEO_DOC = ("Gemini API, Veo 3.1 reference images (https://ai.google.dev/gemini-api/docs/video): up to 3 "
+            "asset images of one subject, PNG or JPEG")
+_PIXVERSE_DOC = ("PixVerse platform API, Fusion (https://docs.platform.pixverse.ai/how-to-use-fusionreference-to-"
+                 "video-1339253m0) and Upload Image: 1 to 3 image_references, png/jpg/webp, at most 4000x4000, "
+                 "under 20MB")
+_REFPREP = "refprep default"
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str
     description: str
-    required_views: tuple[str, ...] = ("front",)
-    recommended_views: tuple[str, ...] = ()
+    generator: str = "any generator"
+    # Accepted file formats ("png", "jpeg", "webp"); the first is what refprep writes.
+    formats: tuple[str, ...] = ("png",)
+    min_views: int = 1
     max_views: int | None = None
+    # Every view found goes in (in sheet order), rather than the best one per group.
+    include_all: bool = False
+    required_views: tuple[str, ...] = ()
+    recommended_views: tuple[str, ...] = ()
+    # The first image must be the frontal view, and no other image may be frontal.
+    frontal_first: bool = False
+    min_side: int | None = None
+    max_side: int | None = None
+    min_aspect: float | None = None  # width / height
+    max_aspect: float | None = None
+    max_bytes: int | None = None
     threshold_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
-    source: str = ""
+    # Where each limit comes from, by rule id (see ``rules.RULES``).
+    sources: dict[str, str] = field(default_factory=dict)
 
     def thresholds(self) -> dict[str, dict[str, float]]:
         merged = deepcopy(QUALITY_THRESHOLDS)
@@ -36,20 +87,189 @@ class Preset:
             merged.setdefault(check_id, {}).update(values)
         return merged
 
+    @property
+    def output_format(self) -> str:
+        return self.formats[0]
+
+    def summary(self) -> str:
+        """One line of the preset's numbers, e.g. 'formats png, jpeg; 2-4 images; sides >= 300 px'."""
+        if self.include_all:
+            count = "every view"
+        elif self.max_views is None:
+            count = f"{self.min_views}+ images"
+        elif self.max_views == self.min_views:
+            count = f"exactly {self.max_views} image" + ("s" if self.max_views > 1 else "")
+        else:
+            count = f"{self.min_views}-{self.max_views} images"
+        parts = [f"formats {', '.join(self.formats)}", count]
+        if self.required_views:
+            parts.append("needs " + ", ".join(self.required_views) + (" first" if self.frontal_first else ""))
+        if self.min_side:
+            parts.append(f"sides >= {self.min_side} px")
+        if self.max_side:
+            parts.append(f"sides <= {self.max_side} px")
+        if self.min_aspect or self.max_aspect:
+            parts.append(f"width/height {self.min_aspect or 0:.2f}-{self.max_aspect or float('inf'):.2f}")
+        if self.max_bytes:
+            parts.append(f"<= {self.max_bytes / MB:.1f} MB")
+        if self.threshold_overrides:
+            parts.append("thresholds " + ", ".join(f"{k} {v}" for k, v in self.threshold_overrides.items()))
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name, "generator": self.generator, "description": self.description,
+            "formats": list(self.formats), "min_views": self.min_views, "max_views": self.max_views,
+            "include_all": self.include_all, "required_views": list(self.required_views),
+            "recommended_views": list(self.recommended_views), "frontal_first": self.frontal_first,
+            "min_side": self.min_side, "max_side": self.max_side, "min_aspect": self.min_aspect,
+            "max_aspect": self.max_aspect, "max_bytes": self.max_bytes,
+            "threshold_overrides": self.threshold_overrides, "sources": dict(self.sources),
+            "summary": self.summary(),
+        }
+
+
+# Kling's frontal + 1..3 more views, Runway's 3 references, Vidu's 3 per subject...: the
+# views every preset that takes several images prefers, in this order.
+_TURNAROUND = ("front", "three_quarter", "side")
+_TURNAROUND_SOURCE = {"recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns"}
+_KLING_LIMITS = dict(formats=("png", "jpeg"), min_side=300, min_aspect=1 / 2.5, max_aspect=2.5, max_bytes=10 * MB)
+
+
+def _cite(doc: str, *rules: str, **more: str) -> dict[str, str]:
+    """Sources by rule id: ``doc`` for each of ``rules``, plus ``more`` as given."""
+    return {**{rule: doc for rule in rules}, **more}
+
+
+_KLING_SOURCES = _cite(_KLING_DOC, "formats", "min_side", "aspect", "max_bytes")
 
 PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
         Preset(
             name="generic",
-            description="Front, three-quarter and side views (back if present) as PNG on white.",
+            generator="any generator",
+            description="Every view found, front, three-quarter and side expected, as PNG on the background.",
+            include_all=True,
             required_views=("front",),
             recommended_views=("three_quarter", "side"),
-            source="refprep default: what every generator's reference guide asks for",
+            max_side=2048,
+            sources={
+                "formats": f"{_REFPREP}: lossless PNG keeps the background exactly flat",
+                "required": f"{_REFPREP}: every generator's reference guide asks for a clear frontal view",
+                "recommended": f"{_REFPREP}: three-quarter and side views keep the character consistent in turns",
+                "max_side": f"{_REFPREP}: 2048 px long side, more detail than generators working at 720p-1080p use",
+            },
+        ),
+        Preset(
+            name="kling-element",
+            generator="Kling 3.0 / O1 Subject Library and element binding",
+            description="A frontal image first, then 1 to 3 other views of the same subject.",
+            min_views=2,
+            max_views=4,
+            required_views=("front",),
+            recommended_views=("three_quarter", "side"),
+            frontal_first=True,
+            **_KLING_LIMITS,
+            sources={
+                **_KLING_SOURCES,
+                "views": "Kling element creation: 1 frontal reference plus 1 to 3 reference images from other angles",
+                "required": "Kling element creation: the frontal reference image is required",
+                "frontal_first": "Kling element creation: the frontal image is given first, the others must differ from it",
+                "recommended": f"{_REFPREP}: three-quarter and side views are what the extra slots are for",
+            },
+        ),
+        Preset(
+            name="kling-omni",
+            generator="Kling O1 / 3.0 Omni reference images",
+            description="Up to 4 views (7 images per request, 4 when a reference video is attached).",
+            max_views=4,
+            recommended_views=_TURNAROUND,
+            **_KLING_LIMITS,
+            sources={
+                **_KLING_SOURCES, **_TURNAROUND_SOURCE,
+                "views": ("Kling Omni API: at most 7 reference images and elements, 4 with a reference video; "
+                          "refprep takes 4 so the package fits both"),
+            },
+        ),
+        Preset(
+            name="runway-gen4",
+            generator="Runway Gen-4 References",
+            description="Up to 3 references, small enough to send inline as data URIs.",
+            formats=("png", "jpeg", "webp"),
+            max_views=3,
+            recommended_views=_TURNAROUND,
+            max_side=7999,
+            min_aspect=0.5,
+            max_aspect=2.0,
+            # A data URI is base64 (4/3 of the raw bytes) under 5MB; 3.3MB raw leaves room
+            # for the header and for 16MB-by-URL uploads alike.
+            max_bytes=int(3.3 * MB),
+            sources=_cite(_RUNWAY_DOC, "formats", "max_side", "aspect", **_TURNAROUND_SOURCE,
+                          max_bytes=_RUNWAY_DOC + "; 5MB of base64 is 3.75MB raw, refprep keeps 3.3MB",
+                          views="Runway Gen-4 References: up to 3 reference images per generation"),
+        ),
+        Preset(
+            name="vidu-reference",
+            generator="Vidu reference-to-video",
+            description="Up to 3 images of the subject (Vidu takes 7 in all, 3 per subject).",
+            formats=("png", "jpeg", "webp"),
+            max_views=3,
+            recommended_views=_TURNAROUND,
+            min_side=128,
+            min_aspect=0.25,
+            max_aspect=4.0,
+            # 50MB by URL, but a base64 upload must decode to under 10MB: fit both.
+            max_bytes=10 * MB - 1,
+            sources=_cite(_VIDU_DOC, "formats", "min_side", "aspect", "views", **_TURNAROUND_SOURCE,
+                          max_bytes=_VIDU_DOC + "; refprep keeps under 10MB so URL and base64 uploads both work"),
+        ),
+        Preset(
+            name="hailuo-s2v",
+            generator="MiniMax Hailuo S2V-01 subject reference",
+            description="Exactly one image: the frontal view with one human face.",
+            formats=("png", "jpeg", "webp"),
+            max_views=1,
+            required_views=("front",),
+            min_side=301,  # "short side greater than 300px"
+            min_aspect=0.4,
+            max_aspect=2.5,
+            max_bytes=20 * MB - 1,  # "under 20MB"
+            threshold_overrides={
+                # One image carries the whole identity: there is no other view to average a
+                # tilt out or to add facial detail, so both are held to a stricter standard.
+                "pose_extreme": {"warn": 15.0, "fail": 30.0},
+                "face_size": {"warn": 120, "fail": 60},
+            },
+            sources=_cite(_HAILUO_DOC, "formats", "min_side", "aspect", "max_bytes",
+                          views=_HAILUO_DOC + " (subject_reference takes a single image)",
+                          required=_HAILUO_DOC + " (subject type character: a human face)",
+                          thresholds=f"{_REFPREP}: one reference image, so tilt and small faces weigh more"),
+        ),
+        Preset(
+            name="veo-ingredients",
+            generator="Google Veo 3.1 ingredients (reference images)",
+            description="Up to 3 asset images of the single subject.",
+            formats=("png", "jpeg"),
+            max_views=3,
+            recommended_views=_TURNAROUND,
+            max_bytes=10 * MB,
+            sources=_cite(_VEO_DOC, "formats", "views", **_TURNAROUND_SOURCE,
+                          max_bytes=f"{_REFPREP}: no size limit documented; 10MB is what the other generators accept"),
+        ),
+        Preset(
+            name="pixverse-fusion",
+            generator="PixVerse Fusion (reference-to-video)",
+            description="1 to 3 images, each at most 4000x4000.",
+            formats=("png", "jpeg", "webp"),
+            max_views=3,
+            recommended_views=_TURNAROUND,
+            max_side=4000,
+            max_bytes=20 * MB - 1,  # "under 20MB"
+            sources=_cite(_PIXVERSE_DOC, "formats", "views", "max_side", "max_bytes", **_TURNAROUND_SOURCE),
         ),
     )
 }
-
 
 def get_preset(name: str) -> Preset:
     try:

@@ -5,7 +5,7 @@ returns one ``Check`` with the raw value, the threshold it was held to, a status
 sentence of advice: what is wrong, why it matters to a generator, what to do. The pixel
 measures live in ``measures.py``; a check decides where to look (the face where there is
 one, the head, the subject or the backdrop around it) and what the number means.
-``check_view`` runs them all; ``package_problems`` applies the preset's package rules.
+``check_view`` runs them all; the preset's package rules are in ``rules.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from . import measures as M
 from .data import Check, View
-from .presets import Preset, view_group
+from .presets import Preset
 from .thresholds import THREE_QUARTER_MAX_YAW
 
 # Regions taller than this are scaled down to it before measuring sharpness, so blur is
@@ -577,30 +577,3 @@ def check_view(view: View, source_size: tuple[int, int], preset: Preset,
         check_pose_extreme(view, limits["pose_extreme"]),
     ]
     return replace(view, checks=checks)
-
-
-def package_problems(views: list[View], preset: Preset) -> tuple[list[str], list[str], dict[str, bool]]:
-    """The preset's package rules: (failures, warnings, coverage by view group)."""
-    coverage = {group: False for group in ("front", "three_quarter", "side", "back")}
-    for view in views:
-        group = view_group(view.pose.view)
-        if group:
-            coverage[group] = True
-    failures, warnings = [], []
-    if not views:
-        failures.append("No views were found in the input.")
-    for group in preset.required_views:
-        if not coverage.get(group):
-            failures.append(f"No {group.replace('_', '-')} view was recognised; preset {preset.name} requires one.")
-    for group in preset.recommended_views:
-        if not coverage.get(group):
-            warnings.append(f"No {group.replace('_', '-')} view; preset {preset.name} recommends one for consistent turns.")
-    if preset.max_views is not None and len(views) > preset.max_views:
-        failures.append(f"{len(views)} views, but preset {preset.name} allows at most {preset.max_views}.")
-    for index, view in enumerate(views, 1):
-        for check in view.checks:
-            if check.status == "fail":
-                failures.append(f"View {index} ({view.pose.view}): {check.message}")
-            elif check.status == "warn":
-                warnings.append(f"View {index} ({view.pose.view}): {check.message}")
-    return failures, warnings, coverage

@@ -154,6 +154,10 @@ def html_report(manifest: dict) -> str:
     for title, items in (("Problems", manifest["problems"]), ("Warnings", manifest.get("warnings", []))):
         if items:
             parts.append(f"<h3>{title}</h3><ul class='problems'>" + "".join(f"<li>{e(p)}</li>" for p in items) + "</ul>")
+    if manifest.get("excluded"):
+        parts.append("<h3>Left out</h3><ul>" + "".join(
+            f"<li>view {e(str(item.get('index')))} ({e(item['view'])}, box {e(str(item['bbox']))}): "
+            f"{e(item['reason'])}</li>" for item in manifest["excluded"]) + "</ul>")
     parts.extend(_view_section(number, view) for number, view in enumerate(manifest["views"], 1))
     parts.append("<h3>Contact sheet</h3><p class='sheet'><img src='contact_sheet.png' alt='contact sheet'></p>"
                  "</main></body></html>")

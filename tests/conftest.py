@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 DEVDATA = REPO.parent / "shared" / "devdata"
+
+
+HEAVY_MODULES = ("cv2", "onnxruntime", "mediapipe", "rembg", "numpy", "PIL", "jsonschema")
+
+
+def heavy_imports(*commands: list[str]) -> list[str]:
+    """The heavy modules loaded after running each CLI command in one fresh interpreter
+    (each command must exit 0)."""
+    script = ("import json, sys; from click.testing import CliRunner; from refprep.cli import main\n"
+              f"for args in {list(commands)!r}:\n"
+              "    result = CliRunner().invoke(main, args)\n"
+              "    assert result.exit_code == 0, (args, result.output)\n"
+              f"print(json.dumps(sorted(set({list(HEAVY_MODULES)!r}) & set(sys.modules))))")
+    probe = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert probe.returncode == 0, probe.stderr
+    return json.loads(probe.stdout)
 
 
 def box_iou(a, b) -> float:
