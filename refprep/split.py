@@ -260,6 +260,8 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     largest = max(p.area for p in pieces)
     mains = [p for p in pieces
              if p.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and p.area >= T.VIEW_MIN_AREA_SHARE * largest]
+    if not mains:  # the tallest piece is a thin line (a scrollbar, a rule): the largest leads
+        mains = [max(pieces, key=lambda p: p.area)]
     groups = _merge_overlapping([[m] for m in mains])
     annotations = list(frames)
     for piece in pieces:

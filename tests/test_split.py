@@ -183,3 +183,13 @@ def Source_from(rgb):
     from refprep.data import Source
 
     return Source(Path("crop.png"), rgb, None, "0" * 64, "PNG", "RGB")
+
+
+def test_grouping_survives_a_tall_thin_line_beside_a_short_wide_block():
+    """A UI scrollbar (tallest) and a wide banner (largest): neither passes both view tests."""
+    from refprep.split import Piece, group_pieces
+
+    scrollbar = Piece(1, 590, 0, 4, 400, 1600)
+    banner = Piece(2, 0, 0, 500, 100, 50000)
+    groups, annotations = group_pieces([scrollbar, banner])
+    assert groups and groups[0][0] is banner
