@@ -189,11 +189,13 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
 def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
     """Cut a piece that holds several touching or overlapping figures between their heads.
 
-    A view-sized piece wider than TOUCHING_MIN_WIDTH_RATIO times the median view-sized piece
-    is examined along its top outline: each figure's head is a separate stretch near the top.
-    Between two heads it is cut at the column with the fewest of its pixels (where the
-    figures meet). It needs siblings to compare with: a lone wide subject (a portrait's
-    shoulders, a creature's wings) is left whole."""
+    A wide view-sized piece is examined along its top outline: each figure's head is a
+    separate stretch near the top. Between two heads it is cut at the column with the fewest
+    of its pixels (where the figures meet), and the cut is kept only if every part stands
+    nearly as tall as the piece (each a whole figure) and of similar widths. "Wide" means
+    TOUCHING_MIN_WIDTH_RATIO times the median of its equally tall siblings, so this needs
+    siblings: a lone wide subject (a portrait's shoulders, a creature's wings, or a whole row
+    of touching figures) is left whole."""
     tallest = max((p.h for p in pieces), default=0)
     figures = [p for p in pieces if p.h >= T.TOUCHING_SIBLING_HEIGHT_SHARE * tallest]
     if len(figures) < 2:
@@ -202,30 +204,43 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
     next_label = int(labels.max()) + 1
     result = []
     for piece in pieces:
-        wide = piece.w >= T.TOUCHING_MIN_WIDTH_RATIO * typical
+        candidate = piece in figures and piece.w >= T.TOUCHING_MIN_WIDTH_RATIO * typical
         window = labels[piece.y:piece.bottom, piece.x:piece.right]
         own = window == piece.label
-        cuts = _cuts_between_heads(own) if piece in figures and wide else []
-        if not cuts:
+        cuts = _cuts_between_heads(own) if candidate else []
+        bounds = list(zip([0, *cuts], [*cuts, piece.w]))
+        parts = [own[:, start:end] for start, end in bounds]
+        widths = [end - start for start, end in bounds]
+        if (not cuts or any(_rows_spanned(part) < T.TOUCHING_SIBLING_HEIGHT_SHARE * piece.h for part in parts)
+                or max(widths) > T.TOUCHING_PART_WIDTH_RATIO * min(widths)):
             result.append(piece)
             continue
-        for start, end in zip([0, *cuts], [*cuts, piece.w]):
+        for (start, end), part_pixels in zip(bounds, parts):
             part = np.zeros_like(own)
-            part[:, start:end] = own[:, start:end]
+            part[:, start:end] = part_pixels
             rows, cols = np.nonzero(part)
-            if rows.size:
-                window[part] = next_label
-                result.append(Piece(next_label, piece.x + int(cols.min()), piece.y + int(rows.min()),
-                                    int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1), int(rows.size)))
-                next_label += 1
+            window[part] = next_label
+            result.append(Piece(next_label, piece.x + int(cols.min()), piece.y + int(rows.min()),
+                                int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1), int(rows.size)))
+            next_label += 1
     return labels, result
+
+
+def _rows_spanned(mask: np.ndarray) -> int:
+    rows = np.flatnonzero(mask.any(axis=1))
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
 
 
 def _cuts_between_heads(own: np.ndarray) -> list[int]:
     """Columns to cut a piece's mask at, one between each pair of heads along its top."""
+    from scipy.ndimage import grey_closing
+
     height = own.shape[0]
     has_pixels = own.any(axis=0)
     top = np.where(has_pixels, own.argmax(axis=0), height)
+    # Closing the outline removes peaks narrower than a head (a staff, an ear, a horn), so
+    # they neither set the reference height nor count as heads.
+    top = grey_closing(top, size=max(1, int(T.HEAD_MIN_WIDTH_SHARE * height)))
     near_top = top <= top.min() + T.HEAD_BAND_SHARE * height
     runs, start = [], None
     for x, inside in enumerate([*near_top, False]):

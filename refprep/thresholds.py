@@ -58,6 +58,9 @@ TOUCHING_MIN_WIDTH_RATIO = 1.25
 # Siblings for that comparison are pieces at least this share of the tallest's height: one
 # character's views stand equally tall; a photo's second blob (a shoulder, a hand) does not.
 TOUCHING_SIBLING_HEIGHT_SHARE = 0.8
+# The parts of a cut piece are views of one character: no part may be more than this many
+# times wider than another.
+TOUCHING_PART_WIDTH_RATIO = 2.5
 HEAD_BAND_SHARE = 0.15
 HEAD_MIN_WIDTH_SHARE = 0.05
 # A piece whose pixels fill less than this share of its box, and whose box holds another
