@@ -103,10 +103,11 @@ class Pipeline:
 
     def split(self, sources: list[Source], margin: float | None = None) -> SheetAnalysis:
         from .split import split_source
+        from .thresholds import VIEW_MARGIN_SHARE
 
         backgrounds, views, annotations = [], [], []
         for index, source in enumerate(sources):
-            result = split_source(source, index) if margin is None else split_source(source, index, margin)
+            result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin)
             backgrounds.append(result.background)
             views.extend(result.views)
             annotations.append(result.annotations)
@@ -295,8 +296,7 @@ def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
           progress: Progress | None = None) -> dict:
     """Cut a sheet into its views (original pixels, with a margin) and write them as PNGs,
     with ``views.json`` (the same document this returns) beside them."""
-    from PIL import Image
-
+    from .export import png_bytes
     from .package import safe_package_name
 
     path = resolve_inputs([sheet])[0]
@@ -315,23 +315,20 @@ def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
         if source.alpha is not None:
             crop = np.dstack([crop, source.alpha[y0:y1, x0:x1]])
         filename = f"{safe_package_name(path.stem)}_view{i:02d}.png"
-        _atomic_save(Image.fromarray(crop), folder / filename)
+        _atomic_write(folder / filename, png_bytes(crop))
         entries.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename), "kind": view.kind,
                         "framing": view.framing})
     report = {"images": [{"file": str(path), "background": analysis.backgrounds[0].kind, "views": entries,
                           "annotations": analysis.annotations[0]}]}
-    partial = folder / ".views.json.tmp"
-    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, folder / "views.json")
+    _atomic_write(folder / "views.json", (json.dumps(report, indent=2) + "\n").encode("utf-8"))
     return report
 
 
 def clean(images, out_dir: str | Path | None = None, background: str = "white", model: str = "u2netp",
           progress: Progress | None = None) -> dict:
     """Remove the background of every view and write each on the chosen background."""
-    from PIL import Image
-
     from .clean import composite_views, parse_background
+    from .export import png_bytes
     from .package import safe_package_name
 
     target_colour = parse_background(background)
@@ -349,7 +346,7 @@ def clean(images, out_dir: str | Path | None = None, background: str = "white", 
         for i, view in enumerate(mine, 1):
             suffix = "" if len(mine) == 1 else f"_{i:02d}"
             out = folder / f"{safe_package_name(path.stem)}{suffix}.png"
-            _atomic_save(Image.fromarray(view.cleaned), out)
+            _atomic_write(out, png_bytes(view.cleaned))
             written.append({"bbox": [int(v) for v in view.bbox], "file": str(out)})
         report.append({"file": str(path), "views": written})
     return {"images": report}
@@ -372,8 +369,8 @@ def validate(package, preset: str | None = None):
     return validate_package(path, preset)
 
 
-def _atomic_save(image, path: Path) -> None:
+def _atomic_write(path: Path, data: bytes) -> None:
     """Write through a temporary name so a reader never sees half a file."""
     partial = path.with_name(f".{path.name}.tmp")
-    image.save(partial, format="PNG")
+    partial.write_bytes(data)
     os.replace(partial, path)

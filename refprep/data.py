@@ -13,19 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-VIEW_CLASSES = (
-    "front",
-    "three_quarter_left",
-    "three_quarter_right",
-    "side_left",
-    "side_right",
-    "back",
-    "unknown",
-)
-
-CHECK_STATUSES = ("pass", "warn", "fail", "skip")
-
-
 def classify_yaw(yaw_deg: float | None) -> str:
     """SPEC classes by |yaw|: front < 22.5 <= three_quarter < 67.5 <= side <= 112.5 < back."""
     from .thresholds import FRONT_MAX_YAW, SIDE_MAX_YAW, THREE_QUARTER_MAX_YAW
@@ -197,7 +184,3 @@ def _round(value, digits: int = 2):
     if value is None:
         return None
     return round(float(value), digits)
-
-
-def source_name(path: Path | str) -> str:
-    return Path(path).name

@@ -87,10 +87,6 @@ class Preset:
             merged.setdefault(check_id, {}).update(values)
         return merged
 
-    @property
-    def output_format(self) -> str:
-        return self.formats[0]
-
     def summary(self) -> str:
         """One line of the preset's numbers, e.g. 'formats png, jpeg; 2-4 images; sides >= 300 px'."""
         if self.include_all:
