@@ -145,8 +145,9 @@ def _figure_region(mask: np.ndarray) -> np.ndarray:
     return grown > 0
 
 
-def estimate_matte(view: View, background: Background, session, source_alpha: np.ndarray | None) -> np.ndarray:
+def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.ndarray:
     """Alpha (float32 0..1, HxW of ``view.image``) of the subject in one view."""
+    background = view.backdrop
     x, y, w, h = view.bbox
     if background.kind == "transparent" and source_alpha is not None:
         alpha = source_alpha[y:y + h, x:x + w].astype(np.float32) / 255.0
@@ -251,7 +252,7 @@ def matte_views(views: list[View], source_alphas: list, session, progress=None) 
     """Give every view its subject matte (``alpha``); ``source_alphas`` per source."""
     result = []
     for view in views:
-        alpha = estimate_matte(view, view.backdrop, session, source_alphas[view.source_index])
+        alpha = estimate_matte(view, session, source_alphas[view.source_index])
         result.append(replace(view, alpha=snap_matte(alpha)))
         if progress:
             progress()

@@ -30,6 +30,10 @@ def classify_yaw(yaw_deg: float | None) -> str:
     return "back"
 
 
+# A matte value above this marks the subject (half covered or more).
+SUBJECT_ALPHA = 0.5
+
+
 @dataclass
 class Source:
     """One input image, decoded and normalised to RGB uint8 (HxWx3).
@@ -168,6 +172,13 @@ class View:
     @property
     def status(self) -> str:
         return worst_status(c.status for c in self.checks)
+
+    @property
+    def subject_mask(self) -> np.ndarray | None:
+        """The subject's pixels: the matte where the clean stage made one, else the split mask."""
+        if self.alpha is not None:
+            return self.alpha > SUBJECT_ALPHA
+        return self.mask
 
 
 def worst_status(statuses) -> str:

@@ -145,7 +145,7 @@ def _left_out_reason(view: View, chosen: list[Chosen], preset: Preset, capacity:
 
 # --- fitting ---------------------------------------------------------------------------------
 
-def subject_mask(view: View) -> np.ndarray:
+def canvas_coverage(view: View) -> np.ndarray:
     """Where the subject is on the view's exported canvas (True = any subject coverage)."""
     picture = view.cleaned
     if picture.shape[2] == 4:
@@ -311,7 +311,7 @@ def export_view(chosen: Chosen, position: int, preset: Preset, colour) -> Export
     over the limit is left for the max_bytes rule to report.
     """
     view = chosen.view
-    canvas, mask = view.cleaned, subject_mask(view)
+    canvas, mask = view.cleaned, canvas_coverage(view)
     scale_cap = 1.0
     for _ in range(MAX_SHRINKS + 1):
         picture, _, scale, padding = fit_picture(canvas, mask, colour, preset, scale_cap)

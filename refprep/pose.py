@@ -79,12 +79,6 @@ def combine(face: Pose, shape: Pose | None) -> Pose:
     return face
 
 
-def _subject_mask(view: View) -> np.ndarray | None:
-    if view.alpha is not None:
-        return view.alpha > 0.5
-    return view.mask
-
-
 def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None) -> list[View]:
     """Run the pose stage on every view (on the original pixels, not the cleaned ones).
 
@@ -99,7 +93,7 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None) -
     shapes: list[Pose | None] = [None] * len(views)
     for source_index in sorted({v.source_index for v in views}):
         members = [i for i, v in enumerate(views) if v.source_index == source_index]
-        evidence = [measure_shape(views[i].image, _subject_mask(views[i])) for i in members]
+        evidence = [measure_shape(views[i].image, views[i].subject_mask) for i in members]
         for i, pose in zip(members, classify_sheet(evidence)):
             # In a photo the face models see any visible face; the outline can only add
             # that a faceless person is seen from behind.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import measures as M
-from .data import Check, View
+from .data import SUBJECT_ALPHA, Check, View
 from .presets import Preset
 from .thresholds import THREE_QUARTER_MAX_YAW
 
@@ -56,7 +56,6 @@ HEAD_TOP_GROWTH = 0.5
 HEAD_SIDE_GROWTH = 0.25
 # A matte value above this is "subject" for masks derived from it; below BACKDROP_ALPHA
 # (after scaling to the work copy) surely backdrop, not a soft hair edge.
-SUBJECT_ALPHA = 0.5
 BACKDROP_ALPHA = 0.02
 
 
@@ -82,12 +81,6 @@ def _skip(check_id: str, limits: dict, reason: str) -> Check:
     return Check(check_id, "skip", None, limits.get("fail", limits.get("warn")), reason)
 
 
-def _subject_mask(view: View) -> np.ndarray | None:
-    if view.alpha is not None:
-        return view.alpha > SUBJECT_ALPHA
-    return view.mask
-
-
 def _face_region(view: View, side_growth: float = 0.0, top_growth: float = 0.0):
     """The face box (optionally grown to the head), clipped to the view: (x0, y0, x1, y1)."""
     if view.pose.face_box is None:
@@ -103,7 +96,7 @@ def _face_region(view: View, side_growth: float = 0.0, top_growth: float = 0.0):
 
 def _subject_region(view: View):
     """The subject's bounding box in the view (the whole view when no mask is known)."""
-    mask = _subject_mask(view)
+    mask = view.subject_mask
     if mask is not None and mask.any():
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
@@ -194,7 +187,7 @@ def measure_sharpness(view: View, work: WorkCopy) -> float:
     else:
         x0, y0, x1, y1 = _subject_region(view)
         grey = M.luma(view.image[y0:y1, x0:x1])
-        mask = _subject_mask(view)
+        mask = view.subject_mask
         sub = None if mask is None else mask[y0:y1, x0:x1]
     # Only ever scale down: upscaling a small face would smear it and call it blurred
     # (a small face is face_size's concern, not sharpness's).
@@ -471,7 +464,7 @@ def _head_outside_share(view: View, source_size: tuple[int, int]) -> float | Non
 
 def _figure_edge_share(view: View, source_size: tuple[int, int]) -> dict[str, float]:
     """For a figure cut from a sheet: share of each sheet edge (top, left, right) it touches."""
-    mask = _subject_mask(view)
+    mask = view.subject_mask
     if mask is None or not mask.any():
         return {}
     width, _ = source_size

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from refprep.data import Check, Pose, View
-from refprep.export import Chosen, encode, export_view, fit_picture, select_views, subject_mask
+from refprep.export import Chosen, canvas_coverage, encode, export_view, fit_picture, select_views
 from refprep.presets import GROUP_ORDER, PRESETS, Preset, get_preset
 from refprep.rules import RULES, file_problems, package_findings, regrade, view_set_problems
 from refprep.thresholds import QUALITY_THRESHOLDS
@@ -199,9 +199,9 @@ def make_view(view_class: str, confidence: float = 0.8, statuses=("pass",), x: i
                 checks=[Check(f"check{i}", status, 1.0, 1.0, f"{status} message") for i, status in enumerate(statuses)])
 
 
-def test_subject_mask_is_the_matte_on_the_canvas():
+def test_canvas_coverage_is_the_matte_on_the_canvas():
     view = make_view("front")
-    mask = subject_mask(view)
+    mask = canvas_coverage(view)
     assert mask.shape == (400, 200) and mask.sum() == (view.alpha > 0).sum() and mask[200, 100]
 
 
