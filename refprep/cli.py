@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 
 import click
@@ -53,6 +54,10 @@ def run_command(func):
         except ValueError as exc:  # bad option values found by the library (preset, background...)
             click.echo(f"refprep: error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except BrokenPipeError:
+            # The reader went away (`refprep ... | head`): stop quietly, as other tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FAILED_CHECKS)
         except KeyboardInterrupt:
             click.echo("refprep: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)

@@ -147,3 +147,4 @@ def test_models_lists_the_bundled_files():
     rows = {row["name"]: row["status"] for row in json.loads(result.stdout)["models"]}
     for name in ("u2netp", "face_detection_short_range", "face_detection_full_range", "face_landmark"):
         assert rows[name] == "bundled"
+
