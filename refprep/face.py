@@ -2,11 +2,19 @@
 
 Three small bundled models (see ``refprep.models``):
 
-* two BlazeFace detectors, run through the MediaPipe Tasks API: *short range* for faces
-  that fill much of the frame, *full range* for smaller faces. Faces too small for a
-  whole-image pass (the head of a full-body view) are looked for on zoomed-in tiles;
-* the MediaPipe face mesh (468 points with depth), run directly under LiteRT on a crop
-  aligned the way MediaPipe aligns it (square, 1.5x the detection box, eye line level).
+* two BlazeFace detectors: *short range* (128x128 input) for faces that fill much of the
+  frame, *full range* (192x192) for smaller faces. Faces too small for a whole-image pass
+  (the head of a full-body view) are looked for on zoomed-in tiles;
+* the MediaPipe face mesh (468 points with depth), on a crop aligned the way MediaPipe
+  aligns it (square, 1.5x the detection box, eye line level).
+
+All three run directly under LiteRT, with MediaPipe's pre- and post-processing redone here
+(``ShortRangeDetector`` / ``FullRangeDetector``): the image letterboxed into the model's
+square input, pixel values in [-1, 1]; SSD anchors as MediaPipe's face_detection graphs
+configure them; box and keypoint offsets decoded against the anchors, scores a clipped
+sigmoid; overlapping boxes merged by MediaPipe's weighted non-maximum suppression. The
+results match MediaPipe's Tasks ``FaceDetector`` (tests/test_face.py compares them) at a
+fraction of its start-up cost.
 
 The head rotation comes from the mesh's own 3D geometry: a face frame (the subject's
 right-to-left axis, a forehead-to-chin axis and their cross product) is read off symmetric
@@ -18,25 +26,21 @@ is returned instead (``method="face_detector"``) with a lower confidence.
 Angles follow SPEC.md: yaw > 0 when the nose points to the image's right edge, pitch > 0
 chin up, roll > 0 head tilted clockwise in the image.
 
-mediapipe, LiteRT and OpenCV are imported inside ``FaceAnalyzer`` so importing this module
-stays cheap.
+LiteRT and OpenCV are imported on first use so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import math
 import os
 import sys
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
-# glog/TF in the native libraries honour these; set before mediapipe or LiteRT is first
-# imported. setdefault keeps a user's own choice. What they don't cover is silenced below.
-os.environ.setdefault("GLOG_minloglevel", "2")
+# TF in the native library honours this; set before LiteRT is first imported. setdefault
+# keeps a user's own choice. What it doesn't cover is silenced below.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # --- detection -----------------------------------------------------------------------------
@@ -44,6 +48,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # BlazeFace score below which a box is not reported. MediaPipe's own default; lower values
 # start to fire on hair ornaments, armour and other face-like texture.
 DETECTOR_MIN_SCORE = 0.5
+# MediaPipe's weighted NMS merges boxes of one detector pass whose IoU exceeds this (the
+# Tasks FaceDetector's default min_suppression_threshold).
+DETECTOR_MERGE_IOU = 0.3
+# Raw BlazeFace scores are clipped to +-this before the sigmoid (score_clipping_thresh).
+DETECTOR_SCORE_CLIP = 100.0
 # Two boxes are the same face when their intersection covers more than this fraction of the
 # smaller one. Intersection-over-smaller (not IoU) also merges a face cut by a tile edge with
 # the whole face found in a neighbouring tile.
@@ -143,81 +152,157 @@ def _stderr_silenced():
         os.close(saved)
 
 
-# Analyzers holding MediaPipe tasks, closed by an exit hook. Left to their own __del__
-# during interpreter teardown, the tasks raise "TypeError: 'NoneType' object is not callable".
-_OPEN_ANALYZERS: weakref.WeakSet = weakref.WeakSet()
+def _litert_interpreter(model_name: str):
+    """A single-threaded LiteRT interpreter for a bundled model, tensors allocated."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from .models import bundled_model_path
+
+    with _stderr_silenced():  # the XNNPACK delegate announces itself on fd 2
+        interpreter = Interpreter(model_path=str(bundled_model_path(model_name)), num_threads=1)
+        interpreter.allocate_tensors()
+    return interpreter
 
 
-@atexit.register
-def _close_open_analyzers():
-    # By now the tasks' executor threads are stopped, so native calls would fail. Setting
-    # mediapipe's shutdown flag first (what its own exit hook does, whichever of the two
-    # hooks runs first) turns them into no-ops and close() just marks each task closed.
-    c_utils = sys.modules.get("mediapipe.tasks.python.core.mediapipe_c_utils")
-    if c_utils is not None and hasattr(c_utils, "_python_exit"):
-        c_utils._python_exit()
-    for analyzer in list(_OPEN_ANALYZERS):
-        analyzer.close()
+class BlazeFaceDetector:
+    """One BlazeFace model under LiteRT with MediaPipe's pre- and post-processing.
+
+    Subclasses name the model and its SSD anchor layout (SsdAnchorsCalculatorOptions of
+    MediaPipe's face_detection_short_range / _full_range graphs: min/max scale unused since
+    anchors have a fixed unit size, offsets 0.5, one aspect ratio of 1).
+    """
+
+    model_name: str
+    input_size: int  # square input side in pixels; also the x/y/w/h decoding scale
+    strides: tuple[int, ...]  # one per anchor layer; layers sharing a stride share a grid
+    # interpolated_scale_aspect_ratio > 0 adds a second anchor per cell and layer.
+    anchors_per_layer: int
+
+    def __init__(self):
+        self._interpreter = _litert_interpreter(self.model_name)
+        self._input_index = self._interpreter.get_input_details()[0]["index"]
+        # Outputs: regressors (1, N, 16) and classificators (1, N, 1), told apart by shape.
+        outputs = {d["shape"][-1]: d["index"] for d in self._interpreter.get_output_details()}
+        self._boxes_index, self._scores_index = outputs[16], outputs[1]
+        self._anchors = self._anchor_centres()
+
+    def _anchor_centres(self) -> np.ndarray:
+        """(N, 2) anchor centres in [0, 1], in the model's output order (SsdAnchorsCalculator)."""
+        grids = []
+        layer = 0
+        while layer < len(self.strides):
+            stride = self.strides[layer]
+            per_cell = 0
+            while layer < len(self.strides) and self.strides[layer] == stride:
+                per_cell += self.anchors_per_layer
+                layer += 1
+            cells = math.ceil(self.input_size / stride)
+            y, x = np.mgrid[0:cells, 0:cells]
+            centres = np.stack([(x.ravel() + 0.5) / cells, (y.ravel() + 0.5) / cells], axis=1)
+            grids.append(np.repeat(centres, per_cell, axis=0))
+        return np.concatenate(grids)
+
+    def detect(self, rgb: np.ndarray) -> list[FaceDetection]:
+        """Faces in an HxWx3 uint8 RGB image, in its pixels, best score first."""
+        import cv2
+
+        height, width = rgb.shape[:2]
+        # Letterbox: the image's long side fills the input, centred, zero (black) borders;
+        # bilinear sampling straight from the full image, as MediaPipe's ImageToTensor does.
+        side = max(height, width)
+        scale = self.input_size / side
+        to_input = np.array([[scale, 0.0, (side - width) / 2 * scale], [0.0, scale, (side - height) / 2 * scale]])
+        tensor = cv2.warpAffine(np.ascontiguousarray(rgb), to_input, (self.input_size, self.input_size),
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        self._interpreter.set_tensor(self._input_index, (tensor.astype(np.float32) / 127.5 - 1.0)[None])
+        self._interpreter.invoke()
+        raw = self._interpreter.get_tensor(self._boxes_index)[0].astype(np.float64)
+        logits = self._interpreter.get_tensor(self._scores_index)[0, :, 0].astype(np.float64)
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -DETECTOR_SCORE_CLIP, DETECTOR_SCORE_CLIP)))
+        keep = scores >= DETECTOR_MIN_SCORE
+        # Offsets in input pixels from a unit-size anchor: centre x, y, width, height, then
+        # six (x, y) keypoints; all to [0, 1] of the input square.
+        points = raw[keep].reshape(-1, 8, 2) / self.input_size
+        points[:, 0] += self._anchors[keep]
+        points[:, 2:] += self._anchors[keep, None]
+        corners = np.concatenate([points[:, 0] - points[:, 1] / 2, points[:, 0] + points[:, 1] / 2], axis=1)
+        detections = []
+        for score, box, keypoints in _weighted_nms(scores[keep], corners, points[:, 2:]):
+            # Back from the letterboxed square to image pixels.
+            box = box * side - np.tile([(side - width) / 2, (side - height) / 2], 2)
+            keypoints = keypoints * side - [(side - width) / 2, (side - height) / 2]
+            # Whole pixels, rounded down as MediaPipe's pixel boxes are.
+            x, y = math.floor(box[0]), math.floor(box[1])
+            size = (math.floor(box[2] - box[0]), math.floor(box[3] - box[1]))
+            detections.append(FaceDetection((x, y, *size), float(score), keypoints))
+        return detections
+
+
+class ShortRangeDetector(BlazeFaceDetector):
+    model_name = "face_detection_short_range"
+    input_size = 128
+    strides = (8, 16, 16, 16)  # 16x16 cells x 2 anchors + 8x8 cells x 6 anchors = 896
+    anchors_per_layer = 2  # interpolated_scale_aspect_ratio 1.0
+
+
+class FullRangeDetector(BlazeFaceDetector):
+    model_name = "face_detection_full_range"
+    input_size = 192
+    strides = (4,)  # 48x48 cells x 1 anchor = 2304
+    anchors_per_layer = 1  # interpolated_scale_aspect_ratio 0.0
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one (x0, y0, x1, y1) box with each of (N, 4) boxes."""
+    inter = (np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+             * np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None))
+    union = (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def _weighted_nms(scores: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray):
+    """MediaPipe's WEIGHTED non-max suppression: yields (score, box, keypoints) per face.
+
+    The best remaining box gathers every remaining box overlapping it by IoU > DETECTOR_MERGE_IOU
+    (itself included); the face keeps the best score and the score-weighted mean of their
+    boxes and keypoints.
+    """
+    remaining = np.argsort(-scores, kind="stable")
+    while remaining.size:
+        best = remaining[0]
+        merged = _iou(boxes[best], boxes[remaining]) > DETECTOR_MERGE_IOU
+        merged[0] = True  # a degenerate box still stands for itself
+        group, remaining = remaining[merged], remaining[~merged]
+        weights = scores[group] / scores[group].sum()
+        yield scores[best], weights @ boxes[group], np.tensordot(weights, keypoints[group], axes=1)
 
 
 class FaceAnalyzer:
     """Loads the BlazeFace detectors and the 468-point mesh once; reuse for every view."""
 
     def __init__(self):
-        self._detectors = None  # (short range, full range) MediaPipe FaceDetector tasks
+        self._detectors: tuple[ShortRangeDetector, FullRangeDetector] | None = None
         self._mesh = None  # (interpreter, input index, landmarks index, presence index)
 
     # --- sessions --------------------------------------------------------------------------
 
-    def _load_detectors(self):
+    def _load_detectors(self) -> tuple[ShortRangeDetector, FullRangeDetector]:
         if self._detectors is None:
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions, vision
-
-            from .models import bundled_model_path
-
-            def create(name):
-                options = vision.FaceDetectorOptions(
-                    base_options=BaseOptions(model_asset_path=str(bundled_model_path(name))),
-                    min_detection_confidence=DETECTOR_MIN_SCORE,
-                )
-                return vision.FaceDetector.create_from_options(options)
-
-            # The first inference logs an alignment warning; run it here on a blank image.
-            blank = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
-            with _stderr_silenced():
-                self._detectors = (create("face_detection_short_range"), create("face_detection_full_range"))
-                for detector in self._detectors:
-                    detector.detect(blank)
-            _OPEN_ANALYZERS.add(self)
+            self._detectors = (ShortRangeDetector(), FullRangeDetector())
         return self._detectors
 
     def _load_mesh(self):
         if self._mesh is None:
-            from ai_edge_litert.interpreter import Interpreter
-
-            from .models import bundled_model_path
-
-            with _stderr_silenced():
-                interpreter = Interpreter(model_path=str(bundled_model_path("face_landmark")), num_threads=1)
-                interpreter.allocate_tensors()
+            interpreter = _litert_interpreter("face_landmark")
             outputs = {int(np.prod(d["shape"])): d["index"] for d in interpreter.get_output_details()}
             self._mesh = (interpreter, interpreter.get_input_details()[0]["index"],
                           outputs[MESH_POINTS * 3], outputs[1])
         return self._mesh
 
     def close(self):
-        """Release the MediaPipe tasks and the mesh interpreter; safe to call twice."""
-        if self._detectors is not None:
-            with _stderr_silenced():  # closing logs accelerator teardown lines
-                for detector in self._detectors:
-                    detector.close()
-            self._detectors = None
-            _OPEN_ANALYZERS.discard(self)
+        """Drop the interpreters (they are rebuilt on next use); safe to call twice."""
+        self._detectors = None
         self._mesh = None
-
-    def __del__(self):
-        self.close()  # quietly: a task closed by its own __del__ logs to stderr
 
     def __enter__(self):
         return self
@@ -238,7 +323,7 @@ class FaceAnalyzer:
         """
         rgb = _check_rgb(rgb)
         short_range, full_range = self._load_detectors()
-        found = self._detect_in(short_range, rgb, 0, 0) + self._detect_in(full_range, rgb, 0, 0)
+        found = short_range.detect(rgb) + full_range.detect(rgb)
         height, width = rgb.shape[:2]
         searched = 0
         for side in _tile_sides(height, width):
@@ -249,25 +334,10 @@ class FaceAnalyzer:
             if searched > MAX_TILES:
                 break
             for x, y in tiles:
-                candidates = self._detect_in(full_range, rgb[y:y + side, x:x + side], x, y)
+                candidates = [_shifted(d, x, y) for d in full_range.detect(rgb[y:y + side, x:x + side])]
                 found += [d for d in candidates
                           if self._run_mesh(_mesh_crop(rgb, _roi_from_detection(d)))[1] >= MESH_MIN_PRESENCE]
         return _non_max_suppression(found)
-
-    @staticmethod
-    def _detect_in(detector, rgb: np.ndarray, x0: int, y0: int) -> list[FaceDetection]:
-        """Detections in an image region whose top-left corner is (x0, y0) in the full image."""
-        import mediapipe as mp
-
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        height, width = rgb.shape[:2]
-        detections = []
-        for det in detector.detect(image).detections:
-            bb = det.bounding_box
-            keypoints = np.array([[x0 + k.x * width, y0 + k.y * height] for k in det.keypoints])
-            detections.append(FaceDetection((x0 + bb.origin_x, y0 + bb.origin_y, bb.width, bb.height),
-                                            float(det.categories[0].score), keypoints))
-        return detections
 
     # --- measurement -----------------------------------------------------------------------
 
@@ -337,6 +407,12 @@ def _tile_starts(length: int, side: int) -> list[int]:
         return [0]
     count = math.ceil((length - side) / (side / 2)) + 1
     return [round(i * (length - side) / (count - 1)) for i in range(count)]
+
+
+def _shifted(det: FaceDetection, x0: int, y0: int) -> FaceDetection:
+    """A detection made in a tile whose top-left corner is (x0, y0), in full-image pixels."""
+    x, y, w, h = det.box
+    return FaceDetection((x + x0, y + y0, w, h), det.score, det.keypoints + (x0, y0))
 
 
 def _overlap(a, b) -> float:

@@ -20,6 +20,7 @@ from PIL import Image
 from refprep.face import FaceAnalyzer, FaceDetection, FaceMeasurement
 
 DEVDATA = Path(__file__).resolve().parents[1].parent / "shared" / "devdata"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -182,12 +183,67 @@ def test_rejects_images_that_are_not_rgb(analyzer):
         analyzer.detect(np.zeros((64, 64, 4), np.uint8))
 
 
+# --- equivalence with MediaPipe ---------------------------------------------------------
+
+
+def reference_variants(astronaut) -> dict[str, np.ndarray]:
+    """Real faces at the scales, offsets, rotations and aspect ratios views come in."""
+    image = Image.fromarray(astronaut)
+    return {
+        "astronaut": astronaut,
+        "mirrored": mirrored(astronaut),
+        "face crop": np.ascontiguousarray(astronaut[40:320, 110:390]),
+        "shrunk": np.asarray(image.resize((180, 180), Image.BILINEAR)),
+        "enlarged": np.asarray(image.resize((1600, 1600), Image.BICUBIC)),
+        "rotated 25": rotated_clockwise(astronaut, 25),
+        "rotated -15": rotated_clockwise(astronaut, -15),
+        "two side by side": np.concatenate([astronaut, mirrored(astronaut)], axis=1),
+        "two stacked": np.concatenate([astronaut, astronaut], axis=0),
+        "portrait fixture": np.asarray(Image.open(FIXTURES / "single_front_white.png").convert("RGB")),
+    }
+
+
+def test_litert_detectors_match_mediapipe_face_detector(astronaut):
+    """The LiteRT BlazeFace pipeline reproduces MediaPipe's Tasks FaceDetector: the same
+    faces, boxes within 2 px, keypoints within 2.5% of the face, scores within 0.005.
+    (Mostly bit-identical; a candidate box scoring right at DETECTOR_MIN_SCORE can fall on
+    either side of it and shift the weighted-NMS mean by a pixel or two.)"""
+    mp = pytest.importorskip("mediapipe")
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from refprep.face import DETECTOR_MIN_SCORE, FullRangeDetector, ShortRangeDetector
+    from refprep.models import bundled_model_path
+
+    compared = 0
+    for detector_class in (ShortRangeDetector, FullRangeDetector):
+        ours = detector_class()
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(bundled_model_path(detector_class.model_name))),
+            min_detection_confidence=DETECTOR_MIN_SCORE)
+        with vision.FaceDetector.create_from_options(options) as reference:
+            for name, rgb in reference_variants(astronaut).items():
+                height, width = rgb.shape[:2]
+                expected = reference.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)).detections
+                expected = sorted(expected, key=lambda d: -d.categories[0].score)
+                found = ours.detect(rgb)
+                label = f"{detector_class.__name__} on {name}"
+                assert len(found) == len(expected), label
+                for theirs, mine in zip(expected, found):
+                    box = theirs.bounding_box
+                    assert np.abs(np.subtract(mine.box, (box.origin_x, box.origin_y, box.width, box.height))).max() <= 2, label
+                    keypoints = np.array([[k.x * width, k.y * height] for k in theirs.keypoints])
+                    assert np.abs(mine.keypoints - keypoints).max() <= 0.025 * box.width, label
+                    assert mine.score == pytest.approx(theirs.categories[0].score, abs=0.005), label
+                    compared += 1
+    assert compared >= 18  # every variant has a face for at least one detector
+
+
 # --- process hygiene -----------------------------------------------------------------------
 
 
 def test_import_is_cheap_and_a_run_leaves_stderr_clean():
     """Importing loads no native library; using the models and exiting without close()
-    prints nothing on stderr (no native logs, no TypeError from __del__ at exit)."""
+    prints nothing on stderr (no native LiteRT/XNNPACK logs, nothing from teardown)."""
     script = (
         "import sys\n"
         "import refprep.face as face\n"
