@@ -173,11 +173,16 @@ _SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.
 _D65_WHITE = np.array([0.95047, 1.0, 1.08883], np.float32)
 
 
+# The sRGB transfer function undone, for each 8-bit level (a lookup instead of a power per pixel).
+_SRGB_LEVELS = np.arange(256, dtype=np.float64) / 255.0
+_SRGB_TO_LINEAR = np.where(_SRGB_LEVELS <= 0.04045, _SRGB_LEVELS / 12.92,
+                           ((_SRGB_LEVELS + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
 def _lab(rgb: np.ndarray) -> np.ndarray:
     """CIELAB (L 0..100, a and b roughly -100..100) of RGB uint8 pixels, shape (..., 3).
     In numpy: OpenCV's converter spends 0.1-0.3 s building tables on its first call."""
-    c = rgb.astype(np.float32) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    linear = _SRGB_TO_LINEAR[rgb]
     xyz = linear @ _SRGB_TO_XYZ.T / _D65_WHITE
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
