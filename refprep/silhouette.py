@@ -7,11 +7,20 @@ character sheets contain. Three cues survive there:
   its torso axis; three-quarter and side views are not;
 - width: within one turnaround, side views are the narrowest (the shoulders are seen edge-on);
 - face colour: skin-toned pixels in the head region. None means the back of the head; where
-  they sit in the head (left or right of its centre) says which way the nose points.
+  they sit in the head (left or right of its centre) says which way the nose points;
+- toes: a full-body figure's feet point where it faces. Seen turned, the feet stick out past
+  the ankles on one side only (toes forward, heels barely back); seen from the front or back
+  they spread evenly, if at all. This needs no face, skin colour or drawing style.
+
+Within one sheet, which turned views are profiles comes from the siblings: for full-body
+figures the narrowest (shoulders edge-on); for busts, whose width is mostly hair, the least
+mirror-symmetric (a bilaterally symmetric head and chest lose their mirror symmetry as they
+turn, the profile most).
 
 ``measure_shape`` reads these cues for one view; ``classify_sheet`` turns the cues of all
-views of one sheet into view classes, using the siblings (widest view, which of two symmetric
-views shows more face) where a single view is ambiguous. Confidence stays low by design.
+views of one sheet into view classes, using the siblings (widest or least symmetric views,
+which of two symmetric views shows more face) where a single view is ambiguous. Confidence
+stays low by design.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ class ShapeEvidence:
     face_share: float    # share of head pixels with skin colour, 0..1
     face_offset: float | None  # skin centroid minus head centre, in head widths (+ = right)
     head_detail: float   # mean |Laplacian| inside the head: eyes and mouth make a face busier than hair
+    full_body: bool = False  # tall enough to be a standing figure (else a bust or portrait)
+    toes: float | None = None  # +1 feet point to the image's right, -1 left, None no clear call
 
 
 def skin_mask(rgb: np.ndarray) -> np.ndarray:
@@ -73,7 +84,31 @@ def measure_shape(rgb: np.ndarray, mask: np.ndarray | None) -> ShapeEvidence | N
     offset = None
     if skin.sum() >= T.SHAPE_MIN_SKIN_PIXELS:
         offset = float((np.nonzero(skin)[1].mean() - head_centre) / head_width)
-    return ShapeEvidence(int(width), symmetry, face_share, offset, _detail(rgb[top:top + head_height], head))
+    toes = _toe_direction(mask[top:top + height]) if full_body else None
+    return ShapeEvidence(int(width), symmetry, face_share, offset, _detail(rgb[top:top + head_height], head),
+                         full_body, toes)
+
+
+def _toe_direction(figure: np.ndarray) -> float | None:
+    """Which way the feet of a standing figure point: +1 image right, -1 left, None unclear.
+
+    The feet (bottom FOOT_SHARE of the figure's rows) are compared with the ankles just above
+    (ANKLE_BAND): how far the feet reach past the ankles on each side. A clear call needs the
+    longer reach to be at least TOE_MIN_REACH of the figure's height and the shorter to be
+    at most TOE_MAX_BACK_REACH of the longer one (toes forward, heels barely back).
+    """
+    height = figure.shape[0]
+    feet = figure[height - max(1, int(T.FOOT_SHARE * height)):]
+    ankles = figure[height - int(T.ANKLE_BAND[1] * height):height - int(T.ANKLE_BAND[0] * height)]
+    feet_columns, ankle_columns = np.flatnonzero(feet.any(axis=0)), np.flatnonzero(ankles.any(axis=0))
+    if not feet_columns.size or not ankle_columns.size:
+        return None
+    left_reach = max(0, int(ankle_columns[0] - feet_columns[0]))
+    right_reach = max(0, int(feet_columns[-1] - ankle_columns[-1]))
+    longer, shorter = max(left_reach, right_reach), min(left_reach, right_reach)
+    if longer < T.TOE_MIN_REACH * height or shorter > T.TOE_MAX_BACK_REACH * longer:
+        return None
+    return 1.0 if right_reach > left_reach else -1.0
 
 
 def _detail(rgb: np.ndarray, region: np.ndarray) -> float:
@@ -104,8 +139,7 @@ def _mirror_iou(mask: np.ndarray, axis: float) -> float:
 def classify_sheet(evidence: list[ShapeEvidence | None]) -> list[Pose | None]:
     """View classes from the shape cues of all views of one source image (None: no call)."""
     present = [e for e in evidence if e is not None]
-    widest = max((e.width for e in present), default=0)
-    is_sheet = len(present) >= T.SHEET_MIN_VIEWS
+    profiles = _profiles(present) if len(present) >= T.SHEET_MIN_VIEWS else {}
     front, back = _front_and_back(present)
     poses = []
     for item in evidence:
@@ -116,8 +150,26 @@ def classify_sheet(evidence: list[ShapeEvidence | None]) -> list[Pose | None]:
         elif item is back:
             poses.append(_pose("back", 180.0, _confidence(item)))
         else:
-            poses.append(_classify_one(item, item.width / widest if is_sheet and widest else None))
+            poses.append(_classify_one(item, profiles.get(id(item))))
     return poses
+
+
+def _profiles(present: list[ShapeEvidence]) -> dict[int, bool]:
+    """Which views of a sheet are profiles, by ``id`` of their evidence (absent: no call).
+
+    Full-body figures: a view narrower than SIDE_WIDTH_RATIO of the widest (shoulders seen
+    edge-on). Busts: among the turned views (symmetry under SYMMETRIC_VIEW), those below the
+    midpoint of their symmetry range, when the range spans at least PROFILE_SYMMETRY_GAP;
+    a smaller range means the turned views are all alike (all three-quarter, or all sides).
+    """
+    widest = max(e.width for e in present)
+    profiles = {id(e): e.width / widest < T.SIDE_WIDTH_RATIO for e in present if e.full_body}
+    turned = [e for e in present if not e.full_body and e.symmetry < T.SYMMETRIC_VIEW]
+    if turned:
+        low, high = min(e.symmetry for e in turned), max(e.symmetry for e in turned)
+        if high - low >= T.PROFILE_SYMMETRY_GAP:
+            profiles.update({id(e): e.symmetry < (low + high) / 2 for e in turned})
+    return profiles
 
 
 def _front_and_back(present: list[ShapeEvidence]) -> tuple[ShapeEvidence | None, ShapeEvidence | None]:
@@ -141,21 +193,40 @@ def _confidence(item: ShapeEvidence) -> float:
     return T.SILHOUETTE_CONFIDENCE * (0.5 + 0.5 * margin)
 
 
-def _classify_one(item: ShapeEvidence, width_ratio: float | None) -> Pose | None:
+def _classify_one(item: ShapeEvidence, profile: bool | None) -> Pose | None:
+    """One view's class from its own cues; ``profile`` is what its siblings say (None: no
+    siblings to compare with)."""
     base = _confidence(item)
-    narrow = width_ratio is not None and width_ratio < T.SIDE_WIDTH_RATIO
     if item.face_share < T.FACE_COLOUR_MIN_SHARE:
-        # No face colour in the head: the back of it, if the outline is roughly symmetric and
-        # as wide as its siblings (a narrow one is a profile drawn without skin colour).
-        return _pose("back", 180.0, base) if item.symmetry >= T.BACK_MIN_SYMMETRY and not narrow else None
+        # No face colour in the head. Feet pointing one way on an outline too lopsided for a
+        # back, or narrower than its siblings, make it a profile whose face shows no skin
+        # tone; otherwise a roughly symmetric, full-width outline is the back of the head.
+        if item.toes is not None and (profile or item.symmetry < T.BACK_MIN_SYMMETRY):
+            return _pose(classify_yaw(90.0 * item.toes), 90.0 * item.toes, base * T.TOES_ONLY_TRUST)
+        return _pose("back", 180.0, base) if item.symmetry >= T.BACK_MIN_SYMMETRY and not profile else None
     if item.symmetry >= T.SYMMETRIC_VIEW and (item.face_offset is None or abs(item.face_offset) < T.FACE_OFFSET_CENTRED):
         return _pose("front", 0.0, base)
-    if item.face_offset is None or abs(item.face_offset) < T.FACE_OFFSET_MIN_DIRECTION:
-        return None  # turned, but nothing says which way
-    direction = 1.0 if item.face_offset > 0 else -1.0
-    side = narrow if width_ratio is not None else abs(item.face_offset) >= T.SIDE_FACE_OFFSET
+    direction, strength = _turn_direction(item)
+    if direction is None:
+        return None  # turned, but nothing (or conflicting evidence) says which way
+    side = profile if profile is not None else \
+        item.face_offset is not None and abs(item.face_offset) >= T.SIDE_FACE_OFFSET
     yaw = direction * (90.0 if side else 45.0)
-    return _pose(classify_yaw(yaw), yaw, base * min(1.0, abs(item.face_offset) / T.FACE_OFFSET_CENTRED))
+    return _pose(classify_yaw(yaw), yaw, base * strength)
+
+
+def _turn_direction(item: ShapeEvidence) -> tuple[float | None, float]:
+    """(+1 nose to the image's right / -1 left / None, trust 0..1) of a turned view: where the
+    face colour sits in the head, else where the toes point; None when they disagree."""
+    offset = item.face_offset
+    from_face = None if offset is None or abs(offset) < T.FACE_OFFSET_MIN_DIRECTION else (1.0 if offset > 0 else -1.0)
+    if from_face is not None and item.toes is not None and item.toes != from_face:
+        return None, 0.0
+    if from_face is not None:
+        return from_face, min(1.0, abs(offset) / T.FACE_OFFSET_CENTRED)
+    if item.toes is not None:
+        return item.toes, T.TOES_ONLY_TRUST
+    return None, 0.0
 
 
 def _pose(view: str, yaw: float, confidence: float) -> Pose:

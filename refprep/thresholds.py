@@ -165,6 +165,22 @@ SIDE_FACE_OFFSET = 0.25
 # widest is a side view (shoulders edge-on): devdata profiles 0.57-0.83, 3/4 views 0.94-1.0.
 SHEET_MIN_VIEWS = 3
 SIDE_WIDTH_RATIO = 0.86
+# Busts in a sheet: turned views split into profiles and three-quarter views by symmetry only
+# when their mirror IoUs span at least this (devdata bust and full-body sheets: profiles score
+# 0.09-0.17 below their sheet's three-quarter views; views turned alike differ by < 0.02).
+PROFILE_SYMMETRY_GAP = 0.1
+# Toes (full-body figures): the feet are the bottom FOOT_SHARE of the height, the ankles the
+# band ANKLE_BAND (shares of the height from the bottom) above them. Feet reaching past the
+# ankles by at least TOE_MIN_REACH of the height on one side, and by at most
+# TOE_MAX_BACK_REACH of that on the other, point that way. Standing fronts and backs reach
+# evenly both ways (reach ratio near 0); turned views reach 0.03-0.09 of the height, one-sided.
+FOOT_SHARE = 0.05
+ANKLE_BAND = (0.07, 0.14)
+TOE_MIN_REACH = 0.025
+TOE_MAX_BACK_REACH = 0.35
+# A direction read from the feet alone (no face colour to confirm it) is trusted this much
+# of the silhouette's usual confidence: a pose can put one foot forward.
+TOES_ONLY_TRUST = 0.7
 # Highest confidence the silhouette evidence ever claims: it has no face to measure.
 SILHOUETTE_CONFIDENCE = 0.45
 
