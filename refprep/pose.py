@@ -10,8 +10,9 @@ Evidence, strongest first (``pose_method`` names the one that decided):
   silently ruins a package, so refprep does not guess.
 
 A face reading with confidence of at least ``FACE_TRUSTED_CONFIDENCE`` decides alone. A
-weaker one (stylised faces fool the face models) stands only where the silhouette has no
-call or agrees with it on the coarse class.
+weaker one (stylised faces fool the face models) stands where the silhouette has no call,
+agrees with it on the coarse class, or is less sure (its confidence counted
+``SILHOUETTE_WEIGHT`` times, since it is capped low by design).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def _coarse(view_class: str) -> str:
 def combine(face: Pose, shape: Pose | None) -> Pose:
     """One view's pose from its face reading and its silhouette reading."""
     if face.method == "none" or (face.confidence < T.FACE_TRUSTED_CONFIDENCE and shape is not None
-                                 and _coarse(shape.view) != _coarse(face.view)):
+                                 and _coarse(shape.view) != _coarse(face.view)
+                                 and T.SILHOUETTE_WEIGHT * shape.confidence >= face.confidence):
         if shape is None:
             return face
         # The silhouette decides the class; what the face models saw (a box, a score) still
