@@ -183,6 +183,66 @@ def test_rejects_images_that_are_not_rgb(analyzer):
         analyzer.detect(np.zeros((64, 64, 4), np.uint8))
 
 
+# --- face profiling: known yaw from a re-rendered mesh ------------------------------------
+
+
+def render_turned(rgb: np.ndarray, landmarks: np.ndarray, yaw_deg: float) -> np.ndarray:
+    """"Face profiling": the fitted mesh of a frontal face turned by ``yaw_deg`` (SPEC sign:
+    + nose toward the image's right) about the vertical axis through its centre, re-rendered
+    with the photo's own texture (Delaunay triangles of the frontal landmarks, far triangles
+    first, triangles turned away dropped) over a blurred copy of the photo."""
+    import cv2
+    from scipy.spatial import Delaunay
+
+    from refprep.face import MESH_DEPTH_SCALE
+
+    points = landmarks * (1.0, 1.0, MESH_DEPTH_SCALE)  # the mesh's depth at true head scale
+    centre = points.mean(axis=0)
+    x, y, z = (points - centre).T
+    turn = np.radians(yaw_deg)
+    # z grows away from the camera, so the nose (z < 0) moves to +x for a positive yaw.
+    turned_x, turned_z = x * np.cos(turn) - z * np.sin(turn), x * np.sin(turn) + z * np.cos(turn)
+    source = landmarks[:, :2].astype(np.float32)
+    target = np.stack([turned_x + centre[0], y + centre[1]], axis=1).astype(np.float32)
+    triangles = Delaunay(source).simplices
+    canvas = cv2.GaussianBlur(rgb, (0, 0), 12)
+
+    def signed_area(t):
+        return (t[1, 0] - t[0, 0]) * (t[2, 1] - t[0, 1]) - (t[2, 0] - t[0, 0]) * (t[1, 1] - t[0, 1])
+
+    for k in np.argsort(-turned_z[triangles].mean(axis=1)):
+        src, dst = source[triangles[k]], target[triangles[k]]
+        if signed_area(src) * signed_area(dst) <= 0:
+            continue
+        x0, y0 = np.floor(dst.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(dst.max(axis=0)).astype(int) + 1
+        local = (dst - (x0, y0)).astype(np.float32)
+        patch = cv2.warpAffine(rgb, cv2.getAffineTransform(src, local), (x1 - x0, y1 - y0),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillConvexPoly(inside, np.round(local).astype(np.int32), 1)
+        canvas[y0:y1, x0:x1][inside > 0] = patch[inside > 0]
+    return canvas
+
+
+def test_profiled_astronaut_reads_the_yaw_it_was_turned_by(analyzer, astronaut):
+    """Ground truth made from a real photo: the astronaut's mesh turned by a known yaw reads
+    that yaw (within 5 deg up to 20 deg of turn; the right sign and most of the turn at 30),
+    and the mirrored photo turned the other way reads the mirrored yaw."""
+    base = only_face(analyzer, astronaut)
+    for turn in (-20, -10, 10, 20):
+        face = only_face(analyzer, render_turned(astronaut, base.landmarks, turn))
+        assert face.method == "face_landmarks", turn
+        assert face.yaw_deg - base.yaw_deg == pytest.approx(turn, abs=5), turn
+    for turn in (-30, 30):
+        face = only_face(analyzer, render_turned(astronaut, base.landmarks, turn))
+        assert np.sign(face.yaw_deg) == np.sign(turn) and abs(face.yaw_deg - base.yaw_deg) >= 15, turn
+    flipped_base = only_face(analyzer, mirrored(astronaut))
+    turned = only_face(analyzer, render_turned(astronaut, base.landmarks, 20))
+    turned_mirror = only_face(analyzer, render_turned(mirrored(astronaut), flipped_base.landmarks, -20))
+    assert turned_mirror.yaw_deg == pytest.approx(-turned.yaw_deg, abs=3)
+
+
 # --- equivalence with MediaPipe ---------------------------------------------------------
 
 
