@@ -399,15 +399,18 @@ def check_background_cleaned(view: View, target, limits: dict, work: WorkCopy | 
     picture = view.cleaned
     h, w = view.alpha.shape
     if target is None:
-        wrong = picture[:, :, 3] != 0
+        exact = cv2.inRange(picture[:, :, 3], 0, 0)
     else:
         colour = np.array(target, np.uint8)
-        wrong = cv2.inRange(picture[:, :, :3], colour, colour) == 0
-    # Background = the canvas outside the view's region, plus the view's clear pixels.
-    clear = view.alpha == 0
-    in_region = wrong[py:py + h, px:px + w]
-    off_count = np.count_nonzero(wrong) - np.count_nonzero(in_region) + np.count_nonzero(in_region & clear)
-    background_count = canvas_w * canvas_h - w * h + np.count_nonzero(clear)
+        exact = cv2.inRange(picture[:, :, :3], colour, colour)
+    # Background = the canvas outside the view's region, plus the view's clear pixels; count
+    # the pixels there that are not exactly the target (without canvas-sized masks).
+    clear = (view.alpha == 0).view(np.uint8)
+    exact_in_region = exact[py:py + h, px:px + w]
+    clear_count = cv2.countNonZero(clear)
+    off_count = ((canvas_w * canvas_h - cv2.countNonZero(exact)) - (w * h - cv2.countNonZero(exact_in_region))
+                 + (clear_count - cv2.countNonZero(cv2.bitwise_and(exact_in_region, clear))))
+    background_count = canvas_w * canvas_h - w * h + clear_count
     off = off_count / max(1, background_count)
     value = off + view_fringe(view, target, work)
     return _verdict("background", value, limits, True,

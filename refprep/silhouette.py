@@ -25,7 +25,7 @@ stays low by design.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,8 +58,25 @@ def skin_mask(rgb: np.ndarray) -> np.ndarray:
 
 
 def measure_shape(rgb: np.ndarray, mask: np.ndarray | None) -> ShapeEvidence | None:
-    """The outline and face-colour cues of one figure (``mask`` marks its pixels)."""
+    """The outline and face-colour cues of one figure (``mask`` marks its pixels). Views
+    longer than SHAPE_LONG_SIDE are measured on a copy shrunk by a whole factor: the cues
+    are shares and ratios, and the width is reported in the view's own pixels."""
     if mask is None or mask.sum() < T.SHAPE_MIN_PIXELS:
+        return None
+    factor = max(1, -(-max(mask.shape) // T.SHAPE_LONG_SIDE))
+    if factor > 1:
+        import cv2
+
+        size = (max(1, mask.shape[1] // factor), max(1, mask.shape[0] // factor))
+        rgb = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        shape = _measure_shape(rgb, mask)
+        return None if shape is None else replace(shape, width=shape.width * factor)
+    return _measure_shape(rgb, mask)
+
+
+def _measure_shape(rgb: np.ndarray, mask: np.ndarray) -> ShapeEvidence | None:
+    if not mask.any():
         return None
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))

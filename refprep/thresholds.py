@@ -141,6 +141,9 @@ HEAD_SHARE_BUST = 0.45
 # Figures smaller than this (pixels), or heads with fewer skin pixels, give no shape cues.
 SHAPE_MIN_PIXELS = 400
 SHAPE_MIN_SKIN_PIXELS = 10
+# Silhouette cues are read on a copy at most this long (a 12 MP photo in ~10 ms, not ~0.1 s);
+# every devdata view is at most this long, so their cues are read at full size.
+SHAPE_LONG_SIDE = 1024
 # Skin colour in HSV (hue in degrees, saturation and value 0..1): warm hues only, moderate
 # saturation (red hair is more saturated), not dark (brown hair and shadows are darker).
 SKIN_HUE_MAX = 28.0
