@@ -127,9 +127,9 @@ class WorkCopy:
 
         height, width = view.image.shape[:2]
         factor = fringe_factor(view.image.shape)
-        fringe_rgb = shrink_by(view.image, factor)
+        fringe_rgb = M.shrink_by(view.image, factor)
         matte = view.alpha if view.alpha is not None else view.mask
-        fringe_matte = None if matte is None else shrink_by(matte.astype(np.float32, copy=False), factor)
+        fringe_matte = None if matte is None else M.shrink_by(matte.astype(np.float32, copy=False), factor)
         scale = min(1.0, WORK_LONG_SIDE / max(height, width))
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
 
@@ -148,22 +148,6 @@ class WorkCopy:
 def fringe_factor(shape) -> int:
     """The whole factor that brings an image of ``shape`` within FRINGE_LONG_SIDE."""
     return max(1, math.ceil(max(shape[:2]) / FRINGE_LONG_SIDE))
-
-
-def shrink_by(array: np.ndarray, factor: int) -> np.ndarray:
-    """Mean of each ``factor`` x ``factor`` block. The last rows and columns that don't fill
-    a block are dropped, so OpenCV takes its fast integer INTER_AREA path (5x quicker than
-    an arbitrary ratio on a 12 MP view)."""
-    import cv2
-
-    height, width = array.shape[:2]
-    if factor <= 1:
-        return array
-    if min(height, width) < factor:  # a sliver: no whole block across it
-        size = (max(1, width // factor), max(1, height // factor))
-        return cv2.resize(array, size, interpolation=cv2.INTER_AREA)
-    rows, cols = height - height % factor, width - width % factor
-    return cv2.resize(array[:rows, :cols], (cols // factor, rows // factor), interpolation=cv2.INTER_AREA)
 
 
 # --- size ----------------------------------------------------------------------------------
@@ -431,11 +415,11 @@ def view_fringe(view: View, target, work: WorkCopy | None = None) -> float:
     _, _, px, py = view.canvas
     h, w = view.alpha.shape
     factor = fringe_factor(view.alpha.shape)
-    picture = shrink_by(view.cleaned[py:py + h, px:px + w, :3], factor)
+    picture = M.shrink_by(view.cleaned[py:py + h, px:px + w, :3], factor)
     if work is not None and work.fringe_matte is not None and view.alpha is not None:
         image, alpha = work.fringe_rgb, work.fringe_matte
     else:
-        image, alpha = shrink_by(view.image, factor), shrink_by(view.alpha, factor)
+        image, alpha = M.shrink_by(view.image, factor), M.shrink_by(view.alpha, factor)
     if factor > 1:
         alpha = np.where(alpha > 0.999, 1.0, alpha)  # area averages of solid pixels stay solid
     old = _old_backdrop(replace(view, image=image, alpha=alpha), target)

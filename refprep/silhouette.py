@@ -65,12 +65,9 @@ def measure_shape(rgb: np.ndarray, mask: np.ndarray | None) -> ShapeEvidence | N
         return None
     factor = max(1, -(-max(mask.shape) // T.SHAPE_LONG_SIDE))
     if factor > 1:
-        import cv2
+        from .measures import shrink_by
 
-        size = (max(1, mask.shape[1] // factor), max(1, mask.shape[0] // factor))
-        rgb = cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
-        mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-        shape = _measure_shape(rgb, mask)
+        shape = _measure_shape(shrink_by(rgb, factor), shrink_by(mask.astype(np.uint8), factor) > 0)
         return None if shape is None else replace(shape, width=shape.width * factor)
     return _measure_shape(rgb, mask)
 
@@ -82,7 +79,7 @@ def _measure_shape(rgb: np.ndarray, mask: np.ndarray) -> ShapeEvidence | None:
     cols = np.flatnonzero(mask.any(axis=0))
     top, height = rows[0], rows[-1] - rows[0] + 1
     left, width = cols[0], cols[-1] - cols[0] + 1
-    full_body = height / width >= T.FULL_BODY_ASPECT
+    full_body = bool(height / width >= T.FULL_BODY_ASPECT)
 
     # Torso axis: the mean column of the body rows (below the head, above the legs).
     torso = mask[top + int(0.25 * height):top + int(0.6 * height)] if full_body else \
