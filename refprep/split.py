@@ -31,6 +31,7 @@ class Piece:
     w: int
     h: int
     area: int
+    cut_from: int = 0   # the label of the piece it was cut out of by separate_touching; 0: none
 
     @property
     def bottom(self) -> int:
@@ -187,72 +188,170 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
 
 
 def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
-    """Cut a piece that holds several touching or overlapping figures between their heads.
+    """Cut each piece that holds several touching or overlapping figures into one per figure.
 
-    A wide view-sized piece is examined along its top outline: each figure's head is a
-    separate stretch near the top. Between two heads it is cut at the column with the fewest
-    of its pixels (where the figures meet), and the cut is kept only if every part stands
-    nearly as tall as the piece (each a whole figure) and of similar widths. "Wide" means
-    TOUCHING_MIN_WIDTH_RATIO times the median of its equally tall siblings, so this needs
-    siblings: a lone wide subject (a portrait's shoulders, a creature's wings, or a whole row
-    of touching figures) is left whole."""
+    The evidence is the piece's own shape, so a row in which every figure touches its
+    neighbours is cut as well as one wide piece among free siblings:
+
+    * where figures meet, the column occupancy profile (the piece's pixels per column) has a
+      valley (``_occupancy_valleys``);
+    * through each valley runs a seam: the top-to-bottom path that crosses fewest of the
+      piece's pixels, so an arm reaching over a neighbour stays with its own figure
+      (``_valley_seams``); touching figures share a hand or a sleeve, a seam through one
+      figure crosses its body, so a seam that crosses much is no cut;
+    * a set of seams is kept when every part is a whole figure, standing nearly as tall as
+      the piece with its head at the height of the others, and the parts' widths are alike;
+      of such sets the one with most parts, then the cheapest seams, wins (``_best_cuts``).
+
+    One wide figure (a creature, wings, an arm or a staff held out) fails these tests and
+    stays whole: whatever a cheap seam cuts off it does not reach from head height to the feet.
+    """
     tallest = max((p.h for p in pieces), default=0)
-    figures = [p for p in pieces if p.h >= T.TOUCHING_SIBLING_HEIGHT_SHARE * tallest]
-    if len(figures) < 2:
-        return labels, pieces
-    typical = float(np.median([p.w for p in figures]))
     next_label = int(labels.max()) + 1
     result = []
     for piece in pieces:
-        candidate = piece in figures and piece.w >= T.TOUCHING_MIN_WIDTH_RATIO * typical
         window = labels[piece.y:piece.bottom, piece.x:piece.right]
         own = window == piece.label
-        cuts = _cuts_between_heads(own) if candidate else []
-        bounds = list(zip([0, *cuts], [*cuts, piece.w]))
-        parts = [own[:, start:end] for start, end in bounds]
-        widths = [end - start for start, end in bounds]
-        if (not cuts or any(_rows_spanned(part) < T.TOUCHING_SIBLING_HEIGHT_SHARE * piece.h for part in parts)
-                or max(widths) > T.TOUCHING_PART_WIDTH_RATIO * min(widths)):
+        figure_sized = piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and not _is_frame(piece, pieces)
+        seams = _best_cuts(own) if figure_sized else []
+        if not seams:
             result.append(piece)
             continue
-        for (start, end), part_pixels in zip(bounds, parts):
-            part = np.zeros_like(own)
-            part[:, start:end] = part_pixels
+        for part in _parts(own, [None, *seams, None]):
             rows, cols = np.nonzero(part)
             window[part] = next_label
             result.append(Piece(next_label, piece.x + int(cols.min()), piece.y + int(rows.min()),
-                                int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1), int(rows.size)))
+                                int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1), int(rows.size),
+                                cut_from=piece.label))
             next_label += 1
     return labels, result
+
+
+def _parts(own: np.ndarray, seams: list) -> list[np.ndarray]:
+    """The mask between each pair of consecutive seams (column per row; None: the mask's edge).
+    A seam's own pixels go to the part on its right."""
+    columns = np.arange(own.shape[1])[None, :]
+    parts = []
+    for left, right in zip(seams, seams[1:]):
+        part = own.copy()
+        if left is not None:
+            part &= columns >= left[:, None]
+        if right is not None:
+            part &= columns < right[:, None]
+        parts.append(part)
+    return parts
+
+
+def _top_outline(own: np.ndarray) -> np.ndarray:
+    """Each column's highest mask row (the height where empty), with peaks narrower than a
+    head (a staff, an ear, a horn) closed so they do not count as heads."""
+    from scipy.ndimage import grey_closing
+
+    height = own.shape[0]
+    top = np.where(own.any(axis=0), own.argmax(axis=0), height)
+    # Beyond the sides there is nothing (the height), so a staff at the edge is closed too.
+    return grey_closing(top, size=max(1, int(T.HEAD_MIN_WIDTH_SHARE * height)), mode="constant", cval=height)
+
+
+def _occupancy_valleys(own: np.ndarray) -> list[int]:
+    """Columns where the smoothed column occupancy profile has a local minimum, at most
+    SEAM_MAX_CANDIDATES of them (the lowest), VALLEY_SPACING_SHARE of the height apart and
+    as far from the mask's sides."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    height, width = own.shape
+    spacing = max(1, int(T.VALLEY_SPACING_SHARE * height))
+    if width <= 2 * spacing:
+        return []
+    counts = uniform_filter1d(own.sum(axis=0).astype(np.float32), max(1, int(T.VALLEY_SMOOTH_SHARE * height)))
+    lowest = minimum_filter1d(counts, 2 * spacing + 1)
+    minima = [x for x in np.flatnonzero(counts <= lowest)[np.argsort(counts[counts <= lowest], kind="stable")]
+              if spacing <= x < width - spacing]
+    valleys: list[int] = []
+    for x in minima:        # lowest first; a plateau or a nearby dip gives one valley
+        if all(abs(x - v) > spacing for v in valleys):
+            valleys.append(int(x))
+    return sorted(valleys[:T.SEAM_MAX_CANDIDATES])
+
+
+def _valley_seams(own: np.ndarray, valleys: list[int]) -> list[tuple[np.ndarray, int]]:
+    """Through each valley, the seam: its column in every row and how many mask pixels it crosses.
+
+    A seam keeps within SEAM_REACH_SHARE of the height of its valley (and short of the
+    neighbouring valleys' bands); a dynamic programme finds the path through fewest mask
+    pixels, moving at most one column per row, running straight where the way is free."""
+    height, width = own.shape
+    reach = max(1, int(T.SEAM_REACH_SHARE * height))
+    midpoints = [0, *((a + b + 1) // 2 for a, b in zip(valleys, valleys[1:])), width]
+    # The column between two bands stays closed, so each seam keeps to its own.
+    bands = [(max(lo + 1, v - reach), min(hi, v + reach + 1)) for v, lo, hi in zip(valleys, midpoints, midpoints[1:])]
+    outside = np.full(width, np.inf, np.float32)
+    for lo, hi in bands:
+        outside[lo:hi] = 0.0
+    pixels = own.astype(np.float32) + outside       # seams cannot leave their bands
+    step = np.float32(1.0 / (4 * height))          # a sideways step costs a little: straight in the open
+    blocked = np.array([np.inf], np.float32)
+    total = pixels[0].copy()
+    came_from = np.zeros((height, width), np.int8)
+    for row in range(1, height):
+        options = np.stack([np.concatenate([blocked, total[:-1]]) + step, total,
+                            np.concatenate([total[1:], blocked]) + step])
+        choice = options.argmin(axis=0)
+        total = options[choice, np.arange(width)] + pixels[row]
+        came_from[row] = choice - 1
+    seams = []
+    for lo, hi in bands:
+        column = lo + int(np.argmin(total[lo:hi]))
+        seam = np.empty(height, np.int64)
+        for row in range(height - 1, -1, -1):
+            seam[row] = column
+            column += int(came_from[row, column])
+        seams.append((seam, int(own[np.arange(height), seam].sum())))
+    return seams
+
+
+def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
+    """The seams to cut a mask along so that each part is one whole figure; [] keeps it whole."""
+    from itertools import combinations
+
+    valleys = _occupancy_valleys(own)
+    if not valleys:
+        return []
+    height = own.shape[0]
+    seams, costs = [], []
+    for seam, crossed in _valley_seams(own, valleys):
+        if crossed <= T.SEAM_MAX_CROSSING_SHARE * height:
+            seams.append(seam)
+            costs.append(crossed)
+    head_level = _top_outline(own).min() + T.HEAD_BAND_SHARE * height
+    parts: dict[tuple, tuple[bool, int]] = {}
+
+    def part(a: int | None, b: int | None) -> tuple[bool, int]:
+        """Is the mask between seams a and b (None: an edge) a whole figure; its width."""
+        if (a, b) not in parts:
+            mask = _parts(own, [None if a is None else seams[a], None if b is None else seams[b]])[0]
+            whole = (_rows_spanned(mask) >= T.TOUCHING_PART_HEIGHT_SHARE * height
+                     and _top_outline(mask).min() <= head_level)
+            parts[a, b] = (whole, _rows_spanned(mask.T))
+        return parts[a, b]
+
+    for size in range(len(seams), 0, -1):
+        best, best_cost = None, np.inf
+        for chosen in combinations(range(len(seams)), size):
+            found = [part(a, b) for a, b in zip([None, *chosen], [*chosen, None])]
+            widths = [width for _, width in found]
+            cost = sum(costs[i] for i in chosen)
+            if (all(whole for whole, _ in found) and max(widths) <= T.TOUCHING_PART_WIDTH_RATIO * min(widths)
+                    and cost < best_cost):
+                best, best_cost = chosen, cost
+        if best is not None:
+            return [seams[i] for i in best]
+    return []
 
 
 def _rows_spanned(mask: np.ndarray) -> int:
     rows = np.flatnonzero(mask.any(axis=1))
     return int(rows[-1] - rows[0] + 1) if rows.size else 0
-
-
-def _cuts_between_heads(own: np.ndarray) -> list[int]:
-    """Columns to cut a piece's mask at, one between each pair of heads along its top."""
-    from scipy.ndimage import grey_closing
-
-    height = own.shape[0]
-    has_pixels = own.any(axis=0)
-    top = np.where(has_pixels, own.argmax(axis=0), height)
-    # Closing the outline removes peaks narrower than a head (a staff, an ear, a horn), so
-    # they neither set the reference height nor count as heads.
-    top = grey_closing(top, size=max(1, int(T.HEAD_MIN_WIDTH_SHARE * height)))
-    near_top = top <= top.min() + T.HEAD_BAND_SHARE * height
-    runs, start = [], None
-    for x, inside in enumerate([*near_top, False]):
-        if inside and start is None:
-            start = x
-        elif not inside and start is not None:
-            if x - start >= T.HEAD_MIN_WIDTH_SHARE * height:
-                runs.append((start, x))
-            start = None
-    counts = own.sum(axis=0)
-    return [end + int(np.argmin(counts[end:next_start]))
-            for (_, end), (next_start, _) in zip(runs, runs[1:]) if next_start > end]
 
 
 # --- 3. grouping ------------------------------------------------------------------------
@@ -321,7 +420,8 @@ def _group_box(group: list[Piece]) -> tuple[int, int, int, int]:
 
 def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
     """Views of a sheet stand apart; large pieces whose boxes overlap much are parts of one
-    subject (a dark photo broken up by its own shadows, a figure cut by a line)."""
+    subject (a dark photo broken up by its own shadows, a figure cut by a line), unless
+    separate_touching cut them apart (touching figures' boxes overlap)."""
     merged = True
     while merged:
         merged = False
@@ -330,7 +430,7 @@ def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
                 a, b = _group_box(groups[i]), _group_box(groups[j])
                 overlap = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
                 smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-                if overlap > T.VIEW_MERGE_OVERLAP * smaller:
+                if overlap > T.VIEW_MERGE_OVERLAP * smaller and not _cut_apart(groups[i][0], groups[j][0]):
                     groups[i] = groups[i] + groups.pop(j)
                     merged = True
                     break
@@ -338,6 +438,10 @@ def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
                 break
     # The main piece (largest) leads its group, as attach rules measure from it.
     return [sorted(g, key=lambda p: -p.area) for g in groups]
+
+
+def _cut_apart(a: Piece, b: Piece) -> bool:
+    return a.cut_from != 0 and a.cut_from == b.cut_from
 
 
 def merge_marks(pieces: list[Piece]) -> list[tuple[int, int, int, int]]:

@@ -50,19 +50,27 @@ ATTACH_GAP_SHARE = 0.12
 # ...but a piece lying wholly below the feet or above the head, farther than this share of
 # the view's height, is a caption or title, not part of the figure (a floor shadow touches).
 CAPTION_GAP_SHARE = 0.02
-# Touching figures: a view-sized piece wider than this many median view widths is looked at
-# for several heads:
-# stretches of its top outline within HEAD_BAND_SHARE of its height from the highest point,
-# at least HEAD_MIN_WIDTH_SHARE of its height wide (a staff tip is narrower).
-TOUCHING_MIN_WIDTH_RATIO = 1.25
-# Siblings for that comparison are pieces at least this share of the tallest's height: one
-# character's views stand equally tall; a photo's second blob (a shoulder, a hand) does not.
-TOUCHING_SIBLING_HEIGHT_SHARE = 0.8
-# The parts of a cut piece are views of one character: no part may be more than this many
-# times wider than another.
+# Touching figures (split.separate_touching). Where figures meet, the column occupancy
+# profile (smoothed over VALLEY_SMOOTH_SHARE of the piece's height) has a valley; valleys
+# closer than VALLEY_SPACING_SHARE of the height are one (narrower than any figure).
+VALLEY_SMOOTH_SHARE = 0.02
+VALLEY_SPACING_SHARE = 0.05
+# A seam through a valley keeps within SEAM_REACH_SHARE of the height of it, and may cross
+# at most SEAM_MAX_CROSSING_SHARE of the height in the piece's pixels: touching figures
+# share a hand, a sleeve or a head's edge, a seam through one figure crosses its body.
+SEAM_REACH_SHARE = 0.05
+SEAM_MAX_CROSSING_SHARE = 0.3
+# At most this many valleys per piece are weighed (their subsets are tried; 12 -> 4096 sets).
+SEAM_MAX_CANDIDATES = 12
+# Every part of a cut piece is a whole figure of one character: it spans at least this share
+# of the piece's height with its top within HEAD_BAND_SHARE of the height of the piece's top
+# (a wing or an arm held out does not reach the feet), and no part is more than
+# TOUCHING_PART_WIDTH_RATIO times wider than another. Peaks of the top outline narrower than
+# HEAD_MIN_WIDTH_SHARE of the height (a staff tip, an ear) are not heads.
+TOUCHING_PART_HEIGHT_SHARE = 0.8
 TOUCHING_PART_WIDTH_RATIO = 2.5
 HEAD_BAND_SHARE = 0.15
-HEAD_MIN_WIDTH_SHARE = 0.05
+HEAD_MIN_WIDTH_SHARE = 0.07
 # A piece whose pixels fill less than this share of its box, and whose box holds another
 # piece, is a drawn panel frame (a ring), not a figure.
 FRAME_MAX_FILL = 0.15
