@@ -289,13 +289,15 @@ def _valley_seams(own: np.ndarray, valleys: list[int]) -> list[tuple[np.ndarray,
     for lo, hi in bands:
         outside[lo:hi] = 0.0
     pixels = own.astype(np.float32) + outside       # seams cannot leave their bands
-    step = np.float32(1.0 / (4 * height))          # a sideways step costs a little: straight in the open
+    # A sideways step costs a little in the open (seams run straight there) and one more
+    # pixel inside a figure: a seam cuts across a touching hand, not slantwise along an arm.
+    sideways = own.astype(np.float32) + np.float32(1.0 / (4 * height))
     blocked = np.array([np.inf], np.float32)
     total = pixels[0].copy()
     came_from = np.zeros((height, width), np.int8)
     for row in range(1, height):
-        options = np.stack([np.concatenate([blocked, total[:-1]]) + step, total,
-                            np.concatenate([total[1:], blocked]) + step])
+        options = np.stack([np.concatenate([blocked, total[:-1]]) + sideways[row], total,
+                            np.concatenate([total[1:], blocked]) + sideways[row]])
         choice = options.argmin(axis=0)
         total = options[choice, np.arange(width)] + pixels[row]
         came_from[row] = choice - 1

@@ -59,7 +59,7 @@ VALLEY_SPACING_SHARE = 0.05
 # at most SEAM_MAX_CROSSING_SHARE of the height in the piece's pixels: touching figures
 # share a hand, a sleeve or a head's edge, a seam through one figure crosses its body.
 SEAM_REACH_SHARE = 0.05
-SEAM_MAX_CROSSING_SHARE = 0.3
+SEAM_MAX_CROSSING_SHARE = 0.4
 # At most this many valleys per piece are weighed (their subsets are tried; 12 -> 4096 sets).
 SEAM_MAX_CANDIDATES = 12
 # Every part of a cut piece is a whole figure of one character: it spans at least this share
