@@ -32,6 +32,7 @@ class Piece:
     h: int
     area: int
     cut_from: int = 0   # the label of the piece it was cut out of by separate_touching; 0: none
+    flat: bool = False  # a filled shape of one colour: a colour swatch, a button, a scrollbar
 
     @property
     def bottom(self) -> int:
@@ -184,7 +185,22 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
         for i in range(1, count)
         if stats[i, 4] >= min_area
     ]
+    for piece in pieces:
+        piece.flat = _is_flat(rgb, labels, piece)
     return labels, pieces, scale
+
+
+def _is_flat(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> bool:
+    """Is a piece a filled shape of one colour (a swatch, a button, a bar), not a figure?
+
+    A figure has a complex outline and many colours; a swatch or a UI widget fills its box
+    (a rectangle, or a circle's ~0.79) and nearly all its pixels share one colour."""
+    if piece.area < T.FLAT_MIN_FILL * piece.w * piece.h:
+        return False
+    window = (slice(piece.y, piece.bottom), slice(piece.x, piece.right))
+    colours = rgb[window][labels[window] == piece.label].astype(np.float32)
+    distance = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
+    return float(np.mean(distance <= T.FOREGROUND_MIN_DISTANCE)) >= T.FLAT_MIN_COLOUR_SHARE
 
 
 def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
@@ -368,10 +384,11 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     """Split pieces into views (each a list: main piece first) and annotation pieces."""
     if not pieces:
         return [], []
-    frames = [p for p in pieces if _is_frame(p, pieces)]
-    pieces = [p for p in pieces if p not in frames]
+    # Frames, swatches and UI widgets are never views, nor parts of one.
+    set_aside = [p for p in pieces if p.flat or _is_frame(p, pieces)]
+    pieces = [p for p in pieces if p not in set_aside]
     if not pieces:
-        return [], frames
+        return [], set_aside
     tallest = max(p.h for p in pieces)
     largest = max(p.area for p in pieces)
     mains = [p for p in pieces
@@ -379,12 +396,14 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     if not mains:  # the tallest piece is a thin line (a scrollbar, a rule): the largest leads
         mains = [max(pieces, key=lambda p: p.area)]
     groups = _merge_overlapping([[m] for m in mains])
-    annotations = list(frames)
+    annotations = list(set_aside)
+    # Figures take their detached parts; a panel (a tile) is split inside, it takes none.
+    figures = [g for g in groups if not _is_panel(g[0])]
     for piece in pieces:
         if piece in mains:
             continue
-        nearest = min(groups, key=lambda g: _box_gap(piece, g[0]))
-        if _belongs_to(piece, nearest[0]):
+        nearest = min(figures, key=lambda g: _box_gap(piece, g[0]), default=None)
+        if nearest is not None and _belongs_to(piece, nearest[0]):
             nearest.append(piece)
         else:
             annotations.append(piece)
@@ -492,6 +511,8 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
     views, annotations = [], []
     if background.is_plain:
         views, annotations = _find_views(source, background, source_index, allow_panels=True)
+        views, small = _sheet_sized(views)
+        annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
         views = [views[i] for i in _reading_order([v.bbox for v in views])]
     if not views or (len(views) == 1 and _covers_most(views[0], source)):
         # A scene, or one subject filling the frame (a portrait on a plain wall): keep it whole.
@@ -506,13 +527,12 @@ def _find_views(source: Source, background: Background, source_index: int,
     labels, pieces, scale = find_pieces(source, background)
     labels, pieces = separate_touching(labels, pieces)
     groups, loose = group_pieces(pieces)
-    annotations = [
-        {"bbox": [int(x / scale), int(y / scale), int(np.ceil(w / scale)), int(np.ceil(h / scale))], "kind": "mark"}
-        for x, y, w, h in merge_marks([p for p in loose if not _is_frame(p, pieces)])
-    ] + [
-        {"bbox": [int(p.x / scale), int(p.y / scale), int(np.ceil(p.w / scale)), int(np.ceil(p.h / scale))], "kind": "frame"}
-        for p in loose if _is_frame(p, pieces)
-    ]
+    frames = [p for p in loose if _is_frame(p, pieces)]
+    swatches = [p for p in loose if p.flat and p not in frames]
+    marks = merge_marks([p for p in loose if p not in frames and p not in swatches])
+    annotations = ([_note((m.x, m.y, m.w, m.h), scale, "frame") for m in frames]
+                   + [_note((m.x, m.y, m.w, m.h), scale, "swatch") for m in swatches]
+                   + [_note(box, scale, "mark") for box in marks])
     views = []
     # Panels come in galleries and grids; one lone filled rectangle is a photo on padding.
     panels = allow_panels and sum(_is_panel(g[0]) for g in groups) >= 2
@@ -529,6 +549,12 @@ def _find_views(source: Source, background: Background, source_index: int,
         if view is not None:
             views.append(view)
     return views, annotations
+
+
+def _note(box: tuple[int, int, int, int], scale: float, kind: str) -> dict:
+    """An annotation: a work-scale box in source pixels, and what it is."""
+    x, y, w, h = box
+    return {"bbox": [int(x / scale), int(y / scale), int(np.ceil(w / scale)), int(np.ceil(h / scale))], "kind": kind}
 
 
 def _source_box(group: list[Piece], scale: float, source: Source) -> tuple[int, int, int, int]:
@@ -595,6 +621,19 @@ def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: i
     for note in notes:
         note["bbox"] = [note["bbox"][0] + x, note["bbox"][1] + y, *note["bbox"][2:]]
     return shifted, notes
+
+
+def _sheet_sized(views: list[View]) -> tuple[list[View], list[View]]:
+    """Views that pass the view-size tests of ``group_pieces`` against the whole sheet, and
+    the rest: tiles are split one by one, and a button's caption in one is no view beside
+    the figures in the others."""
+    if not views:
+        return views, []
+    tallest = max(v.bbox[3] for v in views)
+    largest = max(int(v.mask.sum()) for v in views)
+    keep = [v.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and v.mask.sum() >= T.VIEW_MIN_AREA_SHARE * largest
+            for v in views]
+    return [v for v, k in zip(views, keep) if k], [v for v, k in zip(views, keep) if not k]
 
 
 def _covers_most(view: View, source: Source) -> bool:

@@ -77,6 +77,12 @@ FRAME_MAX_FILL = 0.15
 # A mark standing apart beside a figure (a gap of more than CAPTION_GAP_SHARE) and shorter
 # than this share of its height is a side label, not a detached part of the figure.
 SIDE_MARK_HEIGHT_SHARE = 0.08
+# A piece filling at least FLAT_MIN_FILL of its box (a rectangle fills 1, a circle 0.79)
+# with at least FLAT_MIN_COLOUR_SHARE of its pixels within FOREGROUND_MIN_DISTANCE of its
+# median colour is a flat shape: a colour swatch, a UI button or scrollbar, never a view.
+# A tile with a figure in it, or a figure, has far more colours than that.
+FLAT_MIN_FILL = 0.75
+FLAT_MIN_COLOUR_SHARE = 0.98
 # A view-sized piece filling at least this share of its box is a panel (a tile of another
 # colour, a gallery cell): its inside is split again against the panel's own backdrop,
 # read from a border inset by PANEL_INSET_SHARE of its shorter side (past rounded corners).
