@@ -99,7 +99,10 @@ def fit_backdrop(xs: np.ndarray, ys: np.ndarray, colours: np.ndarray, grid_size:
     width, height = grid_size
     colours = colours.astype(np.float32)
     basis = _quadratic_basis((xs + 0.5) / width * 2 - 1, (ys + 0.5) / height * 2 - 1).astype(np.float32)
-    keep = np.ones(len(colours), bool)
+    # Start from the pixels near the median colour: a UI widget or tile edge along one side
+    # would otherwise pull the first fit towards it and leave it among the inliers.
+    residual = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
+    keep = residual < max(3.0 * float(np.median(residual)) * 1.4826, T.FOREGROUND_MIN_DISTANCE / 2)
     for _ in range(3):
         coefficients, *_ = np.linalg.lstsq(basis[keep], colours[keep], rcond=None)
         residual = np.linalg.norm(colours - basis @ coefficients, axis=1)
