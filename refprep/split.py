@@ -200,7 +200,8 @@ def _is_flat(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> bool:
     (a rectangle, or a circle's ~0.79) and nearly all its pixels share one colour."""
     if piece.area < T.FLAT_MIN_FILL * piece.w * piece.h:
         return False
-    window = (slice(piece.y, piece.bottom), slice(piece.x, piece.right))
+    stride = max(1, int(np.sqrt(piece.w * piece.h / T.FLAT_SAMPLE_PIXELS)))   # a sample is enough
+    window = (slice(piece.y, piece.bottom, stride), slice(piece.x, piece.right, stride))
     colours = rgb[window][labels[window] == piece.label].astype(np.float32)
     distance = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
     return float(np.mean(distance <= T.FOREGROUND_MIN_DISTANCE)) >= T.FLAT_MIN_COLOUR_SHARE
@@ -311,15 +312,17 @@ def _valley_seams(own: np.ndarray, valleys: list[int]) -> list[tuple[np.ndarray,
     # A sideways step costs a little in the open (seams run straight there) and one more
     # pixel inside a figure: a seam cuts across a touching hand, not slantwise along an arm.
     sideways = own.astype(np.float32) + np.float32(1.0 / (4 * height))
-    blocked = np.array([np.inf], np.float32)
     total = pixels[0].copy()
     came_from = np.zeros((height, width), np.int8)
+    from_left, from_right = np.full(width, np.inf, np.float32), np.full(width, np.inf, np.float32)
     for row in range(1, height):
-        options = np.stack([np.concatenate([blocked, total[:-1]]) + sideways[row], total,
-                            np.concatenate([total[1:], blocked]) + sideways[row]])
-        choice = options.argmin(axis=0)
-        total = options[choice, np.arange(width)] + pixels[row]
-        came_from[row] = choice - 1
+        np.add(total[:-1], sideways[row, 1:], out=from_left[1:])
+        np.add(total[1:], sideways[row, :-1], out=from_right[:-1])
+        step = came_from[row]
+        step[from_left < total] = -1
+        best = np.minimum(total, from_left)
+        step[from_right < best] = 1
+        total = np.minimum(best, from_right) + pixels[row]
     seams = []
     for lo, hi in bands:
         column = lo + int(np.argmin(total[lo:hi]))

@@ -83,6 +83,8 @@ SIDE_MARK_HEIGHT_SHARE = 0.08
 # A tile with a figure in it, or a figure, has far more colours than that.
 FLAT_MIN_FILL = 0.75
 FLAT_MIN_COLOUR_SHARE = 0.98
+# ...judged on about this many of its pixels (a regular sample): plenty for a 2% share.
+FLAT_SAMPLE_PIXELS = 20_000
 # A view-sized piece filling at least this share of its box is a panel (a tile of another
 # colour, a gallery cell): its inside is split again against the panel's own backdrop,
 # read from a border inset by PANEL_INSET_SHARE of its shorter side (past rounded corners).
