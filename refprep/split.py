@@ -263,14 +263,16 @@ def _parts(own: np.ndarray, seams: list) -> list[np.ndarray]:
 
 
 def _top_outline(own: np.ndarray) -> np.ndarray:
-    """Each column's highest mask row (the height where empty), with peaks narrower than a
-    head (a staff, an ear, a horn) closed so they do not count as heads."""
-    from scipy.ndimage import grey_closing
+    """Each column's highest mask row (the height where empty), once everything narrower
+    than a head (a staff, a raised thin arm, an ear, a horn) is opened away: those are no heads,
+    and the outline falls beside a head to the shoulders even with a staff held next to it."""
+    import cv2
 
     height = own.shape[0]
-    top = np.where(own.any(axis=0), own.argmax(axis=0), height)
-    # Beyond the sides there is nothing (the height), so a staff at the edge is closed too.
-    return grey_closing(top, size=max(1, int(T.HEAD_MIN_WIDTH_SHARE * height)), mode="constant", cval=height)
+    width = max(1, int(T.HEAD_MIN_WIDTH_SHARE * height))
+    opened = cv2.morphologyEx(own.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, width), np.uint8),
+                              borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    return np.where(opened.any(axis=0), opened.argmax(axis=0), height)
 
 
 def _occupancy_valleys(own: np.ndarray) -> list[int]:
@@ -354,8 +356,7 @@ def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
         """Is the mask between seams a and b (None: an edge) a whole figure; its width."""
         if (a, b) not in parts:
             mask = _parts(own, [None if a is None else seams[a], None if b is None else seams[b]])[0]
-            whole = (_rows_spanned(mask) >= T.TOUCHING_PART_HEIGHT_SHARE * height
-                     and _top_outline(mask).min() <= head_level)
+            whole = _rows_spanned(mask) >= T.TOUCHING_PART_HEIGHT_SHARE * height and _has_head(mask, head_level)
             parts[a, b] = (whole, _rows_spanned(mask.T))
         return parts[a, b]
 
@@ -371,6 +372,17 @@ def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
         if best is not None:
             return [seams[i] for i in best]
     return []
+
+
+def _has_head(mask: np.ndarray, head_level: float) -> bool:
+    """Does the part's top outline peak at head height, falling away on both sides within
+    the part (to the shoulders, or to where it meets a neighbour)? A wing, a tail or the
+    back of a creature cut off by a seam has its highest point at its edge, or too low."""
+    columns = np.flatnonzero(mask.any(axis=0))
+    top = _top_outline(mask)[columns[0]:columns[-1] + 1]
+    peak = int(np.argmin(top))
+    dip = top[peak] + T.HEAD_DIP_SHARE * mask.shape[0]
+    return bool(top[peak] <= head_level and top[:peak + 1].max() >= dip and top[peak:].max() >= dip)
 
 
 def _rows_spanned(mask: np.ndarray) -> int:

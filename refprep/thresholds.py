@@ -71,6 +71,9 @@ TOUCHING_PART_HEIGHT_SHARE = 0.8
 TOUCHING_PART_WIDTH_RATIO = 2.5
 HEAD_BAND_SHARE = 0.15
 HEAD_MIN_WIDTH_SHARE = 0.07
+# A part's head is the highest point of its top outline, with the outline falling at least
+# this share of the height on both sides of it within the part (to the shoulders).
+HEAD_DIP_SHARE = 0.04
 # A piece whose pixels fill less than this share of its box, and whose box holds another
 # piece, is a drawn panel frame (a ring), not a figure.
 FRAME_MAX_FILL = 0.15
