@@ -197,7 +197,7 @@ def _is_flat(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> bool:
     """Is a piece a filled shape of one colour (a swatch, a button, a bar), not a figure?
 
     A figure has a complex outline and many colours; a swatch or a UI widget fills its box
-    (a rectangle, or a circle's ~0.79) and nearly all its pixels share one colour."""
+    (a rectangle, or a small circle's ~0.74) and nearly all its pixels share one colour."""
     if piece.area < T.FLAT_MIN_FILL * piece.w * piece.h:
         return False
     stride = max(1, int(np.sqrt(piece.w * piece.h / T.FLAT_SAMPLE_PIXELS)))   # a sample is enough

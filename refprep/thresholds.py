@@ -52,13 +52,13 @@ ATTACH_GAP_SHARE = 0.12
 CAPTION_GAP_SHARE = 0.02
 # Touching figures (split.separate_touching). Where figures meet, the column occupancy
 # profile (smoothed over VALLEY_SMOOTH_SHARE of the piece's height) has a valley; valleys
-# closer than VALLEY_SPACING_SHARE of the height are one (narrower than any figure).
+# closer than VALLEY_SPACING_SHARE of the height are one (a side view is ~0.2 of it wide).
 VALLEY_SMOOTH_SHARE = 0.02
-VALLEY_SPACING_SHARE = 0.05
+VALLEY_SPACING_SHARE = 0.12
 # A seam through a valley keeps within SEAM_REACH_SHARE of the height of it, and may cross
 # at most SEAM_MAX_CROSSING_SHARE of the height in the piece's pixels: touching figures
 # share a hand, a sleeve or a head's edge, a seam through one figure crosses its body.
-SEAM_REACH_SHARE = 0.05
+SEAM_REACH_SHARE = 0.1
 SEAM_MAX_CROSSING_SHARE = 0.4
 # At most this many valleys per piece are weighed (their subsets are tried; 12 -> 4096 sets).
 SEAM_MAX_CANDIDATES = 12
@@ -80,11 +80,11 @@ FRAME_MAX_FILL = 0.15
 # A mark standing apart beside a figure (a gap of more than CAPTION_GAP_SHARE) and shorter
 # than this share of its height is a side label, not a detached part of the figure.
 SIDE_MARK_HEIGHT_SHARE = 0.08
-# A piece filling at least FLAT_MIN_FILL of its box (a rectangle fills 1, a circle 0.79)
+# A piece filling at least FLAT_MIN_FILL of its box (a rectangle fills 1, a small circle 0.74)
 # with at least FLAT_MIN_COLOUR_SHARE of its pixels within FOREGROUND_MIN_DISTANCE of its
 # median colour is a flat shape: a colour swatch, a UI button or scrollbar, never a view.
 # A tile with a figure in it, or a figure, has far more colours than that.
-FLAT_MIN_FILL = 0.75
+FLAT_MIN_FILL = 0.7
 FLAT_MIN_COLOUR_SHARE = 0.98
 # ...judged on about this many of its pixels (a regular sample): plenty for a 2% share.
 FLAT_SAMPLE_PIXELS = 20_000
