@@ -33,6 +33,7 @@ class Piece:
     area: int
     cut_from: int = 0   # the label of the piece it was cut out of by separate_touching; 0: none
     flat: bool = False  # a filled shape of one colour: a colour swatch, a button, a scrollbar
+    thin: bool = False  # drawn in strokes thin for its height: a letter, a line, an outline
 
     @property
     def bottom(self) -> int:
@@ -190,7 +191,18 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
     ]
     for piece in pieces:
         piece.flat = _is_flat(rgb, labels, piece)
+        piece.thin = _is_thin(labels, piece)
     return labels, pieces, scale
+
+
+def _is_thin(labels: np.ndarray, piece: Piece) -> bool:
+    """Is a piece drawn in strokes thin for its height (a letter), rather than solid (a figure,
+    a head)? Its pixels all lie close to its outline."""
+    import cv2
+
+    own = (labels[piece.y:piece.bottom, piece.x:piece.right] == piece.label).astype(np.uint8)
+    deepest = float(cv2.distanceTransform(np.pad(own, 1), cv2.DIST_L2, 3).max())
+    return deepest <= T.TEXT_MAX_STROKE_SHARE * piece.h
 
 
 def _is_flat(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> bool:
@@ -402,9 +414,14 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     """Split pieces into views (each a list: main piece first) and annotation pieces."""
     if not pieces:
         return [], []
-    # Frames, swatches and UI widgets are never views, nor parts of one.
+    # Frames, swatches, UI widgets and text are never views, nor parts of one.
     set_aside = [p for p in pieces if p.flat or _is_frame(p, pieces)]
     pieces = [p for p in pieces if p not in set_aside]
+    if not pieces:
+        return [], set_aside
+    text = _text_glyphs(pieces)
+    set_aside += text
+    pieces = [p for p in pieces if p not in text]
     if not pieces:
         return [], set_aside
     tallest = max(p.h for p in pieces)
@@ -426,6 +443,36 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
         else:
             annotations.append(piece)
     return groups, annotations
+
+
+def _text_glyphs(pieces: list[Piece]) -> list[Piece]:
+    """The letters of lines of text: at least TEXT_MIN_GLYPHS thin pieces of about one height
+    side by side on a line, close together, squat on the whole (figures stand tall), and
+    small beside the sheet's tallest piece (a row of line-art figures is as tall as that)."""
+    tallest = max(p.h for p in pieces)
+    letters = sorted((p for p in pieces if p.thin and p.h <= T.TEXT_MAX_HEIGHT_SHARE * tallest), key=lambda p: p.x)
+    line_of = list(range(len(letters)))     # union-find: letters on one line share a root
+
+    def root(i: int) -> int:
+        while line_of[i] != i:
+            line_of[i] = line_of[line_of[i]]
+            i = line_of[i]
+        return i
+
+    for i, a in enumerate(letters):
+        for j in range(i + 1, len(letters)):
+            b = letters[j]
+            if b.x - a.right > T.TEXT_MAX_GAP_SHARE * a.h:
+                break       # sorted by x: later letters start farther off
+            overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
+            if (overlap >= T.TEXT_LINE_OVERLAP * min(a.h, b.h) and max(a.h, b.h) <= T.TEXT_HEIGHT_RATIO * min(a.h, b.h)
+                    and b.x - a.right <= T.TEXT_MAX_GAP_SHARE * max(a.h, b.h)):
+                line_of[root(j)] = root(i)
+    lines: dict[int, list[Piece]] = {}
+    for i, letter in enumerate(letters):
+        lines.setdefault(root(i), []).append(letter)
+    return [p for line in lines.values() if len(line) >= T.TEXT_MIN_GLYPHS
+            and np.median([q.h / q.w for q in line]) <= T.TEXT_MAX_ASPECT for p in line]
 
 
 def _is_frame(piece: Piece, pieces: list[Piece]) -> bool:
