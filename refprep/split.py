@@ -32,6 +32,7 @@ class Piece:
     h: int
     area: int
     cut_from: int = 0   # the label of the piece it was cut out of by separate_touching; 0: none
+    one_colour: float = 0.0   # share of its pixels near its median colour (text ink: most)
     flat: bool = False  # a filled shape of one colour: a colour swatch, a button, a scrollbar
     thin: bool = False  # drawn in strokes thin for its height: a letter, a line, an outline
 
@@ -190,7 +191,11 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
         if stats[i, 4] >= min_area
     ]
     for piece in pieces:
-        piece.flat = _is_flat(rgb, labels, piece)
+        piece.one_colour = _one_colour_share(rgb, labels, piece)
+        # A figure has a complex outline and many colours; a swatch or a UI widget fills its
+        # box (a rectangle, or a small circle's ~0.74) in one colour.
+        piece.flat = (piece.area >= T.FLAT_MIN_FILL * piece.w * piece.h
+                      and piece.one_colour >= T.FLAT_MIN_COLOUR_SHARE)
         piece.thin = _is_thin(labels, piece)
     return labels, pieces, scale
 
@@ -205,18 +210,13 @@ def _is_thin(labels: np.ndarray, piece: Piece) -> bool:
     return deepest <= T.TEXT_MAX_STROKE_SHARE * piece.h
 
 
-def _is_flat(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> bool:
-    """Is a piece a filled shape of one colour (a swatch, a button, a bar), not a figure?
-
-    A figure has a complex outline and many colours; a swatch or a UI widget fills its box
-    (a rectangle, or a small circle's ~0.74) and nearly all its pixels share one colour."""
-    if piece.area < T.FLAT_MIN_FILL * piece.w * piece.h:
-        return False
+def _one_colour_share(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> float:
+    """The share of a piece's pixels within FOREGROUND_MIN_DISTANCE of its median colour."""
     stride = max(1, int(np.sqrt(piece.w * piece.h / T.FLAT_SAMPLE_PIXELS)))   # a sample is enough
     window = (slice(piece.y, piece.bottom, stride), slice(piece.x, piece.right, stride))
     colours = rgb[window][labels[window] == piece.label].astype(np.float32)
     distance = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
-    return float(np.mean(distance <= T.FOREGROUND_MIN_DISTANCE)) >= T.FLAT_MIN_COLOUR_SHARE
+    return float(np.mean(distance <= T.FOREGROUND_MIN_DISTANCE))
 
 
 def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
@@ -239,12 +239,13 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
     stays whole: whatever a cheap seam cuts off it does not reach from head height to the feet.
     """
     tallest = max((p.h for p in pieces), default=0)
+    not_figures = _not_figures(pieces)
     next_label = int(labels.max()) + 1
     result = []
     for piece in pieces:
         window = labels[piece.y:piece.bottom, piece.x:piece.right]
         own = window == piece.label
-        figure_sized = piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and not _is_frame(piece, pieces)
+        figure_sized = piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and piece not in not_figures
         seams = _best_cuts(own) if figure_sized else []
         if not seams:
             result.append(piece)
@@ -252,9 +253,9 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
         for part in _parts(own, [None, *seams, None]):
             rows, cols = np.nonzero(part)
             window[part] = next_label
-            result.append(Piece(next_label, piece.x + int(cols.min()), piece.y + int(rows.min()),
-                                int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1), int(rows.size),
-                                cut_from=piece.label))
+            result.append(replace(piece, label=next_label, x=piece.x + int(cols.min()), y=piece.y + int(rows.min()),
+                                  w=int(cols.max() - cols.min() + 1), h=int(rows.max() - rows.min() + 1),
+                                  area=int(rows.size), cut_from=piece.label))
             next_label += 1
     return labels, result
 
@@ -414,14 +415,8 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     """Split pieces into views (each a list: main piece first) and annotation pieces."""
     if not pieces:
         return [], []
-    # Frames, swatches, UI widgets and text are never views, nor parts of one.
-    set_aside = [p for p in pieces if p.flat or _is_frame(p, pieces)]
+    set_aside = _not_figures(pieces)
     pieces = [p for p in pieces if p not in set_aside]
-    if not pieces:
-        return [], set_aside
-    text = _text_glyphs(pieces)
-    set_aside += text
-    pieces = [p for p in pieces if p not in text]
     if not pieces:
         return [], set_aside
     tallest = max(p.h for p in pieces)
@@ -445,12 +440,21 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     return groups, annotations
 
 
+def _not_figures(pieces: list[Piece]) -> list[Piece]:
+    """Frames, swatches, UI widgets and text: never views, nor parts of one."""
+    set_aside = [p for p in pieces if p.flat or _is_frame(p, pieces)]
+    rest = [p for p in pieces if p not in set_aside]
+    return set_aside + (_text_glyphs(rest) if rest else [])
+
+
 def _text_glyphs(pieces: list[Piece]) -> list[Piece]:
-    """The letters of lines of text: at least TEXT_MIN_GLYPHS thin pieces of about one height
-    side by side on a line, close together, squat on the whole (figures stand tall), and
-    small beside the sheet's tallest piece (a row of line-art figures is as tall as that)."""
+    """The letters (or words) of lines of text: thin or one-coloured pieces of about one
+    height side by side on a line, close together, squat on the whole (figures stand tall),
+    several of them or one line several times wider than tall, and small beside the sheet's
+    tallest piece (a row of line-art figures is as tall as that)."""
     tallest = max(p.h for p in pieces)
-    letters = sorted((p for p in pieces if p.thin and p.h <= T.TEXT_MAX_HEIGHT_SHARE * tallest), key=lambda p: p.x)
+    letters = sorted((p for p in pieces if (p.thin or p.one_colour >= T.TEXT_INK_SHARE)
+                      and p.h <= T.TEXT_MAX_HEIGHT_SHARE * tallest), key=lambda p: p.x)
     line_of = list(range(len(letters)))     # union-find: letters on one line share a root
 
     def root(i: int) -> int:
@@ -471,7 +475,9 @@ def _text_glyphs(pieces: list[Piece]) -> list[Piece]:
     lines: dict[int, list[Piece]] = {}
     for i, letter in enumerate(letters):
         lines.setdefault(root(i), []).append(letter)
-    return [p for line in lines.values() if len(line) >= T.TEXT_MIN_GLYPHS
+    return [p for line in lines.values()
+            if (len(line) >= T.TEXT_MIN_GLYPHS
+                or max(q.right for q in line) - min(q.x for q in line) >= T.TEXT_MIN_LINE_ASPECT * max(q.h for q in line))
             and np.median([q.h / q.w for q in line]) <= T.TEXT_MAX_ASPECT for p in line]
 
 

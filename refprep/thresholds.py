@@ -88,21 +88,26 @@ FLAT_MIN_FILL = 0.7
 FLAT_MIN_COLOUR_SHARE = 0.98
 # ...judged on about this many of its pixels (a regular sample): plenty for a 2% share.
 FLAT_SAMPLE_PIXELS = 20_000
-# Text: at least TEXT_MIN_GLYPHS letters on a line, each drawn in strokes (no pixel farther
-# than TEXT_MAX_STROKE_SHARE of its height from its outline; a figure or a head is solid),
-# vertically overlapping by TEXT_LINE_OVERLAP of the shorter, heights within TEXT_HEIGHT_RATIO
-# (capitals and small letters), at most TEXT_MAX_GAP_SHARE of their height apart (word
-# spaces included), no taller than TEXT_MAX_ASPECT times their width on the line's median
-# (letters are squat, a standing figure 2.5-4 times taller than wide), and at most
-# TEXT_MAX_HEIGHT_SHARE of the tallest piece's height (big headings; a row of line-art
-# figures is as tall as the tallest). Text is never a view.
-TEXT_MIN_GLYPHS = 3
+# Text: letters (or whole words, where letters touch) are thin (no pixel farther than
+# TEXT_MAX_STROKE_SHARE of its height from its outline; a head is solid) or drawn in one ink
+# (TEXT_INK_SHARE of the pixels near one colour; a figure has many). A line of text is
+# TEXT_MIN_GLYPHS or more of them, or one line TEXT_MIN_LINE_ASPECT times wider than tall (a
+# word whose letters touch), side by side: vertically overlapping by TEXT_LINE_OVERLAP of the
+# shorter, heights within TEXT_HEIGHT_RATIO (capitals and small letters), at most
+# TEXT_MAX_GAP_SHARE of their height apart (a word space in a wide font), no taller than
+# TEXT_MAX_ASPECT times their width
+# on the median (letters are squat, a standing figure 2.5-4 times taller than wide), and at
+# most TEXT_MAX_HEIGHT_SHARE of the tallest piece's height (big headings; a row of line-art
+# figures is as tall as the tallest). Text is never a view nor a part of one.
 TEXT_MAX_STROKE_SHARE = 0.15
+TEXT_INK_SHARE = 0.75
+TEXT_MIN_GLYPHS = 3
 TEXT_LINE_OVERLAP = 0.6
 TEXT_HEIGHT_RATIO = 1.6
-TEXT_MAX_GAP_SHARE = 0.8
-TEXT_MAX_HEIGHT_SHARE = 0.6
+TEXT_MAX_GAP_SHARE = 1.2
+TEXT_MIN_LINE_ASPECT = 3.0
 TEXT_MAX_ASPECT = 1.8
+TEXT_MAX_HEIGHT_SHARE = 0.6
 # A view-sized piece filling at least this share of its box is a panel (a tile of another
 # colour, a gallery cell): its inside is split again against the panel's own backdrop,
 # read from a border inset by PANEL_INSET_SHARE of its shorter side (past rounded corners).
