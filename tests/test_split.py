@@ -231,6 +231,28 @@ def test_screenshot_chrome_and_swatches_are_not_views():
     assert sum(b[1] >= 460 for b in swatches) == 2                      # the two swatches
 
 
+def test_big_headings_and_labels_are_not_views():
+    """Midjourney-style text: a heading whose capitals are 0.4 of the figures' height and
+    bold labels under each figure, as tall as a view may be beside the tallest."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES))
+    import make_fixtures as draw
+
+    figures = [("front", 60 + i * 290, 300) for i in range(3)]
+    source, boxes = _draw(figures, (900, 400), 235)
+    heading = draw.label_mask("MODEL SHEET", 10)
+    source.rgb[10:10 + heading.shape[0], 20:20 + heading.shape[1]][heading] = 40
+    for i, text in enumerate(("FRONT", "3/4", "BACK")):
+        label = draw.label_mask(text, 9)
+        x = 20 + i * 290
+        source.rgb[320:320 + label.shape[0], x:x + label.shape[1]][label] = 40
+    result = split_source(source)
+    assert len(result.views) == 3
+    for view, box in zip(result.views, boxes):
+        assert box_iou(view.bbox, box) > 0.9
+
+
 def test_gallery_tiles_are_split_inside():
     """A screenshot-like grid: grey tiles on a white page, a figure standing in each tile."""
     tiles, figures = [], []
