@@ -251,6 +251,7 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
             result.append(piece)
             continue
         for part in _parts(own, [None, *seams, None]):
+            part = _trimmed(part)
             rows, cols = np.nonzero(part)
             window[part] = next_label
             result.append(replace(piece, label=next_label, x=piece.x + int(cols.min()), y=piece.y + int(rows.min()),
@@ -258,6 +259,16 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
                                   area=int(rows.size), cut_from=piece.label))
             next_label += 1
     return labels, result
+
+
+def _trimmed(part: np.ndarray) -> np.ndarray:
+    """A cut part without the columns at its sides where it is thinner than PART_EDGE_MIN_SHARE
+    of the height: a ground line or a shadow running on towards the neighbour."""
+    solid = np.flatnonzero(part.sum(axis=0) > T.PART_EDGE_MIN_SHARE * part.shape[0])
+    if solid.size:
+        part[:, :solid[0]] = False
+        part[:, solid[-1] + 1:] = False
+    return part
 
 
 def _parts(own: np.ndarray, seams: list) -> list[np.ndarray]:

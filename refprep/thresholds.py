@@ -69,6 +69,9 @@ SEAM_MAX_CANDIDATES = 12
 # HEAD_MIN_WIDTH_SHARE of the height (a staff tip, an ear) are not heads.
 TOUCHING_PART_HEIGHT_SHARE = 0.8
 TOUCHING_PART_WIDTH_RATIO = 2.5
+# A cut part loses the columns at its sides where it is thinner than this share of the
+# height (a ground line under the whole row; an arm or a hand is thicker).
+PART_EDGE_MIN_SHARE = 0.04
 HEAD_BAND_SHARE = 0.15
 HEAD_MIN_WIDTH_SHARE = 0.07
 # A part's head is the highest point of its top outline, with the outline falling at least
