@@ -211,10 +211,20 @@ def _is_thin(labels: np.ndarray, piece: Piece) -> bool:
 
 
 def _one_colour_share(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> float:
-    """The share of a piece's pixels within FOREGROUND_MIN_DISTANCE of its median colour."""
+    """The share of a piece's inner pixels within FOREGROUND_MIN_DISTANCE of their median
+    colour. Inner: one pixel in from its outline, which downscaling blends with the backdrop
+    (all of it, for strokes too thin to have an inside)."""
+    import cv2
+
+    window = (slice(piece.y, piece.bottom), slice(piece.x, piece.right))
+    own = (labels[window] == piece.label).astype(np.uint8)
+    inner = cv2.erode(own, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if inner.any():
+        own = inner
     stride = max(1, int(np.sqrt(piece.w * piece.h / T.FLAT_SAMPLE_PIXELS)))   # a sample is enough
-    window = (slice(piece.y, piece.bottom, stride), slice(piece.x, piece.right, stride))
-    colours = rgb[window][labels[window] == piece.label].astype(np.float32)
+    colours = rgb[window][::stride, ::stride][own[::stride, ::stride] > 0].astype(np.float32)
+    if not len(colours):
+        colours = rgb[window][own > 0].astype(np.float32)
     distance = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
     return float(np.mean(distance <= T.FOREGROUND_MIN_DISTANCE))
 
@@ -453,9 +463,10 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
 
 def _not_figures(pieces: list[Piece]) -> list[Piece]:
     """Frames, swatches, UI widgets and text: never views, nor parts of one."""
-    set_aside = [p for p in pieces if p.flat or _is_frame(p, pieces)]
-    rest = [p for p in pieces if p not in set_aside]
-    return set_aside + (_text_glyphs(rest) if rest else [])
+    frames = [p for p in pieces if _is_frame(p, pieces)]
+    rest = [p for p in pieces if p not in frames]
+    text = _text_glyphs(rest) if rest else []     # a bold letter may be flat: it is one of the line
+    return frames + [p for p in rest if p.flat or p in text]
 
 
 def _text_glyphs(pieces: list[Piece]) -> list[Piece]:
@@ -463,8 +474,9 @@ def _text_glyphs(pieces: list[Piece]) -> list[Piece]:
     height side by side on a line, close together, squat on the whole (figures stand tall),
     several of them or one line several times wider than tall, and small beside the sheet's
     tallest piece (a row of line-art figures is as tall as that)."""
-    tallest = max(p.h for p in pieces)
-    letters = sorted((p for p in pieces if (p.thin or p.one_colour >= T.TEXT_INK_SHARE)
+    # A scrollbar is no measure of the figures' height; a tile with a figure is no letter.
+    tallest = max((p.h for p in pieces if not p.flat), default=max(p.h for p in pieces))
+    letters = sorted((p for p in pieces if (p.thin or p.one_colour >= T.TEXT_INK_SHARE) and (p.flat or not _is_panel(p))
                       and p.h <= T.TEXT_MAX_HEIGHT_SHARE * tallest), key=lambda p: p.x)
     line_of = list(range(len(letters)))     # union-find: letters on one line share a root
 
