@@ -296,17 +296,21 @@ def _parts(own: np.ndarray, seams: list) -> list[np.ndarray]:
     return parts
 
 
-def _top_outline(own: np.ndarray) -> np.ndarray:
-    """Each column's highest mask row (the height where empty), once everything narrower
-    than a head (a staff, a raised thin arm, an ear, a horn) is opened away: those are no heads,
-    and the outline falls beside a head to the shoulders even with a staff held next to it."""
+def _without_thin_parts(own: np.ndarray) -> np.ndarray:
+    """The mask with everything narrower than a head opened away (a staff, a raised thin
+    arm, an ear, a horn): those are no heads, and beside a head held next to a staff the
+    outline still falls to the shoulders."""
     import cv2
 
-    height = own.shape[0]
-    width = max(1, int(T.HEAD_MIN_WIDTH_SHARE * height))
-    opened = cv2.morphologyEx(own.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, width), np.uint8),
-                              borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
-    return np.where(opened.any(axis=0), opened.argmax(axis=0), height)
+    width = max(1, int(T.HEAD_MIN_WIDTH_SHARE * own.shape[0]))
+    return cv2.morphologyEx(own.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, width), np.uint8),
+                            borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+
+
+def _top_outline(own: np.ndarray) -> np.ndarray:
+    """Each column's highest row of the mask without its thin parts (the height where empty)."""
+    opened = _without_thin_parts(own)
+    return np.where(opened.any(axis=0), opened.argmax(axis=0), own.shape[0])
 
 
 def _occupancy_valleys(own: np.ndarray) -> list[int]:
@@ -379,18 +383,19 @@ def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
         return []
     height = own.shape[0]
     seams, costs = [], []
+    outline, solid = _top_outline(own), _without_thin_parts(own)
     for seam, crossed in _valley_seams(own, valleys):
-        if crossed <= T.SEAM_MAX_CROSSING_SHARE * height:
+        if crossed <= T.SEAM_MAX_CROSSING_SHARE * height and _between_heads(solid, outline, seam):
             seams.append(seam)
             costs.append(crossed)
-    head_level = _top_outline(own).min() + T.HEAD_BAND_SHARE * height
+    head_level = outline.min() + T.HEAD_BAND_SHARE * height
     parts: dict[tuple, tuple[bool, int]] = {}
 
     def part(a: int | None, b: int | None) -> tuple[bool, int]:
         """Is the mask between seams a and b (None: an edge) a whole figure; its width."""
         if (a, b) not in parts:
             mask = _parts(own, [None if a is None else seams[a], None if b is None else seams[b]])[0]
-            whole = _rows_spanned(mask) >= T.TOUCHING_PART_HEIGHT_SHARE * height and _has_head(mask, head_level)
+            whole = _rows_spanned(mask) >= T.TOUCHING_PART_HEIGHT_SHARE * height and _top_outline(mask).min() <= head_level
             parts[a, b] = (whole, _rows_spanned(mask.T))
         return parts[a, b]
 
@@ -408,15 +413,20 @@ def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
     return []
 
 
-def _has_head(mask: np.ndarray, head_level: float) -> bool:
-    """Does the part's top outline peak at head height, falling away on both sides within
-    the part (to the shoulders, or to where it meets a neighbour)? A wing, a tail or the
-    back of a creature cut off by a seam has its highest point at its edge, or too low."""
-    columns = np.flatnonzero(mask.any(axis=0))
-    top = _top_outline(mask)[columns[0]:columns[-1] + 1]
-    peak = int(np.argmin(top))
-    dip = top[peak] + T.HEAD_DIP_SHARE * mask.shape[0]
-    return bool(top[peak] <= head_level and top[:peak + 1].max() >= dip and top[peak:].max() >= dip)
+def _between_heads(solid: np.ndarray, outline: np.ndarray, seam: np.ndarray) -> bool:
+    """Does a seam run down between two heads? Where it enters the figures (the mask without
+    its thin parts), the top outline must lie HEAD_DIP_SHARE of the height below its highest
+    point within HEAD_REACH_SHARE of the height on either side: the saddle between two heads
+    falls to the shoulders or to where the heads meet. A seam through a creature's back, or
+    beside a wing's tip, has no higher outline on one side."""
+    height = solid.shape[0]
+    crossing = np.flatnonzero(solid[np.arange(height), seam])
+    entry = int(crossing[0]) if crossing.size else height
+    column = int(seam[min(entry, height - 1)])
+    reach = max(1, int(T.HEAD_REACH_SHARE * height))
+    left, right = outline[max(0, column - reach):column], outline[column + 1:column + 1 + reach]
+    dip = T.HEAD_DIP_SHARE * height
+    return bool(left.size and right.size and entry >= left.min() + dip and entry >= right.min() + dip)
 
 
 def _rows_spanned(mask: np.ndarray) -> int:

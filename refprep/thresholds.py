@@ -74,9 +74,11 @@ TOUCHING_PART_WIDTH_RATIO = 2.5
 PART_EDGE_MIN_SHARE = 0.04
 HEAD_BAND_SHARE = 0.15
 HEAD_MIN_WIDTH_SHARE = 0.07
-# A part's head is the highest point of its top outline, with the outline falling at least
-# this share of the height on both sides of it within the part (to the shoulders).
-HEAD_DIP_SHARE = 0.04
+# A seam runs between two heads: where it enters the figures, the top outline is at least
+# HEAD_DIP_SHARE of the height below its highest point within HEAD_REACH_SHARE of the height
+# on each side (a figure's head is within that of where it meets its neighbour).
+HEAD_DIP_SHARE = 0.02
+HEAD_REACH_SHARE = 0.3
 # A piece whose pixels fill less than this share of its box, and whose box holds another
 # piece, is a drawn panel frame (a ring), not a figure.
 FRAME_MAX_FILL = 0.15
