@@ -241,12 +241,16 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
       piece's pixels, so an arm reaching over a neighbour stays with its own figure
       (``_valley_seams``); touching figures share a hand or a sleeve, a seam through one
       figure crosses its body, so a seam that crosses much is no cut;
+    * a seam must run down a saddle of the top outline, between two heads
+      (``_between_heads``);
     * a set of seams is kept when every part is a whole figure, standing nearly as tall as
-      the piece with its head at the height of the others, and the parts' widths are alike;
-      of such sets the one with most parts, then the cheapest seams, wins (``_best_cuts``).
+      the piece with its top at the height of the others' heads, and the parts' widths are
+      alike; of such sets the one with most parts, then the cheapest seams, wins
+      (``_best_cuts``).
 
     One wide figure (a creature, wings, an arm or a staff held out) fails these tests and
-    stays whole: whatever a cheap seam cuts off it does not reach from head height to the feet.
+    stays whole: whatever a cheap seam cuts off does not reach from head height to the feet,
+    or the seam runs through a back or beside a wing tip, not between two heads.
     """
     tallest = max((p.h for p in pieces), default=0)
     not_figures = _not_figures(pieces)

@@ -65,18 +65,20 @@ SEAM_MAX_CANDIDATES = 12
 # Every part of a cut piece is a whole figure of one character: it spans at least this share
 # of the piece's height with its top within HEAD_BAND_SHARE of the height of the piece's top
 # (a wing or an arm held out does not reach the feet), and no part is more than
-# TOUCHING_PART_WIDTH_RATIO times wider than another. Peaks of the top outline narrower than
-# HEAD_MIN_WIDTH_SHARE of the height (a staff tip, an ear) are not heads.
+# TOUCHING_PART_WIDTH_RATIO times wider than another.
 TOUCHING_PART_HEIGHT_SHARE = 0.8
 TOUCHING_PART_WIDTH_RATIO = 2.5
+HEAD_BAND_SHARE = 0.15
 # A cut part loses the columns at its sides where it is thinner than this share of the
 # height (a ground line under the whole row; an arm or a hand is thicker).
 PART_EDGE_MIN_SHARE = 0.04
-HEAD_BAND_SHARE = 0.15
+# Heads and outlines are read with everything narrower than this share of the height opened
+# away (a staff, an ear, a horn, a thin raised arm: a head is wider).
 HEAD_MIN_WIDTH_SHARE = 0.07
 # A seam runs between two heads: where it enters the figures, the top outline is at least
 # HEAD_DIP_SHARE of the height below its highest point within HEAD_REACH_SHARE of the height
-# on each side (a figure's head is within that of where it meets its neighbour).
+# on each side (a figure's head is within that of where it meets its neighbour; two heads
+# touching at the crown dip about 0.03).
 HEAD_DIP_SHARE = 0.02
 HEAD_REACH_SHARE = 0.3
 # A piece whose pixels fill less than this share of its box, and whose box holds another
