@@ -479,15 +479,24 @@ def _not_figures(pieces: list[Piece]) -> list[Piece]:
     """Frames, swatches, UI widgets and text: never views, nor parts of one."""
     frames = [p for p in pieces if _is_frame(p, pieces)]
     rest = [p for p in pieces if p not in frames]
-    text = _text_glyphs(rest) if rest else []     # a bold letter may be flat: it is one of the line
+    text = [p for line in _text_lines(rest) for p in line]
     return frames + [p for p in rest if p.flat or p in text]
 
 
-def _text_glyphs(pieces: list[Piece]) -> list[Piece]:
-    """The letters (or words) of lines of text: thin or one-coloured pieces of about one
+def _letters(pieces: list[Piece]) -> list[Piece]:
+    """Pieces in lines of text; a bold letter may be flat, a row of swatches alone is no text."""
+    frames = [p for p in pieces if _is_frame(p, pieces)]
+    lines = _text_lines([p for p in pieces if p not in frames])
+    return [p for line in lines if not all(q.flat for q in line) for p in line]
+
+
+def _text_lines(pieces: list[Piece]) -> list[list[Piece]]:
+    """Lines of text, as their letters (or words): thin or one-coloured pieces of about one
     height side by side on a line, close together, squat on the whole (figures stand tall),
     several of them or one line several times wider than tall, and small beside the sheet's
     tallest piece (a row of line-art figures is as tall as that)."""
+    if not pieces:
+        return []
     # A scrollbar is no measure of the figures' height; a tile with a figure is no letter.
     tallest = max((p.h for p in pieces if not p.flat), default=max(p.h for p in pieces))
     letters = sorted((p for p in pieces if (p.thin or p.one_colour >= T.TEXT_INK_SHARE) and (p.flat or not _is_panel(p))
@@ -512,10 +521,10 @@ def _text_glyphs(pieces: list[Piece]) -> list[Piece]:
     lines: dict[int, list[Piece]] = {}
     for i, letter in enumerate(letters):
         lines.setdefault(root(i), []).append(letter)
-    return [p for line in lines.values()
+    return [line for line in lines.values()
             if (len(line) >= T.TEXT_MIN_GLYPHS
                 or max(q.right for q in line) - min(q.x for q in line) >= T.TEXT_MIN_LINE_ASPECT * max(q.h for q in line))
-            and np.median([q.h / q.w for q in line]) <= T.TEXT_MAX_ASPECT for p in line]
+            and np.median([q.h / q.w for q in line]) <= T.TEXT_MAX_ASPECT]
 
 
 def _is_frame(piece: Piece, pieces: list[Piece]) -> bool:
@@ -636,7 +645,8 @@ def _find_views(source: Source, background: Background, source_index: int,
     labels, pieces = separate_touching(labels, pieces)
     groups, loose = group_pieces(pieces)
     frames = [p for p in loose if _is_frame(p, pieces)]
-    swatches = [p for p in loose if p.flat and p not in frames]
+    letters = _letters(pieces)
+    swatches = [p for p in loose if p.flat and p not in frames and p not in letters]
     marks = merge_marks([p for p in loose if p not in frames and p not in swatches])
     annotations = ([_note((m.x, m.y, m.w, m.h), scale, "frame") for m in frames]
                    + [_note((m.x, m.y, m.w, m.h), scale, "swatch") for m in swatches]
