@@ -253,6 +253,22 @@ def test_big_headings_and_labels_are_not_views():
         assert box_iou(view.bbox, box) > 0.9
 
 
+def test_jpeg_ringing_does_not_widen_the_boxes(ground_truth):
+    """At JPEG quality 50 the ringing around dark outlines leaves specks off the figures."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.open(FIXTURES / "sheet_row5_offwhite.png").convert("RGB").save(buffer, "JPEG", quality=50)
+    rgb = np.asarray(Image.open(buffer).convert("RGB"))
+    result = split_source(Source_from(np.ascontiguousarray(rgb)))
+    truth = ground_truth["sheets"]["sheet_row5_offwhite.png"]["views"]
+    assert len(result.views) == len(truth)
+    for view, expected in zip(result.views, truth):
+        assert box_iou(view.bbox, expected["bbox"]) >= 0.96, (view.bbox, expected["bbox"])
+
+
 def test_gallery_tiles_are_split_inside():
     """A screenshot-like grid: grey tiles on a white page, a figure standing in each tile."""
     tiles, figures = [], []
