@@ -8,10 +8,11 @@ turns (LAYOUTS) so every kind is covered; on top of each, at random: view count,
 TIMING_SPEC, a 4608x768 strip like MV-Adapter's, for the issue's speed target. Sheet i depends only
 on (seed, i), so a shorter run draws the first sheets of a longer one.
 
-    python benchmarks/sheet_generator.py OUT_DIR [--count 60] [--seed 6] [--check]
+    python benchmarks/sheet_generator.py OUT_DIR [--count 60] [--extra 10] [--seed 6] [--check]
 
 writes the sheets as PNG and their ground truth (with each sheet's tags) as OUT_DIR/truth.json;
---check asserts the ground truth against the pixels (make_fixtures.check_sheet).
+--check asserts the ground truth against the pixels (make_fixtures.check_sheet). --extra sheets
+come from a second series (EXTRA_LAYOUTS: big headings and labels), with its own random stream.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import math
 import sys
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +71,16 @@ BUTTONS = (("Run",), ("Generate",), ("Generate", "Clear"))
 UI_MIN_WIDTH = 360          # px, a gallery narrower than this leaves no room for the prompt box
 UI_PAGES = (mf.WHITE, mf.Backdrop("flat_gray", (238, 239, 242)), mf.Backdrop("dark", (32, 34, 40)))
 
+# A second series of kinds the main one lacks, drawn from its own random stream so the main
+# series' sheets stay as they were: big headings, labels and swatches as on Midjourney-style
+# sheets (the title's capitals BIG_TEXT_SHARE of the figures' height, on figures up to
+# MAX_BIG_TEXT_FIGURE px: bigger ones would make huge sheets).
+EXTRA_LAYOUTS = ("big_text",)
+EXTRA_STREAM = 1
+BIG_TEXT_SHARE = (0.2, 0.45)
+MAX_BIG_TEXT_FIGURE = 300
+GLYPH_PX = 6                 # capital height of the fixtures' bitmap font at scale 1
+
 TIMING_SPEC = mf.SheetSpec(
     "gen000_timing_4608x768.png", mf.FLAT_GRAY,
     tuple(mf.ViewSpec(v) for v in ("front", "three_quarter_left", "side_left", "back",
@@ -91,6 +103,15 @@ def generate(count: int, seed: int = DEFAULT_SEED, start: int = 0):
             spec, tags = TIMING_SPEC, ["row", "timing"]
         else:
             spec, tags = random_spec(index, rng)
+        drawn = mf.make_sheet(spec, rng)
+        yield GeneratedSheet(spec.name, tuple(tags + _shape_tags(spec, drawn.truth)), drawn)
+
+
+def generate_extra(count: int, seed: int = DEFAULT_SEED, start: int = 1):
+    """Yield sheets start .. start + count - 1 of the extra series (EXTRA_LAYOUTS in turn)."""
+    for index in range(start, start + count):
+        rng = np.random.default_rng([seed, EXTRA_STREAM, index])
+        spec, tags = big_text_spec(index, rng)
         drawn = mf.make_sheet(spec, rng)
         yield GeneratedSheet(spec.name, tuple(tags + _shape_tags(spec, drawn.truth)), drawn)
 
@@ -140,6 +161,23 @@ def random_spec(index: int, rng: np.random.Generator) -> tuple[mf.SheetSpec, lis
                         figure_height=height, layout=None, label_scale=label_scale,
                         label_gap=max(MIN_LABEL_GAP, round(LABEL_GAP_SHARE * height)), **decorations)
     return _laid_out(spec, layout, cols, rng), tags[:1] + sorted(set(tags[1:]))
+
+
+def big_text_spec(index: int, rng: np.random.Generator) -> tuple[mf.SheetSpec, list[str]]:
+    """A row or grid under a big title, each view over a big label, swatches at times."""
+    base = str(rng.choice(("row", "grid")))
+    cols, rows = _shape(base, rng)
+    n = cols * rows
+    height = int(rng.choice([h for h in HEIGHTS if h <= MAX_BIG_TEXT_FIGURE]))
+    views = [mf.ViewSpec(v.view, v.props, _label(v), v.kind) for v in _views(n, base, rng)]
+    title_scale = max(2, round(rng.uniform(*BIG_TEXT_SHARE) * height / GLYPH_PX))
+    swatches = _between(rng, SWATCH_COUNT) if rng.random() < P_SWATCHES else 0
+    spec = mf.SheetSpec(f"gex{index:03d}_big_text.png", _backdrop(base, rng), tuple(views),
+                        figure_height=height, layout=None, label_scale=title_scale - 1,
+                        label_gap=max(MIN_LABEL_GAP, round(LABEL_GAP_SHARE * height)),
+                        title=str(rng.choice(TITLES)), swatches=swatches)
+    tags = ["big_text", "labels", "title"] + (["swatches"] if swatches else [])
+    return _laid_out(spec, base, cols, rng), tags
 
 
 def _shape(layout: str, rng) -> tuple[int, int]:
@@ -249,12 +287,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder for the PNGs and truth.json")
     parser.add_argument("--count", type=int, default=60)
+    parser.add_argument("--extra", type=int, default=10, help="sheets of the extra series")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--check", action="store_true", help="assert the ground truth against the pixels")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     truth = {}
-    for sheet in generate(args.count, args.seed):
+    for sheet in chain(generate(args.count, args.seed), generate_extra(args.extra, args.seed)):
         if args.check:
             mf.check_sheet(sheet.name, sheet.drawn)
         sheet.drawn.image.save(args.out / sheet.name)

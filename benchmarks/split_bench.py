@@ -1,11 +1,12 @@
 """Split benchmark: does refprep cut every view out of a sheet whole, alone and at one scale?
 
-    python benchmarks/split_bench.py                        # 60 generated sheets + ../shared/devdata
+    python benchmarks/split_bench.py                        # 60 + 10 generated sheets + ../shared/devdata
     python benchmarks/split_bench.py --count 200 --seed 3   # another, larger draw
     python benchmarks/split_bench.py --json                 # machine-readable, with every sheet
 
 Sheets come from benchmarks/sheet_generator.py (exact boxes; sheet 0 is a 4608x768 strip for the
-speed target) and, when the folder is there, from the devdata sheets (labels.json categories in
+speed target; --extra sheets of its second series, kinds the first lacks, are scored apart so the
+first series' numbers compare from run to run) and, when the folder is there, from the devdata sheets (labels.json categories in
 DEVDATA_CATEGORIES: only their view count is known). refprep.split.split_source runs on each; the
 process is pinned to --cores CPUs (default 2, as in the issue's target). Per group of sheets:
 
@@ -21,7 +22,8 @@ process is pinned to --cores CPUs (default 2, as in the issue's target). Per gro
 * s/sheet      mean seconds of split_source per sheet
 * errors       sheets on which split_source raised (scored as no views; the errors are listed)
 
-Groups: all generated sheets, one per tag (layout kind, features, backdrop), devdata.
+Groups: the generated (main) series, one per tag of it (layout kind, features, backdrop); the
+extra series and one per tag of it ("extra:" ...); devdata and its categories.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import os
 import sys
 import time
 from collections import Counter
+from itertools import chain
 from pathlib import Path
 from statistics import median
 
@@ -150,10 +153,13 @@ def _timed_split(source) -> tuple[list, float, str | None]:
     return views, time.perf_counter() - start, error
 
 
-def run(count: int, seed: int, devdata: Path | None, start: int = 0) -> dict:
-    """Split generated sheets start .. start + count - 1 and the devdata sheets; rows and groups."""
+def run(count: int, seed: int, devdata: Path | None, start: int = 0, extra: int = 0) -> dict:
+    """Split generated sheets start .. start + count - 1, `extra` sheets of the extra series and
+    the devdata sheets; rows and groups."""
     rows, timing = [], None
-    for sheet in sheet_generator.generate(count, seed, start):
+    series = chain(((s, "generated") for s in sheet_generator.generate(count, seed, start)),
+                   ((s, "extra") for s in sheet_generator.generate_extra(extra, seed)))
+    for sheet, source_kind in series:
         source = _source(sheet.drawn.image, sheet.name)
         if not rows:
             _timed_split(source)    # warm-up: the first call pays for lazy imports
@@ -162,7 +168,7 @@ def run(count: int, seed: int, devdata: Path | None, start: int = 0) -> dict:
             seconds = median([seconds] + [_timed_split(source)[1] for _ in range(TIMING_REPEATS - 1)])
             timing = {"sheet": sheet.name, "size": list(sheet.drawn.image.size), "seconds": round(seconds, 3)}
         row = score(sheet.name, views, seconds, len(sheet.drawn.truth["views"]), sheet.drawn.truth)
-        rows.append({**row, "error": error, "source": "generated", "tags": list(sheet.tags)})
+        rows.append({**row, "error": error, "source": source_kind, "tags": list(sheet.tags)})
     if devdata is not None and (devdata / "labels.json").is_file():
         from refprep.load import load_image
 
@@ -175,13 +181,18 @@ def run(count: int, seed: int, devdata: Path | None, start: int = 0) -> dict:
 
 
 def _groups(rows: list[dict]) -> dict:
-    generated = [r for r in rows if r["source"] == "generated"]
-    devdata = [r for r in rows if r["source"] == "devdata"]
-    tags = Counter(t for r in rows for t in r["tags"])
-    order = {t: i for i, t in enumerate(sheet_generator.LAYOUTS)}
-    # Layouts first, then features, then backdrops, then devdata categories.
-    ranked = sorted(tags, key=lambda t: (t.startswith("bg:") + 2 * (t in DEVDATA_CATEGORIES), order.get(t, len(order)), t))
-    groups = {"generated": generated, **{t: [r for r in rows if t in r["tags"]] for t in ranked}, "devdata": devdata}
+    order = {t: i for i, t in enumerate(sheet_generator.LAYOUTS + sheet_generator.EXTRA_LAYOUTS)}
+    groups = {}
+    for source, prefix in (("generated", ""), ("extra", "extra:"), ("devdata", "")):
+        members = [r for r in rows if r["source"] == source]
+        tags = Counter(t for r in members for t in r["tags"])
+        # Layouts first, then features, then backdrops (devdata: its categories).
+        ranked = sorted(tags, key=lambda t: (t.startswith("bg:"), order.get(t, len(order)), t))
+        if source == "devdata":
+            groups.update({t: [r for r in members if t in r["tags"]] for t in ranked})
+        groups[source] = members
+        if source != "devdata":
+            groups.update({prefix + t: [r for r in members if t in r["tags"]] for t in ranked})
     return {name: summarise(members) for name, members in groups.items() if members}
 
 
@@ -197,6 +208,7 @@ def pin_cores(cores: int) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=60, help="generated sheets (default 60)")
+    parser.add_argument("--extra", type=int, default=10, help="sheets of the extra series (default 10)")
     parser.add_argument("--seed", type=int, default=sheet_generator.DEFAULT_SEED)
     parser.add_argument("--devdata", type=Path, default=DEVDATA, help="folder with labels.json")
     parser.add_argument("--no-devdata", action="store_true", help="generated sheets only")
@@ -204,11 +216,11 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON document, with every sheet")
     args = parser.parse_args(argv)
     pinned = pin_cores(args.cores)
-    report = run(args.count, args.seed, None if args.no_devdata else args.devdata)
+    report = run(args.count, args.seed, None if args.no_devdata else args.devdata, extra=args.extra)
     import refprep
 
-    report["setup"] = {"refprep": str(Path(refprep.__file__).parent), "count": args.count, "seed": args.seed,
-                       "cores": pinned}
+    report["setup"] = {"refprep": str(Path(refprep.__file__).parent), "count": args.count, "extra": args.extra,
+                       "seed": args.seed, "cores": pinned}
     if args.json:
         print(json.dumps(report, indent=1))
         return 0

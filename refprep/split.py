@@ -31,6 +31,10 @@ class Piece:
     w: int
     h: int
     area: int
+    cut_from: int = 0   # the label of the piece it was cut out of by separate_touching; 0: none
+    one_colour: float = 0.0   # share of its pixels near its median colour (text ink: most)
+    flat: bool = False  # a filled shape of one colour: a colour swatch, a button, a scrollbar
+    thin: bool = False  # drawn in strokes thin for its height: a letter, a line, an outline
 
     @property
     def bottom(self) -> int:
@@ -97,7 +101,10 @@ def fit_backdrop(xs: np.ndarray, ys: np.ndarray, colours: np.ndarray, grid_size:
     width, height = grid_size
     colours = colours.astype(np.float32)
     basis = _quadratic_basis((xs + 0.5) / width * 2 - 1, (ys + 0.5) / height * 2 - 1).astype(np.float32)
-    keep = np.ones(len(colours), bool)
+    # Start from the pixels near the median colour: a UI widget or tile edge along one side
+    # would otherwise pull the first fit towards it and leave it among the inliers.
+    residual = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
+    keep = residual < max(3.0 * float(np.median(residual)) * 1.4826, T.FOREGROUND_MIN_DISTANCE / 2)
     for _ in range(3):
         coefficients, *_ = np.linalg.lstsq(basis[keep], colours[keep], rcond=None)
         residual = np.linalg.norm(colours - basis @ coefficients, axis=1)
@@ -183,76 +190,252 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
         for i in range(1, count)
         if stats[i, 4] >= min_area
     ]
+    for piece in pieces:
+        piece.one_colour = _one_colour_share(rgb, labels, piece)
+        # A figure has a complex outline and many colours; a swatch or a UI widget fills its
+        # box (a rectangle, or a small circle's ~0.74) in one colour.
+        piece.flat = (piece.area >= T.FLAT_MIN_FILL * piece.w * piece.h
+                      and piece.one_colour >= T.FLAT_MIN_COLOUR_SHARE)
+        piece.thin = _is_thin(labels, piece)
     return labels, pieces, scale
 
 
-def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
-    """Cut a piece that holds several touching or overlapping figures between their heads.
+def _is_thin(labels: np.ndarray, piece: Piece) -> bool:
+    """Is a piece drawn in strokes thin for its height (a letter), rather than solid (a figure,
+    a head)? Its pixels all lie close to its outline."""
+    import cv2
 
-    A wide view-sized piece is examined along its top outline: each figure's head is a
-    separate stretch near the top. Between two heads it is cut at the column with the fewest
-    of its pixels (where the figures meet), and the cut is kept only if every part stands
-    nearly as tall as the piece (each a whole figure) and of similar widths. "Wide" means
-    TOUCHING_MIN_WIDTH_RATIO times the median of its equally tall siblings, so this needs
-    siblings: a lone wide subject (a portrait's shoulders, a creature's wings, or a whole row
-    of touching figures) is left whole."""
+    own = (labels[piece.y:piece.bottom, piece.x:piece.right] == piece.label).astype(np.uint8)
+    deepest = float(cv2.distanceTransform(np.pad(own, 1), cv2.DIST_L2, 3).max())
+    return deepest <= T.TEXT_MAX_STROKE_SHARE * piece.h
+
+
+def _one_colour_share(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> float:
+    """The share of a piece's inner pixels within FOREGROUND_MIN_DISTANCE of their median
+    colour. Inner: one pixel in from its outline, which downscaling blends with the backdrop
+    (all of it, for strokes too thin to have an inside)."""
+    import cv2
+
+    window = (slice(piece.y, piece.bottom), slice(piece.x, piece.right))
+    own = (labels[window] == piece.label).astype(np.uint8)
+    inner = cv2.erode(own, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if inner.any():
+        own = inner
+    stride = max(1, int(np.sqrt(piece.w * piece.h / T.FLAT_SAMPLE_PIXELS)))   # a sample is enough
+    colours = rgb[window][::stride, ::stride][own[::stride, ::stride] > 0].astype(np.float32)
+    if not len(colours):
+        colours = rgb[window][own > 0].astype(np.float32)
+    distance = np.linalg.norm(colours - np.median(colours, axis=0), axis=1)
+    return float(np.mean(distance <= T.FOREGROUND_MIN_DISTANCE))
+
+
+def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
+    """Cut each piece that holds several touching or overlapping figures into one per figure.
+
+    The evidence is the piece's own shape, so a row in which every figure touches its
+    neighbours is cut as well as one wide piece among free siblings:
+
+    * where figures meet, the column occupancy profile (the piece's pixels per column) has a
+      valley (``_occupancy_valleys``);
+    * through each valley runs a seam: the top-to-bottom path that crosses fewest of the
+      piece's pixels, so an arm reaching over a neighbour stays with its own figure
+      (``_valley_seams``); touching figures share a hand or a sleeve, a seam through one
+      figure crosses its body, so a seam that crosses much is no cut;
+    * a seam must run down a saddle of the top outline, between two heads
+      (``_between_heads``);
+    * a set of seams is kept when every part is a whole figure, standing nearly as tall as
+      the piece with its top at the height of the others' heads, and the parts' widths are
+      alike; of such sets the one with most parts, then the cheapest seams, wins
+      (``_best_cuts``).
+
+    One wide figure (a creature, wings, an arm or a staff held out) fails these tests and
+    stays whole: whatever a cheap seam cuts off does not reach from head height to the feet,
+    or the seam runs through a back or beside a wing tip, not between two heads.
+    """
     tallest = max((p.h for p in pieces), default=0)
-    figures = [p for p in pieces if p.h >= T.TOUCHING_SIBLING_HEIGHT_SHARE * tallest]
-    if len(figures) < 2:
-        return labels, pieces
-    typical = float(np.median([p.w for p in figures]))
+    not_figures = _not_figures(pieces)
     next_label = int(labels.max()) + 1
     result = []
     for piece in pieces:
-        candidate = piece in figures and piece.w >= T.TOUCHING_MIN_WIDTH_RATIO * typical
         window = labels[piece.y:piece.bottom, piece.x:piece.right]
         own = window == piece.label
-        cuts = _cuts_between_heads(own) if candidate else []
-        bounds = list(zip([0, *cuts], [*cuts, piece.w]))
-        parts = [own[:, start:end] for start, end in bounds]
-        widths = [end - start for start, end in bounds]
-        if (not cuts or any(_rows_spanned(part) < T.TOUCHING_SIBLING_HEIGHT_SHARE * piece.h for part in parts)
-                or max(widths) > T.TOUCHING_PART_WIDTH_RATIO * min(widths)):
+        figure_sized = piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and piece not in not_figures
+        seams = _best_cuts(own) if figure_sized else []
+        if not seams:
             result.append(piece)
             continue
-        for (start, end), part_pixels in zip(bounds, parts):
-            part = np.zeros_like(own)
-            part[:, start:end] = part_pixels
+        for part in _parts(own, [None, *seams, None]):
+            part = _trimmed(part)
             rows, cols = np.nonzero(part)
             window[part] = next_label
-            result.append(Piece(next_label, piece.x + int(cols.min()), piece.y + int(rows.min()),
-                                int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1), int(rows.size)))
+            result.append(replace(piece, label=next_label, x=piece.x + int(cols.min()), y=piece.y + int(rows.min()),
+                                  w=int(cols.max() - cols.min() + 1), h=int(rows.max() - rows.min() + 1),
+                                  area=int(rows.size), cut_from=piece.label))
             next_label += 1
     return labels, result
+
+
+def _trimmed(part: np.ndarray) -> np.ndarray:
+    """A cut part without the columns at its sides where it is thinner than PART_EDGE_MIN_SHARE
+    of the height: a ground line or a shadow running on towards the neighbour."""
+    solid = np.flatnonzero(part.sum(axis=0) > T.PART_EDGE_MIN_SHARE * part.shape[0])
+    if solid.size:
+        part[:, :solid[0]] = False
+        part[:, solid[-1] + 1:] = False
+    return part
+
+
+def _parts(own: np.ndarray, seams: list) -> list[np.ndarray]:
+    """The mask between each pair of consecutive seams (column per row; None: the mask's edge).
+    A seam's own pixels go to the part on its right."""
+    columns = np.arange(own.shape[1])[None, :]
+    parts = []
+    for left, right in zip(seams, seams[1:]):
+        part = own.copy()
+        if left is not None:
+            part &= columns >= left[:, None]
+        if right is not None:
+            part &= columns < right[:, None]
+        parts.append(part)
+    return parts
+
+
+def _without_thin_parts(own: np.ndarray) -> np.ndarray:
+    """The mask with everything narrower than a head opened away (a staff, a raised thin
+    arm, an ear, a horn): those are no heads, and beside a head held next to a staff the
+    outline still falls to the shoulders."""
+    import cv2
+
+    width = max(1, int(T.HEAD_MIN_WIDTH_SHARE * own.shape[0]))
+    return cv2.morphologyEx(own.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, width), np.uint8),
+                            borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+
+
+def _top_outline(own: np.ndarray) -> np.ndarray:
+    """Each column's highest row of the mask without its thin parts (the height where empty)."""
+    opened = _without_thin_parts(own)
+    return np.where(opened.any(axis=0), opened.argmax(axis=0), own.shape[0])
+
+
+def _occupancy_valleys(own: np.ndarray) -> list[int]:
+    """Columns where the smoothed column occupancy profile has a local minimum, at most
+    SEAM_MAX_CANDIDATES of them (the lowest), VALLEY_SPACING_SHARE of the height apart and
+    as far from the mask's sides."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    height, width = own.shape
+    spacing = max(1, int(T.VALLEY_SPACING_SHARE * height))
+    if width <= 2 * spacing:
+        return []
+    counts = uniform_filter1d(own.sum(axis=0).astype(np.float32), max(1, int(T.VALLEY_SMOOTH_SHARE * height)))
+    lowest = minimum_filter1d(counts, 2 * spacing + 1)
+    minima = [x for x in np.flatnonzero(counts <= lowest)[np.argsort(counts[counts <= lowest], kind="stable")]
+              if spacing <= x < width - spacing]
+    valleys: list[int] = []
+    for x in minima:        # lowest first; a plateau or a nearby dip gives one valley
+        if all(abs(x - v) > spacing for v in valleys):
+            valleys.append(int(x))
+    return sorted(valleys[:T.SEAM_MAX_CANDIDATES])
+
+
+def _valley_seams(own: np.ndarray, valleys: list[int]) -> list[tuple[np.ndarray, int]]:
+    """Through each valley, the seam: its column in every row and how many mask pixels it crosses.
+
+    A seam keeps within SEAM_REACH_SHARE of the height of its valley (and short of the
+    neighbouring valleys' bands); a dynamic programme finds the path through fewest mask
+    pixels, moving at most one column per row, running straight where the way is free."""
+    height, width = own.shape
+    reach = max(1, int(T.SEAM_REACH_SHARE * height))
+    midpoints = [0, *((a + b + 1) // 2 for a, b in zip(valleys, valleys[1:])), width]
+    # The column between two bands stays closed, so each seam keeps to its own.
+    bands = [(max(lo + 1, v - reach), min(hi, v + reach + 1)) for v, lo, hi in zip(valleys, midpoints, midpoints[1:])]
+    outside = np.full(width, np.inf, np.float32)
+    for lo, hi in bands:
+        outside[lo:hi] = 0.0
+    pixels = own.astype(np.float32) + outside       # seams cannot leave their bands
+    # A sideways step costs a little in the open (seams run straight there) and one more
+    # pixel inside a figure: a seam cuts across a touching hand, not slantwise along an arm.
+    sideways = own.astype(np.float32) + np.float32(1.0 / (4 * height))
+    total = pixels[0].copy()
+    came_from = np.zeros((height, width), np.int8)
+    from_left, from_right = np.full(width, np.inf, np.float32), np.full(width, np.inf, np.float32)
+    for row in range(1, height):
+        np.add(total[:-1], sideways[row, 1:], out=from_left[1:])
+        np.add(total[1:], sideways[row, :-1], out=from_right[:-1])
+        step = came_from[row]
+        step[from_left < total] = -1
+        best = np.minimum(total, from_left)
+        step[from_right < best] = 1
+        total = np.minimum(best, from_right) + pixels[row]
+    seams = []
+    for lo, hi in bands:
+        column = lo + int(np.argmin(total[lo:hi]))
+        seam = np.empty(height, np.int64)
+        for row in range(height - 1, -1, -1):
+            seam[row] = column
+            column += int(came_from[row, column])
+        seams.append((seam, int(own[np.arange(height), seam].sum())))
+    return seams
+
+
+def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
+    """The seams to cut a mask along so that each part is one whole figure; [] keeps it whole."""
+    from itertools import combinations
+
+    valleys = _occupancy_valleys(own)
+    if not valleys:
+        return []
+    height = own.shape[0]
+    seams, costs = [], []
+    outline, solid = _top_outline(own), _without_thin_parts(own)
+    for seam, crossed in _valley_seams(own, valleys):
+        if crossed <= T.SEAM_MAX_CROSSING_SHARE * height and _between_heads(solid, outline, seam):
+            seams.append(seam)
+            costs.append(crossed)
+    head_level = outline.min() + T.HEAD_BAND_SHARE * height
+    parts: dict[tuple, tuple[bool, int]] = {}
+
+    def part(a: int | None, b: int | None) -> tuple[bool, int]:
+        """Is the mask between seams a and b (None: an edge) a whole figure; its width."""
+        if (a, b) not in parts:
+            mask = _parts(own, [None if a is None else seams[a], None if b is None else seams[b]])[0]
+            whole = _rows_spanned(mask) >= T.TOUCHING_PART_HEIGHT_SHARE * height and _top_outline(mask).min() <= head_level
+            parts[a, b] = (whole, _rows_spanned(mask.T))
+        return parts[a, b]
+
+    for size in range(len(seams), 0, -1):
+        best, best_cost = None, np.inf
+        for chosen in combinations(range(len(seams)), size):
+            found = [part(a, b) for a, b in zip([None, *chosen], [*chosen, None])]
+            widths = [width for _, width in found]
+            cost = sum(costs[i] for i in chosen)
+            if (all(whole for whole, _ in found) and max(widths) <= T.TOUCHING_PART_WIDTH_RATIO * min(widths)
+                    and cost < best_cost):
+                best, best_cost = chosen, cost
+        if best is not None:
+            return [seams[i] for i in best]
+    return []
+
+
+def _between_heads(solid: np.ndarray, outline: np.ndarray, seam: np.ndarray) -> bool:
+    """Does a seam run down between two heads? Where it enters the figures (the mask without
+    its thin parts), the top outline must lie HEAD_DIP_SHARE of the height below its highest
+    point within HEAD_REACH_SHARE of the height on either side: the saddle between two heads
+    falls to the shoulders or to where the heads meet. A seam through a creature's back, or
+    beside a wing's tip, has no higher outline on one side."""
+    height = solid.shape[0]
+    crossing = np.flatnonzero(solid[np.arange(height), seam])
+    entry = int(crossing[0]) if crossing.size else height
+    column = int(seam[min(entry, height - 1)])
+    reach = max(1, int(T.HEAD_REACH_SHARE * height))
+    left, right = outline[max(0, column - reach):column], outline[column + 1:column + 1 + reach]
+    dip = T.HEAD_DIP_SHARE * height
+    return bool(left.size and right.size and entry >= left.min() + dip and entry >= right.min() + dip)
 
 
 def _rows_spanned(mask: np.ndarray) -> int:
     rows = np.flatnonzero(mask.any(axis=1))
     return int(rows[-1] - rows[0] + 1) if rows.size else 0
-
-
-def _cuts_between_heads(own: np.ndarray) -> list[int]:
-    """Columns to cut a piece's mask at, one between each pair of heads along its top."""
-    from scipy.ndimage import grey_closing
-
-    height = own.shape[0]
-    has_pixels = own.any(axis=0)
-    top = np.where(has_pixels, own.argmax(axis=0), height)
-    # Closing the outline removes peaks narrower than a head (a staff, an ear, a horn), so
-    # they neither set the reference height nor count as heads.
-    top = grey_closing(top, size=max(1, int(T.HEAD_MIN_WIDTH_SHARE * height)))
-    near_top = top <= top.min() + T.HEAD_BAND_SHARE * height
-    runs, start = [], None
-    for x, inside in enumerate([*near_top, False]):
-        if inside and start is None:
-            start = x
-        elif not inside and start is not None:
-            if x - start >= T.HEAD_MIN_WIDTH_SHARE * height:
-                runs.append((start, x))
-            start = None
-    counts = own.sum(axis=0)
-    return [end + int(np.argmin(counts[end:next_start]))
-            for (_, end), (next_start, _) in zip(runs, runs[1:]) if next_start > end]
 
 
 # --- 3. grouping ------------------------------------------------------------------------
@@ -267,10 +450,10 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     """Split pieces into views (each a list: main piece first) and annotation pieces."""
     if not pieces:
         return [], []
-    frames = [p for p in pieces if _is_frame(p, pieces)]
-    pieces = [p for p in pieces if p not in frames]
+    set_aside = _not_figures(pieces)
+    pieces = [p for p in pieces if p not in set_aside]
     if not pieces:
-        return [], frames
+        return [], set_aside
     tallest = max(p.h for p in pieces)
     largest = max(p.area for p in pieces)
     mains = [p for p in pieces
@@ -278,16 +461,70 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     if not mains:  # the tallest piece is a thin line (a scrollbar, a rule): the largest leads
         mains = [max(pieces, key=lambda p: p.area)]
     groups = _merge_overlapping([[m] for m in mains])
-    annotations = list(frames)
+    annotations = list(set_aside)
+    # Figures take their detached parts; a panel (a tile) is split inside, it takes none.
+    figures = [g for g in groups if not _is_panel(g[0])]
     for piece in pieces:
         if piece in mains:
             continue
-        nearest = min(groups, key=lambda g: _box_gap(piece, g[0]))
-        if _belongs_to(piece, nearest[0]):
+        nearest = min(figures, key=lambda g: _box_gap(piece, g[0]), default=None)
+        if nearest is not None and _belongs_to(piece, nearest[0]):
             nearest.append(piece)
         else:
             annotations.append(piece)
     return groups, annotations
+
+
+def _not_figures(pieces: list[Piece]) -> list[Piece]:
+    """Frames, swatches, UI widgets and text: never views, nor parts of one."""
+    frames = [p for p in pieces if _is_frame(p, pieces)]
+    rest = [p for p in pieces if p not in frames]
+    text = [p for line in _text_lines(rest) for p in line]
+    return frames + [p for p in rest if p.flat or p in text]
+
+
+def _letters(pieces: list[Piece]) -> list[Piece]:
+    """Pieces in lines of text; a bold letter may be flat, a row of swatches alone is no text."""
+    frames = [p for p in pieces if _is_frame(p, pieces)]
+    lines = _text_lines([p for p in pieces if p not in frames])
+    return [p for line in lines if not all(q.flat for q in line) for p in line]
+
+
+def _text_lines(pieces: list[Piece]) -> list[list[Piece]]:
+    """Lines of text, as their letters (or words): thin or one-coloured pieces of about one
+    height side by side on a line, close together, squat on the whole (figures stand tall),
+    several of them or one line several times wider than tall, and small beside the sheet's
+    tallest piece (a row of line-art figures is as tall as that)."""
+    if not pieces:
+        return []
+    # A scrollbar is no measure of the figures' height; a tile with a figure is no letter.
+    tallest = max((p.h for p in pieces if not p.flat), default=max(p.h for p in pieces))
+    letters = sorted((p for p in pieces if (p.thin or p.one_colour >= T.TEXT_INK_SHARE) and (p.flat or not _is_panel(p))
+                      and p.h <= T.TEXT_MAX_HEIGHT_SHARE * tallest), key=lambda p: p.x)
+    line_of = list(range(len(letters)))     # union-find: letters on one line share a root
+
+    def root(i: int) -> int:
+        while line_of[i] != i:
+            line_of[i] = line_of[line_of[i]]
+            i = line_of[i]
+        return i
+
+    for i, a in enumerate(letters):
+        for j in range(i + 1, len(letters)):
+            b = letters[j]
+            if b.x - a.right > T.TEXT_MAX_GAP_SHARE * a.h:
+                break       # sorted by x: later letters start farther off
+            overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
+            if (overlap >= T.TEXT_LINE_OVERLAP * min(a.h, b.h) and max(a.h, b.h) <= T.TEXT_HEIGHT_RATIO * min(a.h, b.h)
+                    and b.x - a.right <= T.TEXT_MAX_GAP_SHARE * max(a.h, b.h)):
+                line_of[root(j)] = root(i)
+    lines: dict[int, list[Piece]] = {}
+    for i, letter in enumerate(letters):
+        lines.setdefault(root(i), []).append(letter)
+    return [line for line in lines.values()
+            if (len(line) >= T.TEXT_MIN_GLYPHS
+                or max(q.right for q in line) - min(q.x for q in line) >= T.TEXT_MIN_LINE_ASPECT * max(q.h for q in line))
+            and np.median([q.h / q.w for q in line]) <= T.TEXT_MAX_ASPECT]
 
 
 def _is_frame(piece: Piece, pieces: list[Piece]) -> bool:
@@ -321,7 +558,8 @@ def _group_box(group: list[Piece]) -> tuple[int, int, int, int]:
 
 def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
     """Views of a sheet stand apart; large pieces whose boxes overlap much are parts of one
-    subject (a dark photo broken up by its own shadows, a figure cut by a line)."""
+    subject (a dark photo broken up by its own shadows, a figure cut by a line), unless
+    separate_touching cut them apart (touching figures' boxes overlap)."""
     merged = True
     while merged:
         merged = False
@@ -330,7 +568,7 @@ def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
                 a, b = _group_box(groups[i]), _group_box(groups[j])
                 overlap = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
                 smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-                if overlap > T.VIEW_MERGE_OVERLAP * smaller:
+                if overlap > T.VIEW_MERGE_OVERLAP * smaller and not _cut_apart(groups[i][0], groups[j][0]):
                     groups[i] = groups[i] + groups.pop(j)
                     merged = True
                     break
@@ -338,6 +576,10 @@ def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
                 break
     # The main piece (largest) leads its group, as attach rules measure from it.
     return [sorted(g, key=lambda p: -p.area) for g in groups]
+
+
+def _cut_apart(a: Piece, b: Piece) -> bool:
+    return a.cut_from != 0 and a.cut_from == b.cut_from
 
 
 def merge_marks(pieces: list[Piece]) -> list[tuple[int, int, int, int]]:
@@ -386,6 +628,8 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
     views, annotations = [], []
     if background.is_plain:
         views, annotations = _find_views(source, background, source_index, allow_panels=True)
+        views, small = _sheet_sized(views)
+        annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
         views = [views[i] for i in _reading_order([v.bbox for v in views])]
     if not views or (len(views) == 1 and _covers_most(views[0], source)):
         # A scene, or one subject filling the frame (a portrait on a plain wall): keep it whole.
@@ -400,13 +644,13 @@ def _find_views(source: Source, background: Background, source_index: int,
     labels, pieces, scale = find_pieces(source, background)
     labels, pieces = separate_touching(labels, pieces)
     groups, loose = group_pieces(pieces)
-    annotations = [
-        {"bbox": [int(x / scale), int(y / scale), int(np.ceil(w / scale)), int(np.ceil(h / scale))], "kind": "mark"}
-        for x, y, w, h in merge_marks([p for p in loose if not _is_frame(p, pieces)])
-    ] + [
-        {"bbox": [int(p.x / scale), int(p.y / scale), int(np.ceil(p.w / scale)), int(np.ceil(p.h / scale))], "kind": "frame"}
-        for p in loose if _is_frame(p, pieces)
-    ]
+    frames = [p for p in loose if _is_frame(p, pieces)]
+    letters = _letters(pieces)
+    swatches = [p for p in loose if p.flat and p not in frames and p not in letters]
+    marks = merge_marks([p for p in loose if p not in frames and p not in swatches])
+    annotations = ([_note((m.x, m.y, m.w, m.h), scale, "frame") for m in frames]
+                   + [_note((m.x, m.y, m.w, m.h), scale, "swatch") for m in swatches]
+                   + [_note(box, scale, "mark") for box in marks])
     views = []
     # Panels come in galleries and grids; one lone filled rectangle is a photo on padding.
     panels = allow_panels and sum(_is_panel(g[0]) for g in groups) >= 2
@@ -423,6 +667,12 @@ def _find_views(source: Source, background: Background, source_index: int,
         if view is not None:
             views.append(view)
     return views, annotations
+
+
+def _note(box: tuple[int, int, int, int], scale: float, kind: str) -> dict:
+    """An annotation: a work-scale box in source pixels, and what it is."""
+    x, y, w, h = box
+    return {"bbox": [int(x / scale), int(y / scale), int(np.ceil(w / scale)), int(np.ceil(h / scale))], "kind": kind}
 
 
 def _source_box(group: list[Piece], scale: float, source: Source) -> tuple[int, int, int, int]:
@@ -447,7 +697,7 @@ def _cut_view(source: Source, background: Background, labels: np.ndarray, group:
                             (bw, bh), interpolation=cv2.INTER_NEAREST)
     near_group = cv2.dilate(near_group, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0
     crop_alpha = source.alpha[by:by + bh, bx:bx + bw] if source.alpha is not None else None
-    mask = foreground_mask(source.rgb[by:by + bh, bx:bx + bw], crop_alpha, background, box) & near_group
+    mask = _without_specks(foreground_mask(source.rgb[by:by + bh, bx:bx + bw], crop_alpha, background, box) & near_group)
     tight = _tight_box(mask)
     if tight is None:
         return None
@@ -460,6 +710,17 @@ def _cut_view(source: Source, background: Background, labels: np.ndarray, group:
         kind="figure",
         backdrop=background,
     )
+
+
+def _without_specks(mask: np.ndarray) -> np.ndarray:
+    """The mask without loose specks (JPEG ringing around dark outlines, dust) smaller than
+    VIEW_SPECK_SHARE of its pixels, which would widen the view's box."""
+    import cv2
+
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= max(T.VIEW_SPECK_MIN_PX, T.VIEW_SPECK_SHARE * int(mask.sum()))
+    keep[0] = False     # the backdrop
+    return keep[parts]
 
 
 def _is_panel(piece: Piece) -> bool:
@@ -489,6 +750,19 @@ def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: i
     for note in notes:
         note["bbox"] = [note["bbox"][0] + x, note["bbox"][1] + y, *note["bbox"][2:]]
     return shifted, notes
+
+
+def _sheet_sized(views: list[View]) -> tuple[list[View], list[View]]:
+    """Views that pass the view-size tests of ``group_pieces`` against the whole sheet, and
+    the rest: tiles are split one by one, and a button's caption in one is no view beside
+    the figures in the others."""
+    if not views:
+        return views, []
+    tallest = max(v.bbox[3] for v in views)
+    largest = max(int(v.mask.sum()) for v in views)
+    keep = [v.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and v.mask.sum() >= T.VIEW_MIN_AREA_SHARE * largest
+            for v in views]
+    return [v for v, k in zip(views, keep) if k], [v for v, k in zip(views, keep) if not k]
 
 
 def _covers_most(view: View, source: Source) -> bool:

@@ -41,6 +41,12 @@ SPLIT_WORK_LONG_SIDE = 1600
 # swatches and stray marks are much smaller than a character.
 VIEW_MIN_HEIGHT_SHARE = 0.35
 VIEW_MIN_AREA_SHARE = 0.08
+# In a view's full-resolution mask, loose specks smaller than this share of its pixels (at
+# least VIEW_SPECK_MIN_PX) are dropped before its box is taken: JPEG ringing around dark
+# outlines (quality 50 widened boxes by several px, IoU 0.89); the faint horn tips of
+# devdata's MV-Adapter beast (0.0011 each) and hair strands are larger and stay.
+VIEW_SPECK_SHARE = 0.0005
+VIEW_SPECK_MIN_PX = 4
 # Two view-sized pieces whose boxes overlap by more than this share of the smaller box are
 # one subject (sheet views stand apart; a dark photo on black padding breaks into pieces).
 VIEW_MERGE_OVERLAP = 0.2
@@ -50,25 +56,71 @@ ATTACH_GAP_SHARE = 0.12
 # ...but a piece lying wholly below the feet or above the head, farther than this share of
 # the view's height, is a caption or title, not part of the figure (a floor shadow touches).
 CAPTION_GAP_SHARE = 0.02
-# Touching figures: a view-sized piece wider than this many median view widths is looked at
-# for several heads:
-# stretches of its top outline within HEAD_BAND_SHARE of its height from the highest point,
-# at least HEAD_MIN_WIDTH_SHARE of its height wide (a staff tip is narrower).
-TOUCHING_MIN_WIDTH_RATIO = 1.25
-# Siblings for that comparison are pieces at least this share of the tallest's height: one
-# character's views stand equally tall; a photo's second blob (a shoulder, a hand) does not.
-TOUCHING_SIBLING_HEIGHT_SHARE = 0.8
-# The parts of a cut piece are views of one character: no part may be more than this many
-# times wider than another.
+# Touching figures (split.separate_touching). Where figures meet, the column occupancy
+# profile (smoothed over VALLEY_SMOOTH_SHARE of the piece's height) has a valley; valleys
+# closer than VALLEY_SPACING_SHARE of the height are one (a side view is ~0.2 of it wide).
+VALLEY_SMOOTH_SHARE = 0.02
+VALLEY_SPACING_SHARE = 0.12
+# A seam through a valley keeps within SEAM_REACH_SHARE of the height of it, and may cross
+# at most SEAM_MAX_CROSSING_SHARE of the height in the piece's pixels: touching figures
+# share a hand, a sleeve or a head's edge, a seam through one figure crosses its body.
+SEAM_REACH_SHARE = 0.1
+SEAM_MAX_CROSSING_SHARE = 0.4
+# At most this many valleys per piece are weighed (their subsets are tried; 12 -> 4096 sets).
+SEAM_MAX_CANDIDATES = 12
+# Every part of a cut piece is a whole figure of one character: it spans at least this share
+# of the piece's height with its top within HEAD_BAND_SHARE of the height of the piece's top
+# (a wing or an arm held out does not reach the feet), and no part is more than
+# TOUCHING_PART_WIDTH_RATIO times wider than another.
+TOUCHING_PART_HEIGHT_SHARE = 0.8
 TOUCHING_PART_WIDTH_RATIO = 2.5
 HEAD_BAND_SHARE = 0.15
-HEAD_MIN_WIDTH_SHARE = 0.05
+# A cut part loses the columns at its sides where it is thinner than this share of the
+# height (a ground line under the whole row; an arm or a hand is thicker).
+PART_EDGE_MIN_SHARE = 0.04
+# Heads and outlines are read with everything narrower than this share of the height opened
+# away (a staff, an ear, a horn, a thin raised arm: a head is wider).
+HEAD_MIN_WIDTH_SHARE = 0.07
+# A seam runs between two heads: where it enters the figures, the top outline is at least
+# HEAD_DIP_SHARE of the height below its highest point within HEAD_REACH_SHARE of the height
+# on each side (a figure's head is within that of where it meets its neighbour; two heads
+# touching at the crown dip about 0.03).
+HEAD_DIP_SHARE = 0.02
+HEAD_REACH_SHARE = 0.3
 # A piece whose pixels fill less than this share of its box, and whose box holds another
 # piece, is a drawn panel frame (a ring), not a figure.
 FRAME_MAX_FILL = 0.15
 # A mark standing apart beside a figure (a gap of more than CAPTION_GAP_SHARE) and shorter
 # than this share of its height is a side label, not a detached part of the figure.
 SIDE_MARK_HEIGHT_SHARE = 0.08
+# A piece filling at least FLAT_MIN_FILL of its box (a rectangle fills 1, a small circle 0.74)
+# with at least FLAT_MIN_COLOUR_SHARE of its pixels within FOREGROUND_MIN_DISTANCE of its
+# median colour is a flat shape: a colour swatch, a UI button or scrollbar, never a view.
+# A tile with a figure in it, or a figure, has far more colours than that.
+FLAT_MIN_FILL = 0.7
+FLAT_MIN_COLOUR_SHARE = 0.98
+# ...judged on about this many of its pixels (a regular sample): plenty for a 2% share.
+FLAT_SAMPLE_PIXELS = 20_000
+# Text: letters (or whole words, where letters touch) are thin (no pixel farther than
+# TEXT_MAX_STROKE_SHARE of its height from its outline; a head is solid) or drawn in one ink
+# (TEXT_INK_SHARE of the pixels near one colour; a figure has many). A line of text is
+# TEXT_MIN_GLYPHS or more of them, or one line TEXT_MIN_LINE_ASPECT times wider than tall (a
+# word whose letters touch), side by side: vertically overlapping by TEXT_LINE_OVERLAP of the
+# shorter, heights within TEXT_HEIGHT_RATIO (capitals and small letters), at most
+# TEXT_MAX_GAP_SHARE of their height apart (a word space in a wide font), no taller than
+# TEXT_MAX_ASPECT times their width
+# on the median (letters are squat, a standing figure 2.5-4 times taller than wide), and at
+# most TEXT_MAX_HEIGHT_SHARE of the tallest piece's height (big headings; a row of line-art
+# figures is as tall as the tallest). Text is never a view nor a part of one.
+TEXT_MAX_STROKE_SHARE = 0.15
+TEXT_INK_SHARE = 0.75
+TEXT_MIN_GLYPHS = 3
+TEXT_LINE_OVERLAP = 0.6
+TEXT_HEIGHT_RATIO = 1.6
+TEXT_MAX_GAP_SHARE = 1.2
+TEXT_MIN_LINE_ASPECT = 3.0
+TEXT_MAX_ASPECT = 1.8
+TEXT_MAX_HEIGHT_SHARE = 0.6
 # A view-sized piece filling at least this share of its box is a panel (a tile of another
 # colour, a gallery cell): its inside is split again against the panel's own backdrop,
 # read from a border inset by PANEL_INSET_SHARE of its shorter side (past rounded corners).

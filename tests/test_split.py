@@ -23,6 +23,18 @@ def test_generated_sheets_split_into_their_views(name, ground_truth):
         assert box_iou(view.bbox, expected["bbox"]) >= 0.95, (view.bbox, expected["bbox"])
 
 
+@pytest.mark.parametrize("name, min_iou", [("sheet_touching_row4.png", 0.85), ("sheet_ui_grid.png", 0.95),
+                                            ("sheet_frames_3x2.png", 0.95), ("sheet_head_mix.png", 0.95)])
+def test_touching_ui_framed_and_mixed_sheets_split_into_their_views(name, min_iou, ground_truth):
+    """Every figure of the touching row touches its neighbours: there is no free sibling to
+    measure a figure's width by (a side view's hidden hair is in its true box: min_iou)."""
+    truth = ground_truth["sheets"][name]
+    result = split_source(load_image(FIXTURES / name))
+    assert len(result.views) == len(truth["views"])
+    for view, expected in zip(result.views, truth["views"]):
+        assert box_iou(view.bbox, expected["bbox"]) >= min_iou, (view.bbox, expected["bbox"])
+
+
 @pytest.mark.parametrize("name, kind", [("sheet_row6_gray.png", "flat"), ("sheet_row4_gradient.png", "gradient"),
                                         ("sheet_row3_vignette.png", "vignette"),
                                         ("sheet_grid2x2_transparent.png", "transparent")])
@@ -134,6 +146,127 @@ def test_touching_figures_are_separated():
     assert len(result.views) == 5
     for view, box in zip(result.views, boxes):
         assert box_iou(view.bbox, box) > 0.75
+
+
+def _figure_mask(centre: int, height: int, width: int = 700) -> np.ndarray:
+    """A stick-figure mask: a round head, a torso, two legs; feet on the bottom row."""
+    rows, cols = np.mgrid[:height, :width]
+    head = (rows - 14) ** 2 + (cols - centre) ** 2 <= 12 ** 2
+    torso = (rows >= 26) & (rows < 95) & (abs(cols - centre) <= 16)
+    legs = (rows >= 95) & ((abs(cols - centre + 9) <= 6) | (abs(cols - centre - 9) <= 6))
+    return head | torso | legs
+
+
+def test_touching_figures_are_cut_along_a_seam_not_a_straight_line():
+    """A's hand reaches over to touch B with a fingertip; B's elbow juts out towards A above
+    it, over the same columns. No straight cut keeps both with their own figure; the seam
+    runs between them and through the fingertip."""
+    from refprep.split import Piece, separate_touching
+
+    height = 160
+    own = _figure_mask(40, height, 130) | _figure_mask(90, height, 130)   # torsos x 24-56, 74-106
+    own[80:90, 56:70] = True        # A's hand...
+    own[84:86, 70:75] = True        # ...touches B's side with a fingertip
+    own[30:40, 62:74] = True        # B's elbow, reaching left over the hand's columns
+    labels = own.astype(np.int32)
+    piece = Piece(1, 0, 0, own.shape[1], height, int(own.sum()))
+    labels, parts = separate_touching(labels, [piece])
+    assert len(parts) == 2
+    left, right = sorted(parts, key=lambda p: p.x)
+    assert (labels[80:90, 24:70] == left.label).all()     # the hand stays with A
+    assert (labels[30:40, 62:107] == right.label).all()   # the elbow with B
+
+
+@pytest.mark.parametrize("extra", ["wings", "staff_held_out", "creature"])
+def test_one_wide_figure_is_not_cut(extra):
+    """A figure with wings, one holding a staff out sideways, a four-legged creature: wide,
+    with deep valleys in their column profile, but one head, so one view each. (What a cheap
+    seam cuts off the first two does not reach the feet; the creature's hind half does, its
+    back as high as its head, but it has no head: the top outline does not fall around a peak.)"""
+    height, width = 160, 400
+    rows, cols = np.mgrid[:height, :width]
+    if extra == "creature":   # a head at the front, a long body, four legs
+        own = ((rows - 22) ** 2 + (cols - 50) ** 2 <= 16 ** 2) | ((rows >= 30) & (rows < 90) & (cols >= 50) & (cols < 330))
+        for x in (75, 105, 285, 315):
+            own |= (rows >= 90) & (abs(cols - x) <= 7)
+    else:
+        own = _figure_mask(200, height, width)
+        if extra == "wings":      # from the shoulders, tips above the head, down to the knees
+            for side in (-1, 1):
+                own |= ((rows - 55) / 50.0) ** 2 + ((cols - 200 - side * 95) / 80.0) ** 2 <= 1
+                own |= (rows >= 30) & (rows < 40) & (abs(cols - 200 - side * 20) <= 6)
+        else:                     # a staff held out at shoulder height, its orb at the end
+            own |= (rows >= 40) & (rows < 46) & (cols >= 200) & (cols < 380)
+            own |= (rows - 43) ** 2 + (cols - 385) ** 2 <= 10 ** 2
+    rgb = np.where(own[..., None], np.uint8(60), np.uint8(235)).repeat(3, axis=2)
+    rgb = np.pad(rgb, ((20, 20), (20, 20), (0, 0)), constant_values=235)
+    result = split_source(Source_from(rgb))
+    assert len(result.views) == 1
+
+
+def test_screenshot_chrome_and_swatches_are_not_views():
+    """A gallery with a scrollbar taller than any tile, a button with a caption, a prompt box
+    and colour swatches (a square and a circle) under it: only the figures are views."""
+    tiles, figures = [], []
+    for row in range(2):
+        for col in range(2):
+            x, y = 20 + col * 190, 60 + row * 200
+            tiles.append((x, y, 180, 190, 150))
+            figures.append(("front", x + 55, y + 180))
+    source, boxes = _draw(figures, (420, 520), 250, tiles)
+    rgb = source.rgb
+    rgb[60:450, 404:410] = (196, 198, 206)             # the scrollbar
+    rgb[15:40, 20:300] = (230, 230, 235)               # the prompt box
+    rgb[15:40, 320:400] = (242, 112, 28)               # a button...
+    rgb[24:31, 330:390:4] = 255                        # ...with a caption
+    rgb[470:500, 20:50] = (200, 60, 40)                # a square swatch
+    rows, cols = np.mgrid[:520, :420]
+    rgb[(rows - 485) ** 2 + (cols - 85) ** 2 <= 15 ** 2] = (60, 90, 200)    # a round swatch
+    result = split_source(source)
+    assert len(result.views) == 4
+    for view, box in zip(result.views, boxes):
+        assert box_iou(view.bbox, box) > 0.9
+    swatches = [a["bbox"] for a in result.annotations if a["kind"] == "swatch"]
+    assert any(b[0] >= 400 and b[3] > 300 for b in swatches)            # the scrollbar
+    assert sum(b[1] >= 460 for b in swatches) == 2                      # the two swatches
+
+
+def test_big_headings_and_labels_are_not_views():
+    """Midjourney-style text: a heading whose capitals are 0.4 of the figures' height and
+    bold labels under each figure, as tall as a view may be beside the tallest."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES))
+    import make_fixtures as draw
+
+    figures = [("front", 60 + i * 290, 300) for i in range(3)]
+    source, boxes = _draw(figures, (900, 400), 235)
+    heading = draw.label_mask("MODEL SHEET", 10)
+    source.rgb[10:10 + heading.shape[0], 20:20 + heading.shape[1]][heading] = 40
+    for i, text in enumerate(("FRONT", "3/4", "BACK")):
+        label = draw.label_mask(text, 9)
+        x = 20 + i * 290
+        source.rgb[320:320 + label.shape[0], x:x + label.shape[1]][label] = 40
+    result = split_source(source)
+    assert len(result.views) == 3
+    for view, box in zip(result.views, boxes):
+        assert box_iou(view.bbox, box) > 0.9
+
+
+def test_jpeg_ringing_does_not_widen_the_boxes(ground_truth):
+    """At JPEG quality 50 the ringing around dark outlines leaves specks off the figures."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.open(FIXTURES / "sheet_row5_offwhite.png").convert("RGB").save(buffer, "JPEG", quality=50)
+    rgb = np.asarray(Image.open(buffer).convert("RGB"))
+    result = split_source(Source_from(np.ascontiguousarray(rgb)))
+    truth = ground_truth["sheets"]["sheet_row5_offwhite.png"]["views"]
+    assert len(result.views) == len(truth)
+    for view, expected in zip(result.views, truth):
+        assert box_iou(view.bbox, expected["bbox"]) >= 0.96, (view.bbox, expected["bbox"])
 
 
 def test_gallery_tiles_are_split_inside():

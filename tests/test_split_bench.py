@@ -55,6 +55,16 @@ def test_ground_truth_names_class_and_kind(sheets):
     assert kinds == {"full_body", "head"}
 
 
+def test_extra_series_has_exact_ground_truth_and_big_text():
+    extra = list(sheet_generator.generate_extra(len(sheet_generator.EXTRA_LAYOUTS)))
+    assert [s.tags[0] for s in extra] == list(sheet_generator.EXTRA_LAYOUTS)
+    for sheet in extra:
+        mf.check_sheet(sheet.name, sheet.drawn)
+        title = next(n for n in sheet.drawn.truth["annotations"] if n["kind"] == "title")
+        tallest = max(v["bbox"][3] for v in sheet.drawn.truth["views"])
+        assert title["bbox"][3] >= 0.15 * tallest     # a heading, not a caption
+
+
 def test_a_sheet_depends_only_on_seed_and_index(sheets):
     again = next(sheet_generator.generate(1, start=FIRST_RANDOM + 1))
     assert again.drawn.truth == sheets[1].drawn.truth
@@ -92,6 +102,9 @@ def test_benchmark_runs_and_reports_numbers_in_range():
         assert len(row["ious"]) <= min(row["views"], row["true_views"])
         assert all(0.0 < x <= 1.0 for x in row["ious"])
     assert set(report["groups"]) >= {"generated", "row", "grid", "frames"}
+    with_extra = split_bench.run(count=1, seed=sheet_generator.DEFAULT_SEED, devdata=None, start=FIRST_RANDOM, extra=1)
+    assert with_extra["groups"]["generated"]["sheets"] == 1 and with_extra["groups"]["extra"]["sheets"] == 1
+    assert "extra:big_text" in with_extra["groups"] and "big_text" not in with_extra["groups"]
 
 
 @pytest.mark.slow
