@@ -129,12 +129,18 @@ def new_session(model: str = "u2netp", threads: int | None = None):
 
 # --- mattes -------------------------------------------------------------------------------
 
-def _colour_key_alpha(view: View, background: Background) -> np.ndarray:
-    """Soft matte from the distance to the known backdrop colour (0..1)."""
-    expected = background.render(view.bbox)
-    distance = np.linalg.norm(view.image.astype(np.float32) - expected, axis=2)
-    low = max(T.FOREGROUND_MIN_DISTANCE, T.BACKGROUND_NOISE_FACTOR * background.noise) * 0.5
-    return np.clip((distance - low) / (T.CERTAIN_SUBJECT_DISTANCE - low), 0.0, 1.0)
+def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.ndarray:
+    """Alpha (float32 0..1, HxW of ``view.image``) of the subject in one view."""
+    background = view.backdrop
+    x, y, w, h = view.bbox
+    if background.kind == "transparent" and source_alpha is not None:
+        alpha = source_alpha[y:y + h, x:x + w].astype(np.float32) / 255.0
+        if view.mask is not None:
+            alpha *= _figure_region(view.mask)
+        return alpha
+    if background.is_plain and background.kind != "transparent":
+        return backdrop_matte(view, session)
+    return saliency_matte(view.image, session.predict_mask(view.image))
 
 
 def _figure_region(mask: np.ndarray) -> np.ndarray:
@@ -145,36 +151,207 @@ def _figure_region(mask: np.ndarray) -> np.ndarray:
     return grown > 0
 
 
-def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.ndarray:
-    """Alpha (float32 0..1, HxW of ``view.image``) of the subject in one view."""
-    background = view.backdrop
-    x, y, w, h = view.bbox
-    if background.kind == "transparent" and source_alpha is not None:
-        alpha = source_alpha[y:y + h, x:x + w].astype(np.float32) / 255.0
-        if view.mask is not None:
-            alpha *= _figure_region(view.mask)
-        return alpha
-    if view.kind == "figure" and background.is_plain and view.mask is not None:
-        key = _colour_key_alpha(view, background)
-        saliency = _unpad(session.predict_mask(_pad_for_model(view.image, background)), view.image.shape)
-        alpha = np.maximum(key, np.where(_small_holes(view.mask), saliency, 0.0))
-        return (alpha * _figure_region(view.mask)).astype(np.float32)
-    return session.predict_mask(view.image)
+def backdrop_matte(view: View, session) -> np.ndarray:
+    """The matte of a subject on a known plain backdrop, from three kinds of evidence:
+
+    - the backdrop model: pixels matching it (within its noise) are background, wherever
+      they are -- outside the figure or enclosed by it (between arm and body, inside a
+      ring); everything else connected to the figure is subject, however close to the
+      backdrop colour (a white shirt on white paper differs by its shading and texture);
+    - u2netp saliency: small enclosed backdrop-coloured holes (eye whites, a collar gap)
+      stay subject where the model sees the subject there, and backdrop darkened without a
+      change of hue (a floor shadow) is background where it does not;
+    - the edges: a band around the subject/background boundary gets its alpha from
+      I = a*F + (1-a)*B with B the local backdrop and F the subject colour spread outwards
+      from the solid interior (a projection onto F - B), so strands and anti-aliased edges
+      come out soft and no background is kept around them.
+    """
+    image = view.image.astype(np.float32)
+    model = view.backdrop.render(view.bbox)
+    noise = view.backdrop.noise
+    saliency = _unpad(session.predict_mask(_pad_for_model(view.image, view.backdrop)), view.image.shape)
+    # Pass 1 against the smooth model; then the model corrected by what the clear backdrop
+    # around the subject shows locally (paper blotches, light fall-off the quadratic
+    # surface misses). Only backdrop reached from the view's edge teaches the correction:
+    # a pale shirt that happens to match the model must not become the local backdrop.
+    backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
+    clear = _clear_of(image, backdrop, noise)
+    shadow = _cast_shadow(image, backdrop, clear, saliency)
+    outside = _reached_from_edge(clear | shadow)
+    backdrop = _spread_backdrop(image, model, outside)
+    background = outside | _enclosed_backdrop(image, backdrop, clear, (clear | shadow) & ~outside, outside, saliency)
+    subject = _connected_to(~background, _seeds(view, saliency))
+    return _edge_alpha(image, backdrop, subject)
 
 
-def _small_holes(mask: np.ndarray) -> np.ndarray:
-    """Backdrop-coloured pixels enclosed by the figure that are too small to be a gap
-    between limbs: eye whites, a white collar, a highlight. There the saliency model
-    decides; large enclosed holes stay backdrop."""
+def _box3(values: np.ndarray) -> np.ndarray:
     import cv2
-    from scipy.ndimage import binary_fill_holes
 
-    holes = (binary_fill_holes(mask) & ~mask).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
-    limit = T.ENCLOSED_HOLE_KEEP_SHARE * max(int(mask.sum()), 1)
-    small = np.zeros(count, bool)
-    small[1:] = stats[1:, 4] <= limit
-    return small[labels]
+    return cv2.blur(values, (3, 3))
+
+
+def _clear_of(image: np.ndarray, backdrop: np.ndarray, noise: float) -> np.ndarray:
+    """Pixels whose colour matches ``backdrop`` within its noise: averaged over 3x3 (noise
+    averages out), or on their own (a gap between limbs narrower than 3 px)."""
+    difference = image - backdrop
+    limit = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise)
+    return (np.linalg.norm(_box3(difference), axis=2) < limit) | (np.linalg.norm(difference, axis=2) < limit)
+
+
+def _normalised_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian average of ``values`` over the pixels where ``weight`` is set, and that weight."""
+    import cv2
+
+    weight = weight.astype(np.float32)
+    total = cv2.GaussianBlur(weight, (0, 0), sigma)
+    blurred = cv2.GaussianBlur(values * weight[:, :, None], (0, 0), sigma)
+    return blurred / np.maximum(total, 1e-6)[:, :, None], total
+
+
+def _spread_backdrop(image: np.ndarray, model: np.ndarray, clear: np.ndarray) -> np.ndarray:
+    """The backdrop behind every pixel: the model plus the local residual of the clear pixels
+    around it (spread into the subject, so edge pixels know what they were mixed with)."""
+    residual, total = _normalised_blur(image - model, clear, T.LOCAL_BACKDROP_SIGMA_PX)
+    residual = np.where(total[:, :, None] > 1e-3, residual, 0.0)
+    return model + residual.astype(np.float32)
+
+
+def _cast_shadow(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """Backdrop in shadow on the floor: darker than the backdrop by a common factor on every
+    channel (no change of hue), in the view's lowest part, where the saliency model sees no
+    subject. The subject's own shading is on the subject's colours, or salient."""
+    brightness = (image * backdrop).sum(axis=2) / np.maximum((backdrop * backdrop).sum(axis=2), 1.0)
+    hue_change = np.linalg.norm(_box3(image - brightness[:, :, None] * backdrop), axis=2)
+    tolerance = np.maximum(T.BACKDROP_MATCH_MIN_DISTANCE,
+                           T.SHADOW_HUE_TOLERANCE * np.linalg.norm(backdrop, axis=2))
+    shadow = (~clear & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0)
+              & (hue_change < tolerance) & (saliency < T.SHADOW_MAX_SALIENCY))
+    shadow[:int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(shadow))] = False  # on the floor, by the feet
+    return shadow
+
+
+def _reached_from_edge(region: np.ndarray) -> np.ndarray:
+    """The connected parts of ``region`` that touch the view's edge."""
+    edge = np.zeros_like(region)
+    edge[[0, -1], :] = True
+    edge[:, [0, -1]] = True
+    return _connected_to(region, edge)
+
+
+def _enclosed_backdrop(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, enclosed: np.ndarray,
+                       outside: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """Which backdrop-coloured pieces enclosed by the subject are backdrop showing through
+    (between arm and body, inside a ring): those whose colour follows the backdrop as
+    closely as the backdrop outside does (its noise, no shading), unless they are too small
+    to be a gap and salient (eye whites); and any the saliency model sees no subject in.
+    A pale shirt crossing a gradient matches the backdrop only on average: its residual
+    ramps, so it stays. The residual is measured on a piece's clear pixels: the rest of it
+    is cast shadow (between the feet), backdrop by its own test."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(enclosed.astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return np.zeros_like(enclosed)
+    # The 3x3-averaged residual, on clear pixels whose 3x3 neighbourhood is clear too (next
+    # to the subject the average would mix its colour in).
+    residual = np.square(_box3(image - backdrop)).sum(axis=2)
+    core = cv2.erode(clear.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    outside_core = core & outside
+    outside_rms = float(np.sqrt(residual[outside_core].mean())) if outside_core.any() else 0.0
+    area = np.maximum(stats[:, 4], 1)
+    core_area = np.bincount(labels.ravel(), core.ravel(), minlength=count)
+    rms = np.sqrt(np.bincount(labels.ravel(), (residual * core).ravel(), minlength=count) / np.maximum(core_area, 1))
+    mean_saliency = np.bincount(labels.ravel(), saliency.ravel(), minlength=count) / area
+    # Pieces with no such core: slivers (a gap of a pixel or two) or shadow only.
+    exact = rms <= max(T.HOLE_RESIDUAL_MIN, T.HOLE_RESIDUAL_FACTOR * outside_rms)
+    limit = T.ENCLOSED_HOLE_KEEP_SHARE * (enclosed.size - int(outside.sum()))
+    small_and_salient = (stats[:, 4] <= limit) & (mean_saliency > T.SALIENT)
+    hole = (exact & ~small_and_salient) | (mean_saliency < T.SALIENT)
+    hole[0] = False
+    return hole[labels]
+
+
+def _seeds(view: View, saliency: np.ndarray) -> np.ndarray:
+    """Pixels known to belong to this view's subject: the split's figure mask (grown by a
+    little, so strands that split as specks stay), or for a photo the salient pixels."""
+    import cv2
+
+    if view.mask is None:
+        return saliency > T.SALIENT
+    reach = max(2, round(T.DETACHED_STRAND_SHARE * max(view.mask.shape)))
+    return cv2.dilate(view.mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+
+def _connected_to(region: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The connected parts of ``region`` that touch ``seeds``."""
+    import cv2
+
+    count, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
+    touched = np.zeros(count, bool)
+    touched[np.unique(labels[seeds & region])] = True
+    touched[0] = False
+    return touched[labels]
+
+
+def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray) -> np.ndarray:
+    """Solid 1 inside the subject, 0 outside, and in the band along its outline the coverage
+    from I = a*F + (1-a)*B: a = (I-B).(F-B) / |F-B|^2, F spread from the solid interior."""
+    import cv2
+
+    width = max(T.EDGE_BAND_MIN_PX, round(T.EDGE_BAND_SHARE * max(subject.shape)))
+    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    mask = subject.astype(np.uint8)
+    solid = cv2.erode(mask, kernel) > 0
+    band = (cv2.dilate(mask, kernel) > 0) & ~solid
+    alpha = solid.astype(np.float32)
+    if not band.any():
+        return alpha
+    foreground = _spread_inwards(image, solid | (subject & ~band))
+    contrast = foreground - backdrop
+    contrast_sq = (contrast * contrast).sum(axis=2)
+    projected = ((image - backdrop) * contrast).sum(axis=2) / np.maximum(contrast_sq, 1e-6)
+    # Where the subject barely differs from the backdrop the projection is noise: keep the
+    # classification there.
+    reliable = contrast_sq >= T.EDGE_MIN_CONTRAST ** 2
+    band_alpha = np.where(reliable, np.clip(projected, 0.0, 1.0), subject.astype(np.float32))
+    alpha[band] = band_alpha[band]
+    return alpha
+
+
+def _spread_inwards(image: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """The colour of the ``source`` pixels nearest to every pixel: normalised Gaussian
+    averages at growing scales, the finest that reaches a pixel winning."""
+    result = np.zeros_like(image)
+    filled = np.zeros(image.shape[:2], bool)
+    if not source.any():
+        return np.broadcast_to(np.median(image.reshape(-1, 3), axis=0), image.shape).astype(np.float32)
+    for sigma in T.FOREGROUND_SPREAD_SIGMAS_PX:
+        spread, total = _normalised_blur(image, source, sigma)
+        reach = (total > 1e-3) & ~filled
+        result[reach] = spread[reach]
+        filled |= reach
+    if not filled.all():
+        result[~filled] = image[source].mean(axis=0)
+    return result
+
+
+def saliency_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """A saliency mask (upsampled from the model's 320 px) snapped to the image's own edges
+    with a guided filter: the image explains the mask locally as a linear function of its
+    colour, so the soft rim shrinks to where the colour changes."""
+    import cv2
+
+    radius = max(2, round(T.GUIDED_RADIUS_SHARE * max(rgb.shape[:2])))
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    size = (2 * radius + 1, 2 * radius + 1)
+    mean_i = cv2.blur(guide, size)
+    mean_p = cv2.blur(saliency, size)
+    covariance = cv2.blur(guide * saliency, size) - mean_i * mean_p
+    variance = cv2.blur(guide * guide, size) - mean_i * mean_i
+    a = covariance / (variance + T.GUIDED_EPSILON)
+    b = mean_p - a * mean_i
+    refined = cv2.blur(a, size) * guide + cv2.blur(b, size)
+    return np.clip(refined, 0.0, 1.0).astype(np.float32)
 
 
 def _pad_for_model(rgb: np.ndarray, background: Background) -> np.ndarray:
@@ -269,9 +446,11 @@ def composite_views(views: list[View], target: tuple[int, int, int] | None = (25
 
 def view_backdrop(view: View) -> np.ndarray:
     """The old backdrop behind a matted view (float32 HxWx3 over ``view.image``): the fitted
-    sheet backdrop where there is one, else estimated from the clear pixels around the subject."""
-    if view.kind == "figure" and view.backdrop.kind not in ("transparent", "cluttered"):
-        return view.backdrop.render(view.bbox)
+    backdrop corrected by what its clear pixels show nearby (paper texture, a floor
+    shadow), else estimated from the clear pixels around the subject."""
+    if view.backdrop.is_plain and view.backdrop.kind != "transparent":
+        model = view.backdrop.render(view.bbox, view.image.shape[:2])
+        return _spread_backdrop(view.image.astype(np.float32), model, view.alpha < T.ALPHA_CLEAR_BELOW)
     return _local_backdrop(view.image, view.alpha)
 
 

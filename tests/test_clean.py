@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -73,8 +74,10 @@ def test_background_is_exactly_white_with_no_halo(name, u2netp, ground_truth):
         alpha[py:py + view.alpha.shape[0], px:px + view.alpha.shape[1]] = view.alpha
         assert (picture[alpha == 0] == 255).all()
         assert view_fringe(view, (255, 255, 255)) < 0.005
-        # The figure survives: most of its silhouette is opaque.
-        assert (view.alpha[view.mask] > 0.5).mean() > 0.97
+        # The figure survives: its silhouette is opaque inside the anti-aliased rim (whose
+        # pixels are partly covered: alpha below 0.5 there is right).
+        inside = cv2.erode(view.mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        assert (view.alpha[inside] > 0.5).mean() > 0.99
 
 
 def test_gaps_between_limbs_are_removed(u2netp):
@@ -119,8 +122,6 @@ def test_photo_is_cut_out_by_the_model(u2netp, astronaut):
 
 def test_fringe_measure_catches_a_halo(u2netp):
     """A matte grown by 3 px keeps a ring of old grey backdrop: the measure must see it."""
-    import cv2
-
     from refprep.clean import composite_view, view_backdrop
     from dataclasses import replace
 
