@@ -139,7 +139,9 @@ def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.n
             alpha *= _figure_region(view.mask)
         return alpha
     if background.is_plain and background.kind != "transparent":
-        return backdrop_matte(view, session)
+        saliency = _unpad(session.predict_mask(_pad_for_model(view.image, background)), view.image.shape)
+        matte = backdrop_matte(view, saliency)
+        return saliency_matte(view.image, saliency) if matte is None else matte
     return saliency_matte(view.image, session.predict_mask(view.image))
 
 
@@ -151,7 +153,7 @@ def _figure_region(mask: np.ndarray) -> np.ndarray:
     return grown > 0
 
 
-def backdrop_matte(view: View, session) -> np.ndarray:
+def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     """The matte of a subject on a known plain backdrop, from three kinds of evidence:
 
     - the backdrop model: pixels matching it (within its noise) are background, wherever
@@ -165,21 +167,29 @@ def backdrop_matte(view: View, session) -> np.ndarray:
       I = a*F + (1-a)*B with B the local backdrop and F the subject colour spread outwards
       from the solid interior (a projection onto F - B), so strands and anti-aliased edges
       come out soft and no background is kept around them.
+
+    None when the backdrop does not explain a photo's surroundings (a scene whose border
+    happened to look plain): where u2netp sees no subject, the backdrop must show.
     """
     image = view.image.astype(np.float32)
     model = view.backdrop.render(view.bbox)
     noise = view.backdrop.noise
-    saliency = _unpad(session.predict_mask(_pad_for_model(view.image, view.backdrop)), view.image.shape)
     # Pass 1 against the smooth model; then the model corrected by what the clear backdrop
     # around the subject shows locally (paper blotches, light fall-off the quadratic
     # surface misses). Only backdrop reached from the view's edge teaches the correction:
     # a pale shirt that happens to match the model must not become the local backdrop.
     backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
     clear = _clear_of(image, backdrop, noise)
+    unseen = saliency < T.SALIENT
+    if view.mask is None and unseen.any() and clear[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
+        return None
     shadow = _cast_shadow(image, backdrop, clear, saliency)
-    outside = _reached_from_edge(clear | shadow)
+    # The backdrop around the figure, reached from the view's edge without crossing what
+    # u2netp is sure is subject: a pale shirt's patch that matches the backdrop colour is
+    # then judged like an enclosed hole, by how exactly it follows the backdrop.
+    outside = _reached_from_edge((clear | shadow) & (saliency < T.SURE_SUBJECT))
     backdrop = _spread_backdrop(image, model, outside)
-    background = outside | _enclosed_backdrop(image, backdrop, clear, (clear | shadow) & ~outside, outside, saliency)
+    background = outside | _enclosed_backdrop(image, backdrop, clear, shadow, outside, saliency)
     subject = _connected_to(~background, _seeds(view, saliency))
     return _edge_alpha(image, backdrop, subject)
 
@@ -220,14 +230,24 @@ def _cast_shadow(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, sal
     """Backdrop in shadow on the floor: darker than the backdrop by a common factor on every
     channel (no change of hue), in the view's lowest part, where the saliency model sees no
     subject. The subject's own shading is on the subject's colours, or salient."""
-    brightness = (image * backdrop).sum(axis=2) / np.maximum((backdrop * backdrop).sum(axis=2), 1.0)
+    brightness = _brightness(image, backdrop)
     hue_change = np.linalg.norm(_box3(image - brightness[:, :, None] * backdrop), axis=2)
     tolerance = np.maximum(T.BACKDROP_MATCH_MIN_DISTANCE,
                            T.SHADOW_HUE_TOLERANCE * np.linalg.norm(backdrop, axis=2))
     shadow = (~clear & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0)
               & (hue_change < tolerance) & (saliency < T.SHADOW_MAX_SALIENCY))
-    shadow[:int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(shadow))] = False  # on the floor, by the feet
+    shadow[:_floor_top(shadow)] = False  # on the floor, by the feet
     return shadow
+
+
+def _brightness(image: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """The factor k that makes k * backdrop closest to the pixel's colour."""
+    return (image * backdrop).sum(axis=2) / np.maximum((backdrop * backdrop).sum(axis=2), 1.0)
+
+
+def _floor_top(region: np.ndarray) -> int:
+    """The first row of the view's floor band, where cast shadows may lie."""
+    return int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(region))
 
 
 def _reached_from_edge(region: np.ndarray) -> np.ndarray:
@@ -238,37 +258,47 @@ def _reached_from_edge(region: np.ndarray) -> np.ndarray:
     return _connected_to(region, edge)
 
 
-def _enclosed_backdrop(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, enclosed: np.ndarray,
+def _enclosed_backdrop(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, shadow: np.ndarray,
                        outside: np.ndarray, saliency: np.ndarray) -> np.ndarray:
-    """Which backdrop-coloured pieces enclosed by the subject are backdrop showing through
-    (between arm and body, inside a ring): those whose colour follows the backdrop as
-    closely as the backdrop outside does (its noise, no shading), unless they are too small
-    to be a gap and salient (eye whites); and any the saliency model sees no subject in.
-    A pale shirt crossing a gradient matches the backdrop only on average: its residual
-    ramps, so it stays. The residual is measured on a piece's clear pixels: the rest of it
-    is cast shadow (between the feet), backdrop by its own test."""
+    """Which backdrop-coloured pixels not reached from outside are backdrop showing through
+    (between arm and body, inside a ring): those that follow the backdrop as exactly as the
+    backdrop outside does -- averaged over a small window of clear pixels their residual is
+    no larger than noise -- in pieces that are not too small and salient to be a gap (eye
+    whites); and all of any piece the saliency model sees no subject in. A pale shirt whose
+    colour a gradient happens to cross matches only on average: its residual ramps."""
     import cv2
 
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(enclosed.astype(np.uint8), connectivity=4)
-    if count <= 1:
-        return np.zeros_like(enclosed)
-    # The 3x3-averaged residual, on clear pixels whose 3x3 neighbourhood is clear too (next
-    # to the subject the average would mix its colour in).
-    residual = np.square(_box3(image - backdrop)).sum(axis=2)
-    core = cv2.erode(clear.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    outside_core = core & outside
-    outside_rms = float(np.sqrt(residual[outside_core].mean())) if outside_core.any() else 0.0
-    area = np.maximum(stats[:, 4], 1)
-    core_area = np.bincount(labels.ravel(), core.ravel(), minlength=count)
-    rms = np.sqrt(np.bincount(labels.ravel(), (residual * core).ravel(), minlength=count) / np.maximum(core_area, 1))
-    mean_saliency = np.bincount(labels.ravel(), saliency.ravel(), minlength=count) / area
-    # Pieces with no such core: slivers (a gap of a pixel or two) or shadow only.
-    exact = rms <= max(T.HOLE_RESIDUAL_MIN, T.HOLE_RESIDUAL_FACTOR * outside_rms)
-    limit = T.ENCLOSED_HOLE_KEEP_SHARE * (enclosed.size - int(outside.sum()))
-    small_and_salient = (stats[:, 4] <= limit) & (mean_saliency > T.SALIENT)
-    hole = (exact & ~small_and_salient) | (mean_saliency < T.SALIENT)
+    inner = (clear | shadow) & ~outside
+    if not inner.any():
+        return inner
+    # On the floor a hole may hold the faint edge of a cast shadow: there the residual is
+    # taken after the backdrop's brightness is matched.
+    expected = backdrop.copy()
+    floor = slice(_floor_top(clear), None)
+    expected[floor] *= _brightness(image[floor], backdrop[floor])[:, :, None]
+    window = (T.HOLE_WINDOW_PX, T.HOLE_WINDOW_PX)
+    weight = cv2.boxFilter(clear.astype(np.float32), -1, window, normalize=False)
+    summed = cv2.boxFilter((image - expected) * clear[:, :, None], -1, window, normalize=False)
+    deviation = np.linalg.norm(summed / np.maximum(weight, 1.0)[:, :, None], axis=2)
+    outside_clear = outside & clear
+    level = float(np.sqrt(np.mean(deviation[outside_clear] ** 2))) if outside_clear.any() else 0.0
+    exact = inner & ((clear & (deviation <= max(T.HOLE_RESIDUAL_MIN, T.HOLE_RESIDUAL_FACTOR * level))) | shadow)
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(exact.astype(np.uint8), connectivity=4)
+    limit = T.ENCLOSED_HOLE_KEEP_SHARE * (inner.size - int(outside.sum()))
+    small_and_salient = (stats[:, 4] <= limit) & (_mean_over(labels, count, saliency) > T.SALIENT)
+    hole = ~small_and_salient
     hole[0] = False
-    return hole[labels]
+    count, pieces = cv2.connectedComponents(inner.astype(np.uint8), connectivity=4)
+    unseen = _mean_over(pieces, count, saliency) < T.SALIENT
+    unseen[0] = False
+    return hole[labels] | unseen[pieces]
+
+
+def _mean_over(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over each label."""
+    area = np.bincount(labels.ravel(), minlength=count)
+    return np.bincount(labels.ravel(), values.ravel(), minlength=count) / np.maximum(area, 1)
 
 
 def _seeds(view: View, saliency: np.ndarray) -> np.ndarray:

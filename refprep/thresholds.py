@@ -118,18 +118,25 @@ SHADOW_MAX_SALIENCY = 0.5
 # A floor shadow lies around the feet: in this lowest share of the view's height. Higher up,
 # darker-than-backdrop pixels that u2netp misses are pale clothing in its own shade.
 FLOOR_SHADOW_HEIGHT_SHARE = 0.25
-# u2netp saliency above this marks the subject.
+# u2netp saliency above this marks the subject; above SURE_SUBJECT it is sure (its rim,
+# upsampled from 320 px, is softer than that a few pixels outside the true edge).
 SALIENT = 0.5
+SURE_SUBJECT = 0.9
 # Backdrop-coloured holes enclosed by a figure and smaller than this share of its area
 # (eye whites, a collar, a button) stay subject where u2netp sees the subject; larger ones
 # (between arm and torso, between the legs, inside a ring) are backdrop showing through.
 ENCLOSED_HOLE_KEEP_SHARE = 0.003
-# ...when they follow the backdrop as closely as the backdrop outside the figure does: RMS
-# of the 3x3-averaged residual at most this factor times the outside's (or HOLE_RESIDUAL_MIN
-# grey levels): noise averages out there, while a flat pale shirt that crosses a gradient's
-# colour leaves a ramp of several grey levels.
-HOLE_RESIDUAL_FACTOR = 2.5
-HOLE_RESIDUAL_MIN = 2.5
+# ...when they follow the backdrop as exactly as the backdrop outside the figure does: the
+# residual averaged over the clear pixels of a HOLE_WINDOW_PX square at most this factor
+# times its RMS outside (or HOLE_RESIDUAL_MIN grey levels): noise averages out there, while a
+# flat pale shirt that a gradient's colour crosses leaves a ramp of several grey levels.
+HOLE_WINDOW_PX = 7
+HOLE_RESIDUAL_FACTOR = 3.0
+HOLE_RESIDUAL_MIN = 2.0
+# A photo on a plain-looking border is matted against that backdrop only when at least this
+# share of what u2netp calls background matches it; otherwise it is a scene (out-of-focus
+# objects, a floor) and u2netp's mask is used. Shadows and edges stay well under 10%.
+PLAIN_PHOTO_MIN_CLEAR = 0.9
 # Parts within this share of the view's size of the split's figure mask belong to it: a
 # hair strand too faint or thin to be found by the split is still the subject's.
 DETACHED_STRAND_SHARE = 0.01
