@@ -180,16 +180,16 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # a pale shirt that happens to match the model must not become the local backdrop.
     backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
     clear = _clear_of(image, backdrop, noise)
-    unseen = saliency < T.SALIENT
-    if view.mask is None and unseen.any() and clear[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
-        return None
     shadow = _cast_shadow(image, backdrop, clear, saliency)
+    unseen = saliency < T.SALIENT
+    if view.mask is None and unseen.any() and (clear | shadow)[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
+        return None
     # The backdrop around the figure, reached from the view's edge without crossing what
     # u2netp is sure is subject: a pale shirt's patch that matches the backdrop colour is
     # then judged like an enclosed hole, by how exactly it follows the backdrop.
     outside = _reached_from_edge((clear | shadow) & (saliency < T.SURE_SUBJECT))
     backdrop = _spread_backdrop(image, model, outside)
-    background = outside | _enclosed_backdrop(image, backdrop, clear, shadow, outside, saliency)
+    background = outside | _enclosed_backdrop(image, clear, shadow, outside, saliency, noise)
     subject = _connected_to(~background, _seeds(view, saliency))
     return _edge_alpha(image, backdrop, subject)
 
@@ -258,41 +258,35 @@ def _reached_from_edge(region: np.ndarray) -> np.ndarray:
     return _connected_to(region, edge)
 
 
-def _enclosed_backdrop(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, shadow: np.ndarray,
-                       outside: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shadow: np.ndarray, outside: np.ndarray,
+                       saliency: np.ndarray, noise: float) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
-    (between arm and body, inside a ring): those that follow the backdrop as exactly as the
-    backdrop outside does -- averaged over a small window of clear pixels their residual is
-    no larger than noise -- in pieces that are not too small and salient to be a gap (eye
-    whites); and all of any piece the saliency model sees no subject in. A pale shirt whose
-    colour a gradient happens to cross matches only on average: its residual ramps."""
+    (between arm and body, inside a ring, between the feet). The view is cut into smooth
+    regions along its colour edges; a region is backdrop when nearly all of it matches the
+    backdrop. A pale shirt whose colour the backdrop happens to match in places (a gradient
+    crossing it, one fold of its shading) is one region with the rest of the shirt, which
+    does not match: it stays. Regions too small to be a gap where u2netp sees the subject
+    (eye whites) stay too, and so does nothing u2netp sees no subject in. Edge pixels
+    (slivers between limbs, anti-aliased rims) that match the backdrop are backdrop."""
     import cv2
 
-    inner = (clear | shadow) & ~outside
-    if not inner.any():
-        return inner
-    # On the floor a hole may hold the faint edge of a cast shadow: there the residual is
-    # taken after the backdrop's brightness is matched.
-    expected = backdrop.copy()
-    floor = slice(_floor_top(clear), None)
-    expected[floor] *= _brightness(image[floor], backdrop[floor])[:, :, None]
-    window = (T.HOLE_WINDOW_PX, T.HOLE_WINDOW_PX)
-    weight = cv2.boxFilter(clear.astype(np.float32), -1, window, normalize=False)
-    summed = cv2.boxFilter((image - expected) * clear[:, :, None], -1, window, normalize=False)
-    deviation = np.linalg.norm(summed / np.maximum(weight, 1.0)[:, :, None], axis=2)
-    outside_clear = outside & clear
-    level = float(np.sqrt(np.mean(deviation[outside_clear] ** 2))) if outside_clear.any() else 0.0
-    exact = inner & ((clear & (deviation <= max(T.HOLE_RESIDUAL_MIN, T.HOLE_RESIDUAL_FACTOR * level))) | shadow)
-
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(exact.astype(np.uint8), connectivity=4)
-    limit = T.ENCLOSED_HOLE_KEEP_SHARE * (inner.size - int(outside.sum()))
-    small_and_salient = (stats[:, 4] <= limit) & (_mean_over(labels, count, saliency) > T.SALIENT)
-    hole = ~small_and_salient
-    hole[0] = False
-    count, pieces = cv2.connectedComponents(inner.astype(np.uint8), connectivity=4)
+    candidate = (clear | shadow) & ~outside
+    if not candidate.any():
+        return candidate
+    smooth = _box3(image)
+    kernel = np.ones((3, 3), np.uint8)
+    contrast = (cv2.dilate(smooth, kernel) - cv2.erode(smooth, kernel)).max(axis=2)
+    edges = contrast > max(T.REGION_EDGE_MIN, T.REGION_EDGE_NOISE_FACTOR * noise)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~edges & ~outside).astype(np.uint8), connectivity=4)
+    matching = _mean_over(labels, count, candidate)
+    limit = T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
+    eye_white = (stats[:, 4] <= limit) & (_mean_over(labels, count, saliency) > T.SALIENT)
+    hole = (matching >= T.HOLE_MATCHING_SHARE) & ~eye_white
+    hole[0] = False  # label 0: the edges and the outside
+    count, pieces = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=4)
     unseen = _mean_over(pieces, count, saliency) < T.SALIENT
     unseen[0] = False
-    return hole[labels] | unseen[pieces]
+    return candidate & (hole[labels] | (edges & ~eye_white[labels]) | unseen[pieces])
 
 
 def _mean_over(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:

@@ -126,13 +126,15 @@ SURE_SUBJECT = 0.9
 # (eye whites, a collar, a button) stay subject where u2netp sees the subject; larger ones
 # (between arm and torso, between the legs, inside a ring) are backdrop showing through.
 ENCLOSED_HOLE_KEEP_SHARE = 0.003
-# ...when they follow the backdrop as exactly as the backdrop outside the figure does: the
-# residual averaged over the clear pixels of a HOLE_WINDOW_PX square at most this factor
-# times its RMS outside (or HOLE_RESIDUAL_MIN grey levels): noise averages out there, while a
-# flat pale shirt that a gradient's colour crosses leaves a ramp of several grey levels.
-HOLE_WINDOW_PX = 7
-HOLE_RESIDUAL_FACTOR = 3.0
-HOLE_RESIDUAL_MIN = 2.0
+# Enclosed backdrop is found per smooth region (the view cut along colour edges: 3x3
+# max-min contrast of the 3x3-averaged colour above REGION_EDGE_MIN grey levels, or
+# REGION_EDGE_NOISE_FACTOR x the backdrop noise): a region is a hole when at least
+# HOLE_MATCHING_SHARE of it matches the backdrop. Line art and the rim of a pale shirt
+# (14+ levels across 1-2 px) are edges; backdrop gradients and soft shading (under 1 level
+# per px) are not; a shirt the backdrop matches in places matches well under 90% overall.
+REGION_EDGE_MIN = 8.0
+REGION_EDGE_NOISE_FACTOR = 3.0
+HOLE_MATCHING_SHARE = 0.9
 # A photo on a plain-looking border is matted against that backdrop only when at least this
 # share of what u2netp calls background matches it; otherwise it is a scene (out-of-focus
 # objects, a floor) and u2netp's mask is used. Shadows and edges stay well under 10%.
