@@ -265,9 +265,9 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shadow: np.ndarray,
     regions along its colour edges; a region is backdrop when nearly all of it matches the
     backdrop. A pale shirt whose colour the backdrop happens to match in places (a gradient
     crossing it, one fold of its shading) is one region with the rest of the shirt, which
-    does not match: it stays. Regions too small to be a gap where u2netp sees the subject
-    (eye whites) stay too, and so does nothing u2netp sees no subject in. Edge pixels
-    (slivers between limbs, anti-aliased rims) that match the backdrop are backdrop."""
+    does not match: it stays; so do matching regions only a thin line apart (a white shirt
+    on white paper, cut by its folds and seams). Regions too small to be a gap where u2netp sees the subject
+    (eye whites) stay too, and so does nothing u2netp sees no subject in."""
     import cv2
 
     candidate = (clear | shadow) & ~outside
@@ -281,12 +281,36 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shadow: np.ndarray,
     matching = _mean_over(labels, count, candidate)
     limit = T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
     eye_white = (stats[:, 4] <= limit) & (_mean_over(labels, count, saliency) > T.SALIENT)
-    hole = (matching >= T.HOLE_MATCHING_SHARE) & ~eye_white
-    hole[0] = False  # label 0: the edges and the outside
+    backdrop_like = matching >= T.HOLE_MATCHING_SHARE
+    backdrop_like[0] = False  # label 0: the edges and the outside
+    hole = backdrop_like & ~eye_white & ~_beside_another(labels, backdrop_like)
     count, pieces = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=4)
     unseen = _mean_over(pieces, count, saliency) < T.SALIENT
     unseen[0] = False
-    return candidate & (hole[labels] | (edges & ~eye_white[labels]) | unseen[pieces])
+    # Edge pixels go with the backdrop they border (a hole's or the outside's rim, a sliver
+    # between limbs); inside a kept garment they stay.
+    removed = hole[labels]
+    rims = edges & (cv2.dilate((removed | outside).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    return candidate & (removed | rims | unseen[pieces])
+
+
+def _beside_another(labels: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Which chosen regions lie within a thin line (GARMENT_LINE_PX) of another chosen one:
+    backdrop-coloured patches of a pale garment cut apart by its fold and seam lines. Gaps
+    between limbs are walled by whole limbs."""
+    import cv2
+
+    marked = np.where(chosen[labels], labels, 0).astype(np.float32)
+    # The edge map draws a line 4 px wider than it is (3x3 average, then 3x3 max - min).
+    kernel = np.ones((T.GARMENT_LINE_PX + 6,) * 2, np.uint8)
+    highest = cv2.dilate(marked, kernel)
+    lowest = cv2.erode(np.where(marked > 0, marked, np.float32(len(chosen))), kernel)
+    meet = (highest > 0) & (lowest < len(chosen)) & (highest != lowest)
+    beside = np.zeros(len(chosen), bool)
+    beside[highest[meet].astype(np.int64)] = True
+    beside[lowest[meet].astype(np.int64)] = True
+    beside[0] = False
+    return beside
 
 
 def _mean_over(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:

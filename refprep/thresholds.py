@@ -135,6 +135,9 @@ ENCLOSED_HOLE_KEEP_SHARE = 0.003
 REGION_EDGE_MIN = 8.0
 REGION_EDGE_NOISE_FACTOR = 3.0
 HOLE_MATCHING_SHARE = 0.9
+# Backdrop-matching regions at most this many px apart are patches of one pale garment cut
+# by its fold and seam lines (drawn 1-3 px), not holes: between holes lies a whole limb.
+GARMENT_LINE_PX = 3
 # A photo on a plain-looking border is matted against that backdrop only when at least this
 # share of what u2netp calls background matches it; otherwise it is a scene (out-of-focus
 # objects, a floor) and u2netp's mask is used. Shadows and edges stay well under 10%.
