@@ -180,7 +180,8 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # a pale shirt that happens to match the model must not become the local backdrop.
     backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
     clear = _clear_of(image, backdrop, noise)
-    shadow = _cast_shadow(image, backdrop, clear, saliency)
+    shade = _floor_shade(image, backdrop, clear)
+    shadow = shade & (saliency < T.SHADOW_MAX_SALIENCY)
     unseen = saliency < T.SALIENT
     if view.mask is None and unseen.any() and (clear | shadow)[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
         return None
@@ -189,7 +190,7 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # then judged like an enclosed hole, by how exactly it follows the backdrop.
     outside = _reached_from_edge((clear | shadow) & (saliency < T.SURE_SUBJECT))
     backdrop = _spread_backdrop(image, model, outside)
-    background = outside | _enclosed_backdrop(image, clear, shadow, outside, saliency, noise)
+    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise)
     subject = _connected_to(~background, _seeds(view, saliency))
     return _edge_alpha(image, backdrop, subject)
 
@@ -226,28 +227,17 @@ def _spread_backdrop(image: np.ndarray, model: np.ndarray, clear: np.ndarray) ->
     return model + residual.astype(np.float32)
 
 
-def _cast_shadow(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, saliency: np.ndarray) -> np.ndarray:
-    """Backdrop in shadow on the floor: darker than the backdrop by a common factor on every
-    channel (no change of hue), in the view's lowest part, where the saliency model sees no
-    subject. The subject's own shading is on the subject's colours, or salient."""
-    brightness = _brightness(image, backdrop)
+def _floor_shade(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray) -> np.ndarray:
+    """Pixels in the view's lowest part (the floor, by the feet) that look like the backdrop
+    in shadow: darker by a common factor on every channel, no change of hue. A cast shadow
+    where u2netp sees no subject; the subject's own shading is on its own colours, or salient."""
+    brightness = (image * backdrop).sum(axis=2) / np.maximum((backdrop * backdrop).sum(axis=2), 1.0)
     hue_change = np.linalg.norm(_box3(image - brightness[:, :, None] * backdrop), axis=2)
     tolerance = np.maximum(T.BACKDROP_MATCH_MIN_DISTANCE,
                            T.SHADOW_HUE_TOLERANCE * np.linalg.norm(backdrop, axis=2))
-    shadow = (~clear & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0)
-              & (hue_change < tolerance) & (saliency < T.SHADOW_MAX_SALIENCY))
-    shadow[:_floor_top(shadow)] = False  # on the floor, by the feet
-    return shadow
-
-
-def _brightness(image: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
-    """The factor k that makes k * backdrop closest to the pixel's colour."""
-    return (image * backdrop).sum(axis=2) / np.maximum((backdrop * backdrop).sum(axis=2), 1.0)
-
-
-def _floor_top(region: np.ndarray) -> int:
-    """The first row of the view's floor band, where cast shadows may lie."""
-    return int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(region))
+    shade = (~clear & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0) & (hue_change < tolerance))
+    shade[:int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(shade))] = False
+    return shade
 
 
 def _reached_from_edge(region: np.ndarray) -> np.ndarray:
@@ -258,19 +248,19 @@ def _reached_from_edge(region: np.ndarray) -> np.ndarray:
     return _connected_to(region, edge)
 
 
-def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shadow: np.ndarray, outside: np.ndarray,
+def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, outside: np.ndarray,
                        saliency: np.ndarray, noise: float) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
     (between arm and body, inside a ring, between the feet). The view is cut into smooth
     regions along its colour edges; a region is backdrop when nearly all of it matches the
     backdrop. A pale shirt whose colour the backdrop happens to match in places (a gradient
     crossing it, one fold of its shading) is one region with the rest of the shirt, which
-    does not match: it stays; so do matching regions only a thin line apart (a white shirt
-    on white paper, cut by its folds and seams). Regions too small to be a gap where u2netp sees the subject
+    does not match: it stays; so do large matching regions only a thin line apart (a white
+    shirt on white paper, cut by its folds and seams). Regions too small to be a gap where u2netp sees the subject
     (eye whites) stay too, and so does nothing u2netp sees no subject in."""
     import cv2
 
-    candidate = (clear | shadow) & ~outside
+    candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
     smooth = _box3(image)
@@ -278,12 +268,16 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shadow: np.ndarray,
     contrast = (cv2.dilate(smooth, kernel) - cv2.erode(smooth, kernel)).max(axis=2)
     edges = contrast > max(T.REGION_EDGE_MIN, T.REGION_EDGE_NOISE_FACTOR * noise)
     count, labels, stats, _ = cv2.connectedComponentsWithStats((~edges & ~outside).astype(np.uint8), connectivity=4)
+    # Floor shade counts as matching (the edge of a cast shadow between the feet) in regions
+    # that are mostly clear backdrop: grey trousers on a grey floor are shade-coloured too.
     matching = _mean_over(labels, count, candidate)
+    matching[_mean_over(labels, count, clear & ~outside) < T.HOLE_CLEAR_SHARE] = 0.0
     limit = T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
-    eye_white = (stats[:, 4] <= limit) & (_mean_over(labels, count, saliency) > T.SALIENT)
+    small = stats[:, 4] <= limit
+    eye_white = small & (_mean_over(labels, count, saliency) > T.SALIENT)
     backdrop_like = matching >= T.HOLE_MATCHING_SHARE
     backdrop_like[0] = False  # label 0: the edges and the outside
-    hole = backdrop_like & ~eye_white & ~_beside_another(labels, backdrop_like)
+    hole = backdrop_like & ~eye_white & ~_beside_another(labels, backdrop_like & ~small)
     count, pieces = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=4)
     unseen = _mean_over(pieces, count, saliency) < T.SALIENT
     unseen[0] = False

@@ -135,6 +135,8 @@ ENCLOSED_HOLE_KEEP_SHARE = 0.003
 REGION_EDGE_MIN = 8.0
 REGION_EDGE_NOISE_FACTOR = 3.0
 HOLE_MATCHING_SHARE = 0.9
+# ...floor shade counting as matching only where at least this share is clear backdrop.
+HOLE_CLEAR_SHARE = 0.5
 # Backdrop-matching regions at most this many px apart are patches of one pale garment cut
 # by its fold and seam lines (drawn 1-3 px), not holes: between holes lies a whole limb.
 GARMENT_LINE_PX = 3
