@@ -285,7 +285,9 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     # between limbs); inside a kept garment they stay.
     removed = hole[labels]
     rims = edges & (cv2.dilate((removed | outside).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
-    return candidate & (removed | rims | unseen[pieces])
+    # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
+    # the edge of a tight crop.
+    return candidate & (removed | rims | unseen[pieces] | _reached_from_edge(candidate))
 
 
 def _beside_another(labels: np.ndarray, chosen: np.ndarray) -> np.ndarray:
