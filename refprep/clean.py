@@ -205,8 +205,12 @@ def _clear_of(image: np.ndarray, backdrop: np.ndarray, noise: float) -> np.ndarr
     """Pixels whose colour matches ``backdrop`` within its noise: averaged over 3x3 (noise
     averages out), or on their own (a gap between limbs narrower than 3 px)."""
     difference = image - backdrop
-    limit = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise)
-    return (np.linalg.norm(_box3(difference), axis=2) < limit) | (np.linalg.norm(difference, axis=2) < limit)
+    limit_sq = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise) ** 2
+    return (_squared_length(_box3(difference)) < limit_sq) | (_squared_length(difference) < limit_sq)
+
+
+def _squared_length(colours: np.ndarray) -> np.ndarray:
+    return np.einsum("...c,...c->...", colours, colours)
 
 
 def _normalised_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -231,12 +235,15 @@ def _floor_shade(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray) -> 
     """Pixels in the view's lowest part (the floor, by the feet) that look like the backdrop
     in shadow: darker by a common factor on every channel, no change of hue. A cast shadow
     where u2netp sees no subject; the subject's own shading is on its own colours, or salient."""
-    brightness = (image * backdrop).sum(axis=2) / np.maximum((backdrop * backdrop).sum(axis=2), 1.0)
-    hue_change = np.linalg.norm(_box3(image - brightness[:, :, None] * backdrop), axis=2)
-    tolerance = np.maximum(T.BACKDROP_MATCH_MIN_DISTANCE,
-                           T.SHADOW_HUE_TOLERANCE * np.linalg.norm(backdrop, axis=2))
-    shade = (~clear & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0) & (hue_change < tolerance))
-    shade[:int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(shade))] = False
+    shade = np.zeros_like(clear)
+    top = int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(shade))
+    image, backdrop = image[top:], backdrop[top:]
+    backdrop_sq = _squared_length(backdrop)
+    brightness = np.einsum("...c,...c->...", image, backdrop) / np.maximum(backdrop_sq, 1.0)
+    hue_change_sq = _squared_length(_box3(image - brightness[:, :, None] * backdrop))
+    tolerance_sq = np.maximum(T.BACKDROP_MATCH_MIN_DISTANCE ** 2, T.SHADOW_HUE_TOLERANCE ** 2 * backdrop_sq)
+    shade[top:] = (~clear[top:] & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0)
+                   & (hue_change_sq < tolerance_sq))
     return shade
 
 
@@ -350,32 +357,34 @@ def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray) ->
     alpha = solid.astype(np.float32)
     if not band.any():
         return alpha
-    foreground = _spread_inwards(image, solid | (subject & ~band))
-    contrast = foreground - backdrop
-    contrast_sq = (contrast * contrast).sum(axis=2)
-    projected = ((image - backdrop) * contrast).sum(axis=2) / np.maximum(contrast_sq, 1e-6)
+    ys, xs = np.nonzero(band)
+    behind = backdrop[ys, xs]
+    contrast = _spread_inwards(image, solid, (ys, xs)) - behind
+    contrast_sq = _squared_length(contrast)
+    projected = np.einsum("nc,nc->n", image[ys, xs] - behind, contrast) / np.maximum(contrast_sq, 1e-6)
     # Where the subject barely differs from the backdrop the projection is noise: keep the
     # classification there.
     reliable = contrast_sq >= T.EDGE_MIN_CONTRAST ** 2
-    band_alpha = np.where(reliable, np.clip(projected, 0.0, 1.0), subject.astype(np.float32))
-    alpha[band] = band_alpha[band]
+    alpha[ys, xs] = np.where(reliable, np.clip(projected, 0.0, 1.0), subject[ys, xs])
     return alpha
 
 
-def _spread_inwards(image: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """The colour of the ``source`` pixels nearest to every pixel: normalised Gaussian
-    averages at growing scales, the finest that reaches a pixel winning."""
-    result = np.zeros_like(image)
-    filled = np.zeros(image.shape[:2], bool)
+def _spread_inwards(image: np.ndarray, source: np.ndarray, where: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The colour of the ``source`` pixels nearest to each pixel at ``where`` (N x 3):
+    normalised Gaussian averages at growing scales, the finest that reaches a pixel winning."""
+    ys, xs = where
     if not source.any():
-        return np.broadcast_to(np.median(image.reshape(-1, 3), axis=0), image.shape).astype(np.float32)
+        return np.broadcast_to(np.median(image.reshape(-1, 3), axis=0), (len(ys), 3)).astype(np.float32)
+    result = np.empty((len(ys), 3), np.float32)
+    missing = np.ones(len(ys), bool)
     for sigma in T.FOREGROUND_SPREAD_SIGMAS_PX:
         spread, total = _normalised_blur(image, source, sigma)
-        reach = (total > 1e-3) & ~filled
-        result[reach] = spread[reach]
-        filled |= reach
-    if not filled.all():
-        result[~filled] = image[source].mean(axis=0)
+        reach = missing & (total[ys, xs] > 1e-3)
+        result[reach] = spread[ys[reach], xs[reach]]
+        missing &= ~reach
+        if not missing.any():
+            return result
+    result[missing] = image[source].mean(axis=0)
     return result
 
 
