@@ -263,8 +263,9 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     backdrop. A pale shirt whose colour the backdrop happens to match in places (a gradient
     crossing it, one fold of its shading) is one region with the rest of the shirt, which
     does not match: it stays; so do large matching regions only a thin line apart (a white
-    shirt on white paper, cut by its folds and seams). Regions too small to be a gap where u2netp sees the subject
-    (eye whites) stay too, and so does nothing u2netp sees no subject in."""
+    shirt on white paper, cut by its folds and seams). Regions too small to be a gap where
+    u2netp sees the subject stay too (eye whites; not by the feet, where they are the gap
+    between the shoes); and so does nothing u2netp sees no subject in."""
     import cv2
 
     candidate = (clear | shade) & ~outside
@@ -281,20 +282,25 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     matching[_mean_over(labels, count, clear & ~outside) < T.HOLE_CLEAR_SHARE] = 0.0
     limit = T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
     small = stats[:, 4] <= limit
-    eye_white = small & (_mean_over(labels, count, saliency) > T.SALIENT)
+    above_floor = stats[:, 1] + stats[:, 3] / 2 < (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
+    eye_white = small & above_floor & (_mean_over(labels, count, saliency) > T.SALIENT)
     backdrop_like = matching >= T.HOLE_MATCHING_SHARE
     backdrop_like[0] = False  # label 0: the edges and the outside
     hole = backdrop_like & ~eye_white & ~_beside_another(labels, backdrop_like & ~small)
-    count, pieces = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=4)
+    count, pieces, piece_stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
     unseen = _mean_over(pieces, count, saliency) < T.SALIENT
     unseen[0] = False
-    # Edge pixels go with the backdrop they border (a hole's or the outside's rim, a sliver
-    # between limbs); inside a kept garment they stay.
+    speck = piece_stats[:, 4] < T.BACKDROP_SPECK_PX  # a subject pixel that matches by chance
+    # Edge pixels matching the backdrop (a hole's or the outside's rim, a sliver between
+    # limbs) are backdrop, except beside the patches of a kept pale garment or eye white;
+    # shade-coloured ones only where they continue such a sliver.
     removed = hole[labels]
-    rims = edges & (cv2.dilate((removed | outside).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    kept = ((backdrop_like | eye_white) & ~hole)[labels]
+    loose = candidate & edges & ~(cv2.dilate(kept.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    rims = _connected_to(loose, loose & clear)  # a sliver's shaded end goes with it
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
-    return candidate & (removed | rims | unseen[pieces] | _reached_from_edge(candidate))
+    return candidate & (((removed | rims) & ~speck[pieces]) | unseen[pieces] | _reached_from_edge(candidate))
 
 
 def _beside_another(labels: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -361,11 +367,14 @@ def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray) ->
     behind = backdrop[ys, xs]
     contrast = _spread_inwards(image, solid, (ys, xs)) - behind
     contrast_sq = _squared_length(contrast)
-    projected = np.einsum("nc,nc->n", image[ys, xs] - behind, contrast) / np.maximum(contrast_sq, 1e-6)
-    # Where the subject barely differs from the backdrop the projection is noise: keep the
-    # classification there.
-    reliable = contrast_sq >= T.EDGE_MIN_CONTRAST ** 2
-    alpha[ys, xs] = np.where(reliable, np.clip(projected, 0.0, 1.0), subject[ys, xs])
+    observed = image[ys, xs] - behind
+    projected = np.clip(np.einsum("nc,nc->n", observed, contrast) / np.maximum(contrast_sq, 1e-6), 0.0, 1.0)
+    # The projection is kept where it explains the pixel as such a mix; where the subject
+    # barely differs from the backdrop (noise) or the pixel is another colour than the one
+    # spread to it (a button by the edge), the classification stands.
+    unexplained_sq = _squared_length(observed - projected[:, None] * contrast)
+    reliable = (contrast_sq >= T.EDGE_MIN_CONTRAST ** 2) & (unexplained_sq <= T.EDGE_MAX_UNEXPLAINED ** 2)
+    alpha[ys, xs] = np.where(reliable, projected, subject[ys, xs])
     return alpha
 
 

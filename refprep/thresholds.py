@@ -113,7 +113,7 @@ LOCAL_BACKDROP_SIGMA_PX = 4.0
 # SHADOW_HUE_TOLERANCE x |backdrop| of that darkened backdrop, and saliency below
 # SHADOW_MAX_SALIENCY (u2netp sees no subject there; the subject's own shading is salient).
 SHADOW_MIN_BRIGHTNESS = 0.35
-SHADOW_HUE_TOLERANCE = 0.06
+SHADOW_HUE_TOLERANCE = 0.04
 SHADOW_MAX_SALIENCY = 0.5
 # A floor shadow lies around the feet: in this lowest share of the view's height. Higher up,
 # darker-than-backdrop pixels that u2netp misses are pale clothing in its own shade.
@@ -155,6 +155,12 @@ EDGE_BAND_SHARE = 0.003
 # Below this RGB distance between subject and backdrop colour the measured coverage is
 # noise (white shirt on white paper): the band keeps the classification there.
 EDGE_MIN_CONTRAST = 10.0
+# ...and where the pixel is farther than this (RGB) from every mix of the two colours: it is
+# a detail of another colour than the one spread to it (a button, a seam by the edge).
+EDGE_MAX_UNEXPLAINED = 24.0
+# Backdrop-matching pieces inside a figure smaller than this (px) are subject pixels that
+# match by chance (where a grey line art crosses a grey backdrop's level).
+BACKDROP_SPECK_PX = 4
 # Scales (px) at which the subject's colour is spread outwards into the band: the finest
 # that reaches a pixel wins, so a strand far from solid hair still gets a colour.
 FOREGROUND_SPREAD_SIGMAS_PX = (2.0, 6.0, 18.0)
