@@ -2,13 +2,15 @@
 
 The matte comes from the best evidence at hand:
 - a transparent source already carries it (its alpha channel);
-- a figure on a plain backdrop: the colour distance to the fitted backdrop (exact where
-  the figure differs from the paper), plus the u2netp saliency mask inside the figure's
-  silhouette (keeps pale clothing that is close to the paper colour);
-- a photo: the u2netp saliency mask.
-Edge colours are then decontaminated: with the backdrop colour B known (or estimated
-around the subject), the observed colour I = a*F + (1-a)*B gives the true subject colour
-F = (I - (1-a)*B) / a, so no grey halo survives on white.
+- a figure (or a photo) on a plain backdrop: ``backdrop_matte`` fuses the fitted backdrop
+  model, u2netp saliency and the image's edges -- what matches the backdrop is background,
+  outside the figure or enclosed by it, a floor shadow too; what does not is subject however
+  close to the backdrop colour; the band along the outline gets a measured alpha;
+- a scene: the u2netp saliency mask, snapped to the image's edges by a guided filter.
+Edge colours are then decontaminated: with the backdrop colour B known (the fitted model
+corrected by the clear pixels around the subject, or estimated from them), the observed
+colour I = a*F + (1-a)*B gives the true subject colour F = (I - (1-a)*B) / a, so no grey
+halo survives on white. benchmarks/clean_bench.py measures all of it against ground truth.
 
 Segmentation models are sessions in the style of rembg's: one object per model, created
 once and reused for every view. The bundled u2netp runs on onnxruntime directly with
@@ -129,12 +131,20 @@ def new_session(model: str = "u2netp", threads: int | None = None):
 
 # --- mattes -------------------------------------------------------------------------------
 
-def _colour_key_alpha(view: View, background: Background) -> np.ndarray:
-    """Soft matte from the distance to the known backdrop colour (0..1)."""
-    expected = background.render(view.bbox)
-    distance = np.linalg.norm(view.image.astype(np.float32) - expected, axis=2)
-    low = max(T.FOREGROUND_MIN_DISTANCE, T.BACKGROUND_NOISE_FACTOR * background.noise) * 0.5
-    return np.clip((distance - low) / (T.CERTAIN_SUBJECT_DISTANCE - low), 0.0, 1.0)
+def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.ndarray:
+    """Alpha (float32 0..1, HxW of ``view.image``) of the subject in one view."""
+    background = view.backdrop
+    x, y, w, h = view.bbox
+    if background.kind == "transparent" and source_alpha is not None:
+        alpha = source_alpha[y:y + h, x:x + w].astype(np.float32) / 255.0
+        if view.mask is not None:
+            alpha *= _figure_region(view.mask)
+        return alpha
+    if background.is_plain and background.kind != "transparent":
+        saliency = _unpad(session.predict_mask(_pad_for_model(view.image, background)), view.image.shape)
+        matte = backdrop_matte(view, saliency)
+        return saliency_matte(view.image, saliency) if matte is None else matte
+    return saliency_matte(view.image, session.predict_mask(view.image))
 
 
 def _figure_region(mask: np.ndarray) -> np.ndarray:
@@ -145,36 +155,267 @@ def _figure_region(mask: np.ndarray) -> np.ndarray:
     return grown > 0
 
 
-def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.ndarray:
-    """Alpha (float32 0..1, HxW of ``view.image``) of the subject in one view."""
-    background = view.backdrop
-    x, y, w, h = view.bbox
-    if background.kind == "transparent" and source_alpha is not None:
-        alpha = source_alpha[y:y + h, x:x + w].astype(np.float32) / 255.0
-        if view.mask is not None:
-            alpha *= _figure_region(view.mask)
-        return alpha
-    if view.kind == "figure" and background.is_plain and view.mask is not None:
-        key = _colour_key_alpha(view, background)
-        saliency = _unpad(session.predict_mask(_pad_for_model(view.image, background)), view.image.shape)
-        alpha = np.maximum(key, np.where(_small_holes(view.mask), saliency, 0.0))
-        return (alpha * _figure_region(view.mask)).astype(np.float32)
-    return session.predict_mask(view.image)
+def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
+    """The matte of a subject on a known plain backdrop, from three kinds of evidence:
+
+    - the backdrop model: pixels matching it (within its noise) are background, wherever
+      they are -- outside the figure or enclosed by it (between arm and body, inside a
+      ring); everything else connected to the figure is subject, however close to the
+      backdrop colour (a white shirt on white paper differs by its shading and texture);
+    - u2netp saliency: small enclosed backdrop-coloured holes (eye whites, a collar gap)
+      stay subject where the model sees the subject there, and backdrop darkened without a
+      change of hue (a floor shadow) is background where it does not;
+    - the edges: a band around the subject/background boundary gets its alpha from
+      I = a*F + (1-a)*B with B the local backdrop and F the subject colour spread outwards
+      from the solid interior (a projection onto F - B), so strands and anti-aliased edges
+      come out soft and no background is kept around them.
+
+    None when the backdrop does not explain a photo's surroundings (a scene whose border
+    happened to look plain): where u2netp sees no subject, the backdrop must show.
+    """
+    image = view.image.astype(np.float32)
+    model = view.backdrop.render(view.bbox)
+    noise = view.backdrop.noise
+    # Pass 1 against the smooth model; then the model corrected by what the clear backdrop
+    # around the subject shows locally (paper blotches, light fall-off the quadratic
+    # surface misses). Only backdrop reached from the view's edge teaches the correction:
+    # a pale shirt that happens to match the model must not become the local backdrop.
+    backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
+    clear = _clear_of(image, backdrop, noise)
+    shade = _floor_shade(image, backdrop, clear)
+    shadow = shade & (saliency < T.SHADOW_MAX_SALIENCY)
+    unseen = saliency < T.SALIENT
+    if view.mask is None and unseen.any() and (clear | shadow)[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
+        return None
+    # The backdrop around the figure, reached from the view's edge without crossing what
+    # u2netp is sure is subject: a pale shirt's patch that matches the backdrop colour is
+    # then judged like an enclosed hole, by how exactly it follows the backdrop.
+    outside = _reached_from_edge((clear | shadow) & (saliency < T.SURE_SUBJECT))
+    backdrop = _spread_backdrop(image, model, outside)
+    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise)
+    subject = _connected_to(~background, _seeds(view, saliency))
+    return _edge_alpha(image, backdrop, subject)
 
 
-def _small_holes(mask: np.ndarray) -> np.ndarray:
-    """Backdrop-coloured pixels enclosed by the figure that are too small to be a gap
-    between limbs: eye whites, a white collar, a highlight. There the saliency model
-    decides; large enclosed holes stay backdrop."""
+def _box3(values: np.ndarray) -> np.ndarray:
     import cv2
-    from scipy.ndimage import binary_fill_holes
 
-    holes = (binary_fill_holes(mask) & ~mask).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
-    limit = T.ENCLOSED_HOLE_KEEP_SHARE * max(int(mask.sum()), 1)
-    small = np.zeros(count, bool)
-    small[1:] = stats[1:, 4] <= limit
-    return small[labels]
+    return cv2.blur(values, (3, 3))
+
+
+def _clear_of(image: np.ndarray, backdrop: np.ndarray, noise: float) -> np.ndarray:
+    """Pixels whose colour matches ``backdrop`` within its noise: averaged over 3x3 (noise
+    averages out), or on their own (a gap between limbs narrower than 3 px)."""
+    difference = image - backdrop
+    limit_sq = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise) ** 2
+    return (_squared_length(_box3(difference)) < limit_sq) | (_squared_length(difference) < limit_sq)
+
+
+def _squared_length(colours: np.ndarray) -> np.ndarray:
+    return np.einsum("...c,...c->...", colours, colours)
+
+
+def _normalised_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian average of ``values`` over the pixels where ``weight`` is set, and that weight."""
+    import cv2
+
+    weight = weight.astype(np.float32)
+    total = cv2.GaussianBlur(weight, (0, 0), sigma)
+    blurred = cv2.GaussianBlur(values * weight[:, :, None], (0, 0), sigma)
+    return blurred / np.maximum(total, 1e-6)[:, :, None], total
+
+
+def _spread_backdrop(image: np.ndarray, model: np.ndarray, clear: np.ndarray) -> np.ndarray:
+    """The backdrop behind every pixel: the model plus the local residual of the clear pixels
+    around it (spread into the subject, so edge pixels know what they were mixed with)."""
+    residual, total = _normalised_blur(image - model, clear, T.LOCAL_BACKDROP_SIGMA_PX)
+    residual = np.where(total[:, :, None] > 1e-3, residual, 0.0)
+    return model + residual.astype(np.float32)
+
+
+def _floor_shade(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray) -> np.ndarray:
+    """Pixels in the view's lowest part (the floor, by the feet) that look like the backdrop
+    in shadow: darker by a common factor on every channel, no change of hue. A cast shadow
+    where u2netp sees no subject; the subject's own shading is on its own colours, or salient."""
+    shade = np.zeros_like(clear)
+    top = int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(shade))
+    image, backdrop = image[top:], backdrop[top:]
+    backdrop_sq = _squared_length(backdrop)
+    brightness = np.einsum("...c,...c->...", image, backdrop) / np.maximum(backdrop_sq, 1.0)
+    hue_change_sq = _squared_length(_box3(image - brightness[:, :, None] * backdrop))
+    tolerance_sq = np.maximum(T.BACKDROP_MATCH_MIN_DISTANCE ** 2, T.SHADOW_HUE_TOLERANCE ** 2 * backdrop_sq)
+    shade[top:] = (~clear[top:] & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0)
+                   & (hue_change_sq < tolerance_sq))
+    return shade
+
+
+def _reached_from_edge(region: np.ndarray) -> np.ndarray:
+    """The connected parts of ``region`` that touch the view's edge."""
+    edge = np.zeros_like(region)
+    edge[[0, -1], :] = True
+    edge[:, [0, -1]] = True
+    return _connected_to(region, edge)
+
+
+def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, outside: np.ndarray,
+                       saliency: np.ndarray, noise: float) -> np.ndarray:
+    """Which backdrop-coloured pixels not reached from outside are backdrop showing through
+    (between arm and body, inside a ring, between the feet). The view is cut into smooth
+    regions along its colour edges; a region is backdrop when nearly all of it matches the
+    backdrop. A pale shirt whose colour the backdrop happens to match in places (a gradient
+    crossing it, one fold of its shading) is one region with the rest of the shirt, which
+    does not match: it stays; so do large matching regions only a thin line apart (a white
+    shirt on white paper, cut by its folds and seams). Regions too small to be a gap where
+    u2netp sees the subject stay too (eye whites; not by the feet, where they are the gap
+    between the shoes); and so does nothing u2netp sees no subject in."""
+    import cv2
+
+    candidate = (clear | shade) & ~outside
+    if not candidate.any():
+        return candidate
+    smooth = _box3(image)
+    kernel = np.ones((3, 3), np.uint8)
+    contrast = (cv2.dilate(smooth, kernel) - cv2.erode(smooth, kernel)).max(axis=2)
+    edges = contrast > max(T.REGION_EDGE_MIN, T.REGION_EDGE_NOISE_FACTOR * noise)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~edges & ~outside).astype(np.uint8), connectivity=4)
+    # Floor shade counts as matching (the edge of a cast shadow between the feet) in regions
+    # that are mostly clear backdrop: grey trousers on a grey floor are shade-coloured too.
+    matching = _mean_over(labels, count, candidate)
+    matching[_mean_over(labels, count, clear & ~outside) < T.HOLE_CLEAR_SHARE] = 0.0
+    limit = T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
+    small = stats[:, 4] <= limit
+    above_floor = stats[:, 1] + stats[:, 3] / 2 < (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
+    eye_white = small & above_floor & (_mean_over(labels, count, saliency) > T.SALIENT)
+    backdrop_like = matching >= T.HOLE_MATCHING_SHARE
+    backdrop_like[0] = False  # label 0: the edges and the outside
+    hole = backdrop_like & ~eye_white & ~_beside_another(labels, backdrop_like & ~small)
+    count, pieces, piece_stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
+    unseen = _mean_over(pieces, count, saliency) < T.SALIENT
+    unseen[0] = False
+    speck = piece_stats[:, 4] < T.BACKDROP_SPECK_PX  # a subject pixel that matches by chance
+    # Edge pixels matching the backdrop (a hole's or the outside's rim, a sliver between
+    # limbs) are backdrop, except beside the patches of a kept pale garment or eye white;
+    # shade-coloured ones only where they continue such a sliver.
+    removed = hole[labels]
+    kept = ((backdrop_like | eye_white) & ~hole)[labels]
+    loose = candidate & edges & ~(cv2.dilate(kept.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    rims = _connected_to(loose, loose & clear)  # a sliver's shaded end goes with it
+    # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
+    # the edge of a tight crop.
+    return candidate & (((removed | rims) & ~speck[pieces]) | unseen[pieces] | _reached_from_edge(candidate))
+
+
+def _beside_another(labels: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Which chosen regions lie within a thin line (GARMENT_LINE_PX) of another chosen one:
+    backdrop-coloured patches of a pale garment cut apart by its fold and seam lines. Gaps
+    between limbs are walled by whole limbs."""
+    import cv2
+
+    marked = np.where(chosen[labels], labels, 0).astype(np.float32)
+    # The edge map draws a line 4 px wider than it is (3x3 average, then 3x3 max - min).
+    kernel = np.ones((T.GARMENT_LINE_PX + 6,) * 2, np.uint8)
+    highest = cv2.dilate(marked, kernel)
+    lowest = cv2.erode(np.where(marked > 0, marked, np.float32(len(chosen))), kernel)
+    meet = (highest > 0) & (lowest < len(chosen)) & (highest != lowest)
+    beside = np.zeros(len(chosen), bool)
+    beside[highest[meet].astype(np.int64)] = True
+    beside[lowest[meet].astype(np.int64)] = True
+    beside[0] = False
+    return beside
+
+
+def _mean_over(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over each label."""
+    area = np.bincount(labels.ravel(), minlength=count)
+    return np.bincount(labels.ravel(), values.ravel(), minlength=count) / np.maximum(area, 1)
+
+
+def _seeds(view: View, saliency: np.ndarray) -> np.ndarray:
+    """Pixels known to belong to this view's subject: the split's figure mask (grown by a
+    little, so strands that split as specks stay), or for a photo the salient pixels."""
+    import cv2
+
+    if view.mask is None:
+        return saliency > T.SALIENT
+    reach = max(2, round(T.DETACHED_STRAND_SHARE * max(view.mask.shape)))
+    return cv2.dilate(view.mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+
+def _connected_to(region: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The connected parts of ``region`` that touch ``seeds``."""
+    import cv2
+
+    count, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
+    touched = np.zeros(count, bool)
+    touched[np.unique(labels[seeds & region])] = True
+    touched[0] = False
+    return touched[labels]
+
+
+def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray) -> np.ndarray:
+    """Solid 1 inside the subject, 0 outside, and in the band along its outline the coverage
+    from I = a*F + (1-a)*B: a = (I-B).(F-B) / |F-B|^2, F spread from the solid interior."""
+    import cv2
+
+    width = max(T.EDGE_BAND_MIN_PX, round(T.EDGE_BAND_SHARE * max(subject.shape)))
+    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    mask = subject.astype(np.uint8)
+    solid = cv2.erode(mask, kernel) > 0
+    band = (cv2.dilate(mask, kernel) > 0) & ~solid
+    alpha = solid.astype(np.float32)
+    if not band.any():
+        return alpha
+    ys, xs = np.nonzero(band)
+    behind = backdrop[ys, xs]
+    contrast = _spread_inwards(image, solid, (ys, xs)) - behind
+    contrast_sq = _squared_length(contrast)
+    observed = image[ys, xs] - behind
+    projected = np.clip(np.einsum("nc,nc->n", observed, contrast) / np.maximum(contrast_sq, 1e-6), 0.0, 1.0)
+    # The projection is kept where it explains the pixel as such a mix; where the subject
+    # barely differs from the backdrop (noise) or the pixel is another colour than the one
+    # spread to it (a button by the edge), the classification stands.
+    unexplained_sq = _squared_length(observed - projected[:, None] * contrast)
+    reliable = (contrast_sq >= T.EDGE_MIN_CONTRAST ** 2) & (unexplained_sq <= T.EDGE_MAX_UNEXPLAINED ** 2)
+    alpha[ys, xs] = np.where(reliable, projected, subject[ys, xs])
+    return alpha
+
+
+def _spread_inwards(image: np.ndarray, source: np.ndarray, where: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The colour of the ``source`` pixels nearest to each pixel at ``where`` (N x 3):
+    normalised Gaussian averages at growing scales, the finest that reaches a pixel winning."""
+    ys, xs = where
+    if not source.any():
+        return np.broadcast_to(np.median(image.reshape(-1, 3), axis=0), (len(ys), 3)).astype(np.float32)
+    result = np.empty((len(ys), 3), np.float32)
+    missing = np.ones(len(ys), bool)
+    for sigma in T.FOREGROUND_SPREAD_SIGMAS_PX:
+        spread, total = _normalised_blur(image, source, sigma)
+        reach = missing & (total[ys, xs] > 1e-3)
+        result[reach] = spread[ys[reach], xs[reach]]
+        missing &= ~reach
+        if not missing.any():
+            return result
+    result[missing] = image[source].mean(axis=0)
+    return result
+
+
+def saliency_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """A saliency mask (upsampled from the model's 320 px) snapped to the image's own edges
+    with a guided filter: the image explains the mask locally as a linear function of its
+    colour, so the soft rim shrinks to where the colour changes."""
+    import cv2
+
+    radius = max(2, round(T.GUIDED_RADIUS_SHARE * max(rgb.shape[:2])))
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    size = (2 * radius + 1, 2 * radius + 1)
+    mean_i = cv2.blur(guide, size)
+    mean_p = cv2.blur(saliency, size)
+    covariance = cv2.blur(guide * saliency, size) - mean_i * mean_p
+    variance = cv2.blur(guide * guide, size) - mean_i * mean_i
+    a = covariance / (variance + T.GUIDED_EPSILON)
+    b = mean_p - a * mean_i
+    refined = cv2.blur(a, size) * guide + cv2.blur(b, size)
+    return np.clip(refined, 0.0, 1.0).astype(np.float32)
 
 
 def _pad_for_model(rgb: np.ndarray, background: Background) -> np.ndarray:
@@ -269,9 +510,11 @@ def composite_views(views: list[View], target: tuple[int, int, int] | None = (25
 
 def view_backdrop(view: View) -> np.ndarray:
     """The old backdrop behind a matted view (float32 HxWx3 over ``view.image``): the fitted
-    sheet backdrop where there is one, else estimated from the clear pixels around the subject."""
-    if view.kind == "figure" and view.backdrop.kind not in ("transparent", "cluttered"):
-        return view.backdrop.render(view.bbox)
+    backdrop corrected by what its clear pixels show nearby (paper texture, a floor
+    shadow), else estimated from the clear pixels around the subject."""
+    if view.backdrop.is_plain and view.backdrop.kind != "transparent":
+        model = view.backdrop.render(view.bbox, view.image.shape[:2])
+        return _spread_backdrop(view.image.astype(np.float32), model, view.alpha < T.ALPHA_CLEAR_BELOW)
     return _local_backdrop(view.image, view.alpha)
 
 

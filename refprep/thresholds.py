@@ -150,13 +150,78 @@ SINGLE_VIEW_COVERAGE = 0.55
 # u2netp's soft output is noisy near 0 and 1, and SPEC wants an exactly flat background.
 ALPHA_CLEAR_BELOW = 0.06
 ALPHA_SOLID_ABOVE = 0.94
-# Matte pixels this far (in backdrop-distance units) from the known backdrop colour are
-# certainly subject, whatever the saliency model says: keeps pale clothing on pale paper.
-CERTAIN_SUBJECT_DISTANCE = 60.0
+# A pixel is backdrop when its colour, averaged over 3x3, is within this RGB distance of the
+# (locally corrected) backdrop model, or BACKDROP_MATCH_NOISE_FACTOR times the backdrop's
+# per-channel noise if larger: above the averaged noise of clean and JPEG-compressed
+# backdrops, below the 14+ that separates a white shirt's shading from white paper.
+BACKDROP_MATCH_MIN_DISTANCE = 6.0
+BACKDROP_MATCH_NOISE_FACTOR = 3.0
+# The fitted backdrop surface is corrected by the clear pixels' residual averaged over this
+# Gaussian sigma (px): small enough to follow paper blotches and a soft floor shadow up to
+# the subject's edge, large enough to average away per-pixel noise.
+LOCAL_BACKDROP_SIGMA_PX = 4.0
+# A floor shadow is the backdrop darkened by one factor on all channels: brightness ratio
+# at least SHADOW_MIN_BRIGHTNESS (deeper is a dark object, not a shadow), colour within
+# SHADOW_HUE_TOLERANCE x |backdrop| of that darkened backdrop, and saliency below
+# SHADOW_MAX_SALIENCY (u2netp sees no subject there; the subject's own shading is salient).
+SHADOW_MIN_BRIGHTNESS = 0.35
+SHADOW_HUE_TOLERANCE = 0.04
+SHADOW_MAX_SALIENCY = 0.5
+# A floor shadow lies around the feet: in this lowest share of the view's height. Higher up,
+# darker-than-backdrop pixels that u2netp misses are pale clothing in its own shade.
+FLOOR_SHADOW_HEIGHT_SHARE = 0.25
+# u2netp saliency above this marks the subject; above SURE_SUBJECT it is sure (its rim,
+# upsampled from 320 px, is softer than that a few pixels outside the true edge).
+SALIENT = 0.5
+SURE_SUBJECT = 0.9
 # Backdrop-coloured holes enclosed by a figure and smaller than this share of its area
-# (eye whites, a collar, a button) are judged by the saliency model; larger ones (between
-# arm and torso, between the legs) are backdrop showing through.
+# (eye whites, a collar, a button) stay subject where u2netp sees the subject; larger ones
+# (between arm and torso, between the legs, inside a ring) are backdrop showing through.
 ENCLOSED_HOLE_KEEP_SHARE = 0.003
+# Enclosed backdrop is found per smooth region (the view cut along colour edges: 3x3
+# max-min contrast of the 3x3-averaged colour above REGION_EDGE_MIN grey levels, or
+# REGION_EDGE_NOISE_FACTOR x the backdrop noise): a region is a hole when at least
+# HOLE_MATCHING_SHARE of it matches the backdrop. Line art and the rim of a pale shirt
+# (14+ levels across 1-2 px) are edges; backdrop gradients and soft shading (under 1 level
+# per px) are not; a shirt the backdrop matches in places matches well under 90% overall.
+REGION_EDGE_MIN = 8.0
+REGION_EDGE_NOISE_FACTOR = 3.0
+HOLE_MATCHING_SHARE = 0.9
+# ...floor shade counting as matching only where at least this share is clear backdrop.
+HOLE_CLEAR_SHARE = 0.5
+# Backdrop-matching regions at most this many px apart are patches of one pale garment cut
+# by its fold and seam lines (drawn 1-3 px), not holes: between holes lies a whole limb.
+GARMENT_LINE_PX = 3
+# A photo on a plain-looking border is matted against that backdrop only when at least this
+# share of what u2netp calls background matches it; otherwise it is a scene (out-of-focus
+# objects, a floor) and u2netp's mask is used. Shadows and edges stay well under 10%.
+PLAIN_PHOTO_MIN_CLEAR = 0.9
+# Parts within this share of the view's size of the split's figure mask belong to it: a
+# hair strand too faint or thin to be found by the split is still the subject's.
+DETACHED_STRAND_SHARE = 0.01
+# The band along the subject's outline where alpha is measured rather than classified:
+# this share of the view's longer side, at least EDGE_BAND_MIN_PX on each side (drawn
+# anti-aliasing spans 1-2 px; photos blur edges in proportion to their size).
+EDGE_BAND_MIN_PX = 2
+EDGE_BAND_SHARE = 0.003
+# Below this RGB distance between subject and backdrop colour the measured coverage is
+# noise (white shirt on white paper): the band keeps the classification there.
+EDGE_MIN_CONTRAST = 10.0
+# ...and where the pixel is farther than this (RGB) from every mix of the two colours: it is
+# a detail of another colour than the one spread to it (a button, a seam by the edge).
+EDGE_MAX_UNEXPLAINED = 24.0
+# Backdrop-matching pieces inside a figure smaller than this (px) are subject pixels that
+# match by chance (where a grey line art crosses a grey backdrop's level).
+BACKDROP_SPECK_PX = 4
+# Scales (px) at which the subject's colour is spread outwards into the band: the finest
+# that reaches a pixel wins, so a strand far from solid hair still gets a colour.
+FOREGROUND_SPREAD_SIGMAS_PX = (2.0, 6.0, 18.0)
+# Guided filter snapping u2netp's upsampled mask to a photo's edges: window radius as a
+# share of the longer side (u2netp works at 320 px, so its rim is ~1/320 of the image
+# blurred over a few pixels) and the regulariser on the 0..1 grey guide (edges weaker than
+# ~0.03 grey contrast are smoothed over).
+GUIDED_RADIUS_SHARE = 0.006
+GUIDED_EPSILON = 1e-3
 
 # --- pose -------------------------------------------------------------------------------
 # View class boundaries on |yaw| in degrees, fixed by the spec.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -73,8 +74,10 @@ def test_background_is_exactly_white_with_no_halo(name, u2netp, ground_truth):
         alpha[py:py + view.alpha.shape[0], px:px + view.alpha.shape[1]] = view.alpha
         assert (picture[alpha == 0] == 255).all()
         assert view_fringe(view, (255, 255, 255)) < 0.005
-        # The figure survives: most of its silhouette is opaque.
-        assert (view.alpha[view.mask] > 0.5).mean() > 0.97
+        # The figure survives: its silhouette is opaque inside the anti-aliased rim (whose
+        # pixels are partly covered: alpha below 0.5 there is right).
+        inside = cv2.erode(view.mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        assert (view.alpha[inside] > 0.5).mean() > 0.99
 
 
 def test_gaps_between_limbs_are_removed(u2netp):
@@ -119,8 +122,6 @@ def test_photo_is_cut_out_by_the_model(u2netp, astronaut):
 
 def test_fringe_measure_catches_a_halo(u2netp):
     """A matte grown by 3 px keeps a ring of old grey backdrop: the measure must see it."""
-    import cv2
-
     from refprep.clean import composite_view, view_backdrop
     from dataclasses import replace
 
@@ -130,3 +131,143 @@ def test_fringe_measure_catches_a_halo(u2netp):
     haloed = replace(view, alpha=grown)
     picture = composite_view(haloed, grown, view_backdrop(view), (255, 255, 255))
     assert view_fringe(replace(haloed, cleaned=picture), (255, 255, 255)) > 0.3
+
+
+# --- against ground truth ----------------------------------------------------------------
+# A scene drawn here (not by the benchmark's generator): a dark-coated figure on off-white
+# paper with a white collar that touches the paper (no line art around it), an arm on the
+# hip enclosing paper, a ring held beside the body, a soft floor shadow. Drawn 4x larger
+# and box-filtered, so edges are anti-aliased and the true alpha is known to the pixel.
+PAPER = np.array((245, 243, 238), np.float32)
+SCENE_SIZE = (300, 360)  # width, height
+
+
+def _coverage(draw_fn) -> np.ndarray:
+    from PIL import ImageDraw
+
+    w, h = SCENE_SIZE
+    layer = Image.new("L", (4 * w, 4 * h), 0)
+    draw_fn(ImageDraw.Draw(layer))
+    return np.asarray(layer.resize(SCENE_SIZE, Image.Resampling.BOX), np.float32) / 255.0
+
+
+def _scaled(points):
+    return [(4 * x, 4 * y) for x, y in points]
+
+
+def _scene():
+    """(image uint8, true alpha, masks of the collar, the enclosed holes and the shadow)."""
+    w, h = SCENE_SIZE
+    parts = [  # painter's order: (colour, coverage)
+        ((52, 56, 84), _coverage(lambda d: d.rectangle(_scaled([(120, 215), (178, 330)]), fill=255))),  # trousers
+        ((40, 30, 28), _coverage(lambda d: d.ellipse(_scaled([(112, 322), (186, 338)]), fill=255))),    # shoes
+        ((60, 64, 100), _coverage(lambda d: d.line(_scaled([(175, 110), (222, 160), (176, 205)]),
+                                                    fill=255, width=4 * 14, joint="curve"))),           # arm on the hip
+        ((60, 64, 100), _coverage(lambda d: d.rectangle(_scaled([(112, 100), (185, 220)]), fill=255))), # coat
+        ((252, 252, 252), _coverage(lambda d: d.polygon(_scaled([(126, 100), (172, 100), (149, 140)]),
+                                                        fill=255))),                                    # collar
+        ((225, 190, 160), _coverage(lambda d: d.ellipse(_scaled([(124, 40), (174, 100)]), fill=255))),  # head
+        ((90, 50, 40), _coverage(lambda d: d.ellipse(_scaled([(60, 170), (112, 222)]), outline=255,
+                                                      width=4 * 7))),                                   # ring
+    ]
+    colour = np.zeros((h, w, 3), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    for rgb, cover in parts:
+        new_alpha = cover + alpha * (1 - cover)
+        colour = (np.array(rgb, np.float32) * cover[..., None] + colour * (alpha * (1 - cover))[..., None]) \
+            / np.maximum(new_alpha, 1e-6)[..., None]
+        alpha = new_alpha
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = 1.0 - 0.35 * np.exp(-1.5 * (((xx - 160) / 70) ** 2 + ((yy - 334) / 12) ** 2))
+    noise = np.random.default_rng(5).integers(-1, 2, (h, w, 1))
+    backdrop = PAPER * shade[..., None] + noise
+    image = np.clip(np.round(alpha[..., None] * colour + (1 - alpha[..., None]) * backdrop), 0, 255).astype(np.uint8)
+    collar = _coverage(lambda d: d.polygon(_scaled([(130, 102), (168, 102), (149, 134)]), fill=255)) == 1
+    from scipy.ndimage import binary_fill_holes
+
+    import cv2
+
+    holes = binary_fill_holes(alpha > 0) & (alpha == 0)
+    # the shadow clear of the shoes' anti-aliased rim (the fringe test covers the rim)
+    away = cv2.distanceTransform((alpha == 0).astype(np.uint8), cv2.DIST_L2, 3) > 2
+    shadow = (shade < 0.97) & away
+    return image, alpha, collar, holes, shadow
+
+
+@pytest.fixture(scope="module")
+def cleaned_scene(u2netp, tmp_path_factory):
+    from refprep.data import Source
+
+    image, truth, collar, holes, shadow = _scene()
+    source = Source(tmp_path_factory.mktemp("scene") / "scene.png", image, None, "0" * 64, "PNG", "RGB")
+    views = composite_views(matte_views(split_source(source).views, [None], u2netp), (255, 255, 255))
+    assert len(views) == 1
+    view = views[0]
+    x, y, w, h = view.bbox
+    _, _, px, py = view.canvas
+    alpha = np.zeros(truth.shape, np.float32)
+    alpha[y:y + h, x:x + w] = view.alpha
+    on_white = np.full(image.shape, 255, np.uint8)
+    on_white[y:y + h, x:x + w] = view.cleaned[py:py + h, px:px + w]
+    return truth, alpha, on_white, collar, holes, shadow
+
+
+def test_scene_alpha_is_close_to_the_truth(cleaned_scene):
+    truth, alpha, *_ = cleaned_scene
+    # refprep measured 0.0005; plain rembg.remove(u2netp) 0.0086 (it drops the collar)
+    assert np.mean((alpha - truth) ** 2) < 0.003
+
+
+def test_white_collar_on_white_paper_is_kept(cleaned_scene):
+    truth, alpha, _, collar, _, _ = cleaned_scene
+    assert collar.sum() > 200
+    assert (alpha[collar] > 0.5).mean() > 0.95  # plain rembg.remove(u2netp): 0.0
+
+
+def test_enclosed_paper_is_removed(cleaned_scene):
+    """Inside the ring and between the arm and the coat the paper shows through."""
+    import cv2
+
+    truth, alpha, on_white, _, holes, _ = cleaned_scene
+    count, labels = cv2.connectedComponents(cv2.erode(holes.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    assert count - 1 == 2
+    for hole in range(1, count):
+        assert (alpha[labels == hole] == 0).mean() > 0.95
+        assert (on_white[labels == hole] == 255).mean() > 0.95
+
+
+def test_floor_shadow_is_background(cleaned_scene):
+    truth, alpha, on_white, _, _, shadow = cleaned_scene
+    assert (alpha[shadow] == 0).mean() > 0.98
+
+
+def test_no_fringe_and_exactly_white_outside(cleaned_scene):
+    """Just outside the true edge the picture is white: no grey paper rim, no dark rim."""
+    import cv2
+
+    truth, alpha, on_white, *_ = cleaned_scene
+    assert (on_white[alpha == 0] == 255).all()
+    outside = (truth == 0).astype(np.uint8)
+    band = (outside > 0) & (cv2.distanceTransform(outside, cv2.DIST_L2, 3) <= 3)
+    fringe = np.linalg.norm(on_white[band].astype(np.float32) - 255, axis=1).mean()
+    assert fringe < 3.0  # plain rembg.remove(u2netp): 15.7
+
+
+@pytest.mark.parametrize("kind, index", [("flat", 0), ("gradient", 0), ("vignette", 1)])
+def test_benchmark_composites_beat_plain_rembg(kind, index, tmp_path):
+    """Three of the benchmark's composites (benchmarks/clean_bench.py) through refprep's build
+    path. Plain rembg.remove(u2netp) scores MSE 18-21 and fringe 43-68 on them, refprep
+    0.4-3.5 and 0-0.2. (A regression guard on typical draws: the benchmark reports the hard
+    ones -- no line art, a shirt within a few levels of a vignette -- where both lose holes.)"""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
+    import clean_bench
+
+    case = clean_bench.generated_case(index, kind, clean_bench.DEFAULT_SEED)
+    holes, near = clean_bench.truth_regions(case)
+    alpha, on_white, *_ = clean_bench.RefprepRunner(tmp_path)(case, {})
+    scores = clean_bench.score(case, alpha, on_white, holes, near)
+    assert scores["MSE"] < 6.0 and scores["fringe"] < 2.0, scores
+    assert holes and all(scores["holes"]), scores
+    assert (on_white[alpha == 0] == 255).all()
