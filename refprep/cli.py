@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 
 import click
 
 from . import __version__
-from .errors import RefprepError
+from .errors import RefprepError, printable
 from .presets import PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -41,32 +43,105 @@ class Progress:
             click.echo(f"{stage}: {total} done", err=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C (cleanup runs), exits 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 def run_command(func):
     """Turn refprep's errors into one line and an exit code; never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        signals = _Signals()
         try:
             return func(*args, **kwargs)
-        except RefprepError as exc:
-            click.echo(f"refprep: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except ValueError as exc:  # bad option values found by the library (preset, background...)
-            click.echo(f"refprep: error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        except BrokenPipeError:
-            # The reader went away (`refprep ... | head`): stop quietly, as other tools do.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_FAILED_CHECKS)
+        except Terminated as exc:
+            _exit_interrupted(exc.signum)
         except KeyboardInterrupt:
-            click.echo("refprep: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            click.echo(f"refprep: error: {where}{exc.strerror or exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            _exit_interrupted(signal.SIGINT)
+        except Exception as exc:  # noqa: BLE001
+            if signals.received or _caused_by_interrupt(exc):
+                # A library turned the interrupt into its own error (a C extension interrupted
+                # while it loads raises ImportError "initialization failed").
+                _exit_interrupted(signals.received[0] if signals.received else signal.SIGINT)
+            _exit_error(exc)
+        finally:
+            signals.restore()
 
     return wrapper
+
+
+def _exit_interrupted(signum: int):
+    click.echo("refprep: interrupted" if signum == signal.SIGINT else "refprep: terminated", err=True)
+    sys.exit(EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum)
+
+
+def _exit_error(exc: Exception):
+    if isinstance(exc, RefprepError):
+        click.echo(f"refprep: error: {printable(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    if isinstance(exc, BrokenPipeError):
+        # The reader went away (`refprep ... | head`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_FAILED_CHECKS)
+    if isinstance(exc, ValueError):  # bad option values found by the library (preset, background...)
+        click.echo(f"refprep: error: {printable(exc)}", err=True)
+        sys.exit(EXIT_USAGE)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"refprep: error: {printable(where)}{printable(exc.strerror or exc)}", err=True)
+        sys.exit(EXIT_USAGE)
+    if isinstance(exc, MemoryError):
+        click.echo("refprep: error: out of memory (try a smaller image, or fewer at once)", err=True)
+        sys.exit(EXIT_USAGE)
+    if os.environ.get("REFPREP_DEBUG"):
+        raise exc
+    # A bug: still one line, and how to see more.
+    click.echo(f"refprep: error: internal error ({type(exc).__name__}: {printable(str(exc))[:200]}); "
+               "please report it with the input; REFPREP_DEBUG=1 shows the traceback", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+class _Signals:
+    """While a command runs (main thread only): Ctrl-C raises KeyboardInterrupt as usual but is
+    also remembered, and SIGTERM / SIGHUP unwind the same way (so a half-written package is
+    cleaned up) instead of killing the process outright. ``restore`` puts the previous
+    handlers back."""
+
+    def __init__(self):
+        self.received: list[int] = []
+        self.previous = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            current = signal.getsignal(number)
+            if current is (signal.default_int_handler if name == "SIGINT" else signal.SIG_DFL):
+                self.previous[number] = signal.signal(number, self._handle)
+
+    def _handle(self, signum, frame):
+        self.received.append(signum)
+        raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+    def restore(self):
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
 
 
 def emit_json(document: dict) -> None:

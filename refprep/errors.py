@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
+
+
+def printable(text) -> str:
+    """``text`` (a str, bytes or a path) safe to print on one line: control and format
+    characters (newline, tab, terminal escapes, line separators, bidi overrides) and bytes that
+    are not valid UTF-8 are written as backslash escapes; everything else is kept as it is."""
+    text = os.fsdecode(text) if isinstance(text, (bytes, os.PathLike)) else str(text)
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(char) in _UNPRINTABLE and char not in _JOINERS:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+_JOINERS = {"\u200c", "\u200d"}  # zero-width (non-)joiners: parts of emoji and of Persian words
+
 
 class RefprepError(Exception):
     """Base class: a problem the user can act on, reported in one line."""

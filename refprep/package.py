@@ -1,19 +1,30 @@
 """Package stage: exported views with their checks -> NAME/ on disk, all or nothing.
 
-The package is written into a hidden temporary folder beside the target and renamed into
-place, so an interrupted or failed run leaves either the old package or the new one,
-never a mix. The manifest lists the sha256 of every other file and ends with the sha256 of
-its own content (``integrity``), so ``validation.py`` notices any byte changed by hand.
+The package is written into a hidden temporary folder beside the target and swapped into
+place in one step (``renameat2(RENAME_EXCHANGE)`` where the system has it, else two renames
+that the next run undoes if a kill came between them), so an interrupted, killed or failed
+run leaves either the old package or the new one, never a mix and never a half-written
+visible folder. Runs that write into the same output folder take turns (an ``flock`` on the
+folder); the next run there removes what a killed one left behind. The manifest lists the
+sha256 of every other file and ends with the sha256 of its own content (``integrity``), so
+``validation.py`` notices any byte changed by hand.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
+import sys
 import tempfile
+import threading
+import time
+import unicodedata
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,14 +41,43 @@ SCHEMA = "refprep.subject-package/1"
 MANIFEST = "manifest.json"
 CONTACT_SHEET = "contact_sheet.png"
 REPORT = "report.html"
-# Characters allowed in a package name; anything else (path separators, '..') becomes '_'.
-_UNSAFE_NAME = re.compile(r"[^\w. -]+")
+# A package name keeps letters, combining marks and digits of any script, symbols (emoji) and
+# " .-_()+,@#&"; every run of anything else (path separators, control and format characters,
+# quotes, wildcards, ':') becomes one '_'.
+_NAME_PUNCTUATION = set(" .-_()+,@#&")
+# Names Windows gives to devices, whatever the extension: CON, CON.txt, com1.zip are not files there.
+_RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in "123456789¹²³"),
+                   *(f"LPT{i}" for i in "123456789¹²³")}
+# Longest package name in UTF-8 bytes: room left in a file system's 255 for the hidden
+# temporary names beside it (".NAME.xxxxxxxx.refprep-new", ".NAME.zip...") and for NAME.zip.
+MAX_NAME_BYTES = 200
+# Hidden entries beside the target while a package is written: the new package being written
+# and the old one swapped out. mkdtemp's random part is 8 characters.
+_NEW, _OLD = ".refprep-new", ".refprep-old"
+_TEMP_ENTRY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.refprep-(?P<kind>new|old)$")
+# How long a run waits for another one writing into the same output folder (writing takes
+# well under a second; only the write is serialised, not the analysis before it).
+LOCK_WAIT_S = 60.0
 
 
 def safe_package_name(name: str) -> str:
-    """A folder name that cannot escape the output folder."""
-    cleaned = _UNSAFE_NAME.sub("_", name).strip(" .")
+    """A folder name that cannot escape the output folder or misbehave on any system: no path
+    separators or '..', no control characters, no leading dot (never hidden, never one of the
+    temporary names), not a reserved Windows device name, at most MAX_NAME_BYTES bytes."""
+    name = unicodedata.normalize("NFC", str(name))
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # bytes that were not UTF-8
+    cleaned = re.sub("\0+", "_", "".join(char if _name_char(char) else "\0" for char in name)).strip(" .")
+    if cleaned.split(".")[0].strip(" ").upper() in _RESERVED_NAMES:
+        cleaned = f"_{cleaned}"
+    encoded = cleaned.encode("utf-8")
+    if len(encoded) > MAX_NAME_BYTES:
+        cleaned = encoded[:MAX_NAME_BYTES].decode("utf-8", "ignore").strip(" .")
     return cleaned or "package"
+
+
+def _name_char(char: str) -> bool:
+    category = unicodedata.category(char)
+    return (category[0] in "LMN" or category == "So" or char in _NAME_PUNCTUATION) and char != "\ufffd"
 
 
 def sha256(data: bytes) -> str:
@@ -109,13 +149,35 @@ def build_manifest(name: str, preset: str, background: str, sources: list[Source
         "warnings": warnings,
         "coverage": coverage,
         "sources": [
-            {"file": source.path.name, "sha256": source.sha256, "width": source.width, "height": source.height,
+            {"file": _display_name(source.path.name), "sha256": source.sha256, "width": source.width, "height": source.height,
              "format": source.file_format, "mode": source.original_mode, "annotations": notes}
             for source, notes in zip(sources, annotations)
         ],
         "views": entries,
         "excluded": excluded,
     }
+
+
+def _display_name(name: str) -> str:
+    """A source file's name as the manifest and report record it: valid Unicode (bytes that
+    were not UTF-8 become U+FFFD) so the manifest encodes and the report renders, and a plain
+    file name by the schema's rule ('\\' and ':', legal in Linux names, become '_')."""
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return re.sub(r"[/\\:]", "_", name)
+
+
+def check_target(target: Path, force: bool = False, make_zip: bool = False) -> None:
+    """Refuse to touch an existing package (folder, file or link of that name, or its zip with
+    ``make_zip``) unless ``force``."""
+    if force:
+        return
+    for path in (target, *([zip_path_for(target)] if make_zip else [])):
+        if os.path.lexists(path):
+            raise OutputError(f"{path}: package exists (use --force to replace it)")
+
+
+def zip_path_for(target: Path) -> Path:
+    return target.parent / f"{target.name}.zip"
 
 
 def write_package(target: Path, manifest: dict, exported: list[Exported], force: bool = False,
@@ -131,42 +193,237 @@ def write_package(target: Path, manifest: dict, exported: list[Exported], force:
     manifest["integrity"] = {"manifest_sha256": content_sha256(manifest)}
     files = [(item.file, item.data) for item in exported] + [(CONTACT_SHEET, sheet), (REPORT, report),
                                                              (MANIFEST, manifest_text(manifest).encode("utf-8"))]
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and not force:
-        raise OutputError(f"{target}: package exists (use --force to replace it)")
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
-        for filename, data in files:
-            (staging / filename).write_bytes(data)
-        if make_zip:
-            _write_zip(staging, target.parent / f"{target.name}.zip")
-        _replace_dir(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    write_files(target, files, force=force, make_zip=make_zip)
     return manifest
 
 
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Move ``staging`` to ``target``; an existing target is swapped out, then removed."""
-    if not target.exists():
+def write_files(target: Path, files: list[tuple[str, bytes]], force: bool = False, make_zip: bool = False) -> None:
+    """Make ``target`` a folder holding exactly ``files`` (name, bytes), all or nothing (and
+    ``target``.zip of it with ``make_zip``).
+
+    An existing target (or zip) is refused without ``force`` and swapped out in one step with
+    it. Runs writing into the same folder take turns, and each first cleans up after any run
+    there that was killed (``recover``). Any failure to write (read-only folder, full disk,
+    permissions) raises OutputError with one line and leaves no trace: the old package, if
+    any, is untouched."""
+    try:
+        _make_folder(target.parent)
+        with _folder_lock(target.parent):
+            recover(target)
+            check_target(target, force, make_zip)
+            _write_and_swap(target, files, make_zip)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write the package ({_reason(exc)})") from None
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{folder}: exists and is not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the output folder ({_reason(exc)})") from None
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: exists and is not a folder")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _write_and_swap(target: Path, files: list[tuple[str, bytes]], make_zip: bool) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_NEW, dir=target.parent))
+    partial_zip = None
+    try:
+        for filename, data in files:
+            _write_synced(staging / filename, data)
+        _fsync_dir(staging)
+        if make_zip:
+            partial_zip = _write_zip(staging, zip_path_for(target))
+        with _signals_deferred():
+            # The commit: one exchange (or rename); from here the target is the new package.
+            _swap_in(staging, target)
+            if partial_zip is not None:
+                os.replace(partial_zip, zip_path_for(target))
+                partial_zip = None
+        _fsync_dir(target.parent)
+    finally:
+        # After a swap the staging name holds the old package; before it, the unfinished new one.
+        _remove(staging)
+        if partial_zip is not None:
+            _remove(partial_zip)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    if os.path.islink(path) or os.path.isfile(path):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put ``staging`` at ``target``. A new target is one rename. An existing one is exchanged
+    with ``staging`` in one step where the system can (Linux renameat2), so ``target`` is the
+    old package or the new one at every instant and ``staging`` ends up holding the old one;
+    elsewhere the old one is moved to a hidden ``.refprep-old`` folder first, which ``recover``
+    puts back if the run dies before the new one is in."""
+    if not os.path.lexists(target):
         os.rename(staging, target)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    if _exchange(staging, target):
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_OLD, dir=target.parent))
     os.rename(target, retired / "package")
     try:
         os.rename(staging, target)
     except BaseException:
         os.rename(retired / "package", target)
+        _remove(retired)
         raise
+    _remove(retired)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with renameat2(RENAME_EXCHANGE); False where the system or
+    the file system cannot (then nothing has changed)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), os.fsdecode(b))
+
+
+def recover(target: Path) -> None:
+    """Clean up after a run into ``target``'s folder that was killed: put back an old package
+    that was moved aside and never replaced, and delete unfinished new ones and retired old
+    ones. Call it holding the folder's lock (then no live run owns any of them)."""
+    folder = target.parent
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP_ENTRY.match(entry.name)
+        if match is None:
+            continue
+        path = Path(entry.path)
+        if (match["kind"] == "old" and match["name"] == target.name and not os.path.lexists(target)
+                and os.path.isdir(path / "package")):
+            os.rename(path / "package", target)  # the run died between its two renames
+        _remove(path)  # (a half-written NAME.zip's temporary file matches too)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """Hold an exclusive flock on ``folder`` itself (nothing is created in it), waiting up to
+    LOCK_WAIT_S for another refprep run writing there. Where folders cannot be locked
+    (Windows, some network file systems) it does nothing."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutputError(f"{folder}: another refprep run is writing a package here; "
+                                      "try again when it has finished") from None
+                time.sleep(0.05)
+            except OSError:  # the file system has no locks: go on without
+                break
+        yield
     finally:
-        shutil.rmtree(retired, ignore_errors=True)
+        os.close(fd)  # releases the lock
 
 
-def _write_zip(folder: Path, zip_path: Path) -> None:
-    partial = zip_path.with_name(f".{zip_path.name}.tmp")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, arcname=f"{zip_path.stem}/{path.name}")
-    os.replace(partial, zip_path)
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold Ctrl-C (SIGINT), SIGTERM and SIGHUP while the package is swapped in: one that
+    arrives meanwhile takes effect right after, so the swap is never cut in half. Only the main
+    thread can do this; elsewhere it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {}
+    for name in names:
+        number = getattr(signal, name)
+        handler = signal.getsignal(number)
+        if handler in (signal.SIG_IGN, None):
+            continue
+        previous[number] = handler
+        signal.signal(number, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for signum in caught[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            else:  # SIG_DFL: let the system act on it now
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+
+def _write_zip(folder: Path, zip_path: Path) -> Path:
+    """The package as ``zip_path``, written to a hidden temporary file beside it and synced;
+    returns that file, for the caller to rename into place."""
+    fd, partial = tempfile.mkstemp(prefix=f".{zip_path.name}.", suffix=_NEW, dir=zip_path.parent)
+    os.close(fd)
+    partial = Path(partial)
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.iterdir()):
+                archive.write(path, arcname=f"{zip_path.stem}/{path.name}")
+        with open(partial, "rb+") as handle:
+            os.fsync(handle.fileno())
+    except BaseException:
+        _remove(partial)
+        raise
+    return partial

@@ -635,6 +635,11 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
         # A scene, or one subject filling the frame (a portrait on a plain wall): keep it whole.
         views = [View(source_index=source_index, bbox=(0, 0, source.width, source.height),
                       image=source.rgb, mask=None, kind="photo", backdrop=background)]
+    if len(views) > T.MAX_VIEWS_PER_IMAGE:
+        from .errors import InputError
+
+        raise InputError(source.path, f"too many figures: {len(views)} found, refprep takes at most "
+                                      f"{T.MAX_VIEWS_PER_IMAGE} views from one image (crop the sheet into parts)")
     return SplitResult(background, layout_views(views, margin), annotations)
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 # 100 megapixels: a 24 MP sheet is normal, 100 MP RGB is already ~300 MB decoded; beyond
 # that an image is a decompression bomb or a mistake.
 MAX_IMAGE_PIXELS = 100_000_000
+# 1 GiB: an uncompressed 100-megapixel 16-bit RGBA TIFF is 800 MB; a bigger file is not an
+# image refprep could use, and it is read into memory whole (once) before it is decoded.
+MAX_FILE_BYTES = 2**30
 
 # --- split ------------------------------------------------------------------------------
 # The strip along the image edge that is assumed to show backdrop, as a fraction of the
@@ -135,6 +138,10 @@ MARK_JOIN_SHARE = 1.2
 # Margin added around every view's box on the shared canvas, as a share of the tallest
 # view's height: generators crop tight subjects badly, and the spec asks for sensible margins.
 VIEW_MARGIN_SHARE = 0.06
+# More separate figures than this in one image is not a character sheet (a sprite atlas, a
+# crowd, a page of specks): every view costs a segmentation and a face-model pass (~0.4 s on
+# a laptop core), so the run would take minutes; refprep refuses it instead.
+MAX_VIEWS_PER_IMAGE = 64
 # A view shorter than this share of its sheet's tallest view is a close-up (a head study
 # beside full-body views).
 CLOSE_UP_HEIGHT_SHARE = 0.6
