@@ -59,17 +59,13 @@ class U2netpSession:
     mean = (0.485, 0.456, 0.406)
     std = (0.229, 0.224, 0.225)
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, device: str = "cpu"):
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
         path = bundled_model_path("u2netp")
         try:
-            self.session = ort.InferenceSession(str(path), sess_options=options,
-                                                providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), sess_options=session_options(threads),
+                                                providers=execution_providers(device))
         except Exception as exc:  # onnxruntime raises its own error types
             raise ModelError(f"model file unusable: {path} ({exc})") from None
         self.input_name = self.session.get_inputs()[0].name
@@ -94,14 +90,15 @@ class U2netpSession:
 class RembgSession:
     """Any other rembg model by name (downloaded by rembg on first use)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, threads: int | None = None, device: str = "cpu"):
         if name not in DOWNLOADABLE_REMBG_MODELS:
             raise ModelError(f"unknown model {name!r}: choose u2netp or one of {', '.join(DOWNLOADABLE_REMBG_MODELS)}")
         import rembg
 
         self.name = name
         try:
-            self.session = rembg.new_session(name)
+            self.session = rembg.new_session(name, sess_opts=session_options(threads),
+                                             providers=execution_providers(device))
         except Exception as exc:  # network or checksum failure inside rembg/pooch
             raise ModelError(f"could not load model {name} ({exc})") from None
 
@@ -120,11 +117,44 @@ def needs_download(model: str) -> bool:
     return not ((home / "models" / model / f"{model}.onnx").is_file() or (home / f"{model}.onnx").is_file())
 
 
-def new_session(model: str = "u2netp", threads: int | None = None):
+def new_session(model: str = "u2netp", threads: int | None = None, device: str = "cpu"):
     """The segmentation session for ``model``; the bundled u2netp unless asked otherwise."""
     if model == "u2netp":
-        return U2netpSession(threads=threads)
-    return RembgSession(model)
+        return U2netpSession(threads=threads, device=device)
+    return RembgSession(model, threads=threads, device=device)
+
+
+def session_options(threads: int | None):
+    """ONNX Runtime options: at most ``threads`` threads (None: its default, one per core),
+    so parallel workers do not oversubscribe the CPU."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return options
+
+
+DEVICES = ("cpu", "cuda")
+
+
+def check_device(device: str) -> None:
+    """ValueError (exit 2, one line) unless ``device`` can run the segmentation model here."""
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: use cpu or cuda")
+    if device == "cuda":
+        import onnxruntime as ort
+
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise ValueError("--device cuda: this onnxruntime has no CUDA support "
+                             "(install onnxruntime-gpu and the CUDA runtime), or use --device cpu")
+
+
+def execution_providers(device: str) -> list[str]:
+    """ONNX Runtime providers for ``device``; CUDA falls back to the CPU for any node it lacks."""
+    check_device(device)
+    return ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
 
 
 # --- mattes -------------------------------------------------------------------------------
