@@ -246,8 +246,10 @@ def analyse_sources(paths: list[tuple[Path, bool]], settings: BuildSettings, job
     threads = max(1, available_cores() // jobs)
     outcomes: list = [None] * len(paths)
     tasks = [(index, path, skippable, settings) for index, (path, skippable) in enumerate(paths)]
-    # Leaving the block terminates the workers, also on an error or Ctrl-C.
-    with multiprocessing.Pool(jobs, initializer=_start_worker, initargs=(settings, threads)) as pool:
+    # Fresh interpreters, not forks: a fork of a process whose model runtimes have started
+    # threads can deadlock. Leaving the block terminates the workers, also on an error or Ctrl-C.
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(jobs, initializer=_start_worker, initargs=(settings, threads)) as pool:
         for done, (index, outcome) in enumerate(pool.imap_unordered(_work_on, tasks), 1):
             outcomes[index] = outcome
             progress("files", done, len(paths))
