@@ -140,6 +140,7 @@ class Pipeline:
         analysis = self.split(self.load(paths), margin)
         self.matte(analysis)
         analysis.views = composite_views(analysis.views, target)
+        self.progress("composite", len(analysis.views), len(analysis.views))
         self.pose(analysis)
         return analysis
 
