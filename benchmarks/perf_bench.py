@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,7 @@ import sheet_generator  # noqa: E402
 PORTRAIT_SIDE = 3464  # px: 3464 x 3464 = 12.0 megapixels
 BATCH_VIEWS = ("front", "three_quarter_right", "side_left")
 BATCH_BACKDROPS = (mf.WHITE, mf.LIGHT_GRAY, mf.OFF_WHITE, mf.GRADIENT)
+CREATED_AT = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")
 
 FLOOR_SCRIPT = """
 import sys
@@ -82,8 +84,9 @@ print(json.dumps(stages))
 """
 
 
-def run_measured(command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one process, which must exit 0 or 1."""
+def run_measured(command: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds) of one process, which must exit 0 or 1.
+    RSS is the largest single process's; CPU counts the process and the workers it waited for."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -93,13 +96,13 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, fl
     process.stderr.close()
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{stderr[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+    return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
 
 
-def best_of(repeat: int, command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Fastest wall time of ``repeat`` runs, and the highest peak RSS among them."""
+def best_of(repeat: int, command: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Fastest wall time of ``repeat`` runs, the highest peak RSS and the least CPU time among them."""
     runs = [run_measured(command, env) for _ in range(repeat)]
-    return min(wall for wall, _ in runs), max(rss for _, rss in runs)
+    return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
 
 
 def make_inputs(folder: Path) -> list[tuple[str, Path, str]]:
@@ -153,11 +156,19 @@ def make_batch(folder: Path, count: int) -> Path:
     return folder
 
 
-def without_created_at(manifest_path: Path) -> dict:
-    manifest = json.loads(manifest_path.read_text())
-    manifest.pop("created_at")
-    manifest.pop("integrity")  # the integrity hash covers created_at
-    return manifest
+def package_contents(package: Path) -> dict[str, bytes]:
+    """Every file of a package with the creation time blanked; the hashes that cover it
+    (the report's and the integrity hash) are left out."""
+    contents = {}
+    for path in sorted(package.iterdir()):
+        data = CREATED_AT.sub(b"-", path.read_bytes())
+        if path.name == "manifest.json":
+            manifest = json.loads(data)
+            manifest.pop("integrity")
+            manifest["files"] = [entry for entry in manifest["files"] if entry["file"] != "report.html"]
+            data = json.dumps(manifest).encode()
+        contents[path.name] = data
+    return contents
 
 
 def main(argv=None) -> int:
@@ -186,18 +197,18 @@ def main(argv=None) -> int:
 
         warm_out = tmp / "warm"
         warm_out.mkdir()
-        warm, _ = run_measured([python, "-c", FLOOR_SCRIPT, str(warm_out), str(crops["three_view"][0])], floor_env)
+        warm, _, _ = run_measured([python, "-c", FLOOR_SCRIPT, str(warm_out), str(crops["three_view"][0])], floor_env)
         print(f"rembg warm-up run (its first import compiles numba, cached after): {warm:.1f} s, not counted")
 
         print(f"{'input':<11} {'views':>5} {'refprep s':>9} {'RSS MB':>7} {'floor s':>8} {'RSS MB':>7} "
               f"{'ratio':>6}  source")
         for name, path, where in inputs:
             out = tmp / "out" / name
-            ours, our_rss = best_of(args.repeat, [*refprep_cmd, "build", str(path), "-o", str(out), "--force", "-q"],
+            ours, our_rss, _ = best_of(args.repeat, [*refprep_cmd, "build", str(path), "-o", str(out), "--force", "-q"],
                                     env)
             floor_out = tmp / "floor" / name
             floor_out.mkdir(parents=True)
-            floor, floor_rss = best_of(args.repeat, [python, "-c", FLOOR_SCRIPT, str(floor_out),
+            floor, floor_rss, _ = best_of(args.repeat, [python, "-c", FLOOR_SCRIPT, str(floor_out),
                                                      *map(str, crops[name])], floor_env)
             print(f"{name:<11} {len(crops[name]):>5} {ours:>9.2f} {our_rss:>7.0f} {floor:>8.2f} {floor_rss:>7.0f} "
                   f"{ours / floor:>6.2f}  {where}")
@@ -208,9 +219,9 @@ def main(argv=None) -> int:
             stages = json.loads(stage_run.stdout.strip().splitlines()[-1])
             print(f"stages {name}: " + "  ".join(f"{stage} {seconds:.2f}" for stage, seconds in stages.items()))
 
-        help_s, _ = best_of(max(args.repeat, 5), [*refprep_cmd, "--help"], env)
-        import_s, _ = best_of(max(args.repeat, 5), [python, "-c", "import refprep"], env)
-        bare_s, _ = best_of(max(args.repeat, 5), [python, "-c", "pass"], env)
+        help_s, _, _ = best_of(max(args.repeat, 5), [*refprep_cmd, "--help"], env)
+        import_s, _, _ = best_of(max(args.repeat, 5), [python, "-c", "import refprep"], env)
+        bare_s, _, _ = best_of(max(args.repeat, 5), [python, "-c", "pass"], env)
         print(f"refprep --help: {help_s:.3f} s; python -c 'import refprep': {import_s:.3f} s "
               f"(python alone {bare_s:.3f} s)")
 
@@ -219,13 +230,12 @@ def main(argv=None) -> int:
             times = {}
             for jobs in (1, 2):
                 out = tmp / f"batch-out-{jobs}"
-                times[jobs], rss = best_of(args.repeat, [*refprep_cmd, "build", str(folder), "-o", str(out),
+                times[jobs], rss, cpu = best_of(args.repeat, [*refprep_cmd, "build", str(folder), "-o", str(out),
                                                          "--force", "-q", "--jobs", str(jobs)], env)
-                print(f"batch {args.batch_count} sheets --jobs {jobs}: {times[jobs]:.2f} s, peak RSS {rss:.0f} MB "
-                      "(largest single process)")
-            same = (without_created_at(tmp / "batch-out-1" / "batch" / "manifest.json")
-                    == without_created_at(tmp / "batch-out-2" / "batch" / "manifest.json"))
-            print(f"batch speed-up --jobs 2 / --jobs 1: {times[1] / times[2]:.2f}x; manifests identical apart "
+                print(f"batch {args.batch_count} sheets --jobs {jobs}: {times[jobs]:.2f} s, CPU {cpu:.1f} s, "
+                      f"peak RSS {rss:.0f} MB (largest single process)")
+            same = package_contents(tmp / "batch-out-1" / "batch") == package_contents(tmp / "batch-out-2" / "batch")
+            print(f"batch speed-up --jobs 2 / --jobs 1: {times[1] / times[2]:.2f}x; packages identical apart "
                   f"from created_at: {same}")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
