@@ -274,7 +274,7 @@ def composite_view(view: View, alpha: np.ndarray, backdrop: np.ndarray,
     if target is None:
         rgba = np.zeros((canvas_h, canvas_w, 4), np.uint8)
         crop = rgba[py:py + h, px:px + w]
-        crop[solid, :3] = view.image[solid]
+        np.copyto(crop[:, :, :3], view.image, where=solid[:, :, None])
         crop[edge, :3] = np.round(foreground).astype(np.uint8)
         crop[:, :, 3] = np.round(alpha * 255).astype(np.uint8)
         return rgba
@@ -282,7 +282,7 @@ def composite_view(view: View, alpha: np.ndarray, backdrop: np.ndarray,
     out = np.empty((canvas_h, canvas_w, 3), np.uint8)
     out[:] = target
     crop = out[py:py + h, px:px + w]
-    crop[solid] = view.image[solid]
+    np.copyto(crop, view.image, where=solid[:, :, None])
     a = alpha[edge][:, None]
     crop[edge] = np.round(a * foreground + (1.0 - a) * colour).clip(0, 255).astype(np.uint8)
     return out
