@@ -14,7 +14,8 @@ wait4), and the floor: one Python process that imports rembg, opens ``rembg.new_
 (U2NET_HOME points at a temporary folder holding the bundled models/u2netp.onnx, so nothing
 downloads) and runs plain ``rembg.remove`` on the same view crops, writing PNGs. Crops are the
 views refprep's split finds. The ratio is refprep / floor, whole process against whole process,
-both the fastest of --repeat runs. Then the time per stage of one in-process build (from the
+both the fastest of --repeat runs (taking turns), and the same for CPU seconds (user + system),
+which a busy machine disturbs less than wall time. Then the time per stage of one in-process build (from the
 progress events; model sessions are created inside clean and pose), ``refprep --help`` and
 ``import refprep``. rembg's first import compiles numba (about 50 s); it is warmed up once first
 and reported, not counted.
@@ -99,10 +100,13 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, fl
     return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
 
 
-def best_of(repeat: int, command: list[str], env: dict | None = None) -> tuple[float, float, float]:
-    """Fastest wall time of ``repeat`` runs, the highest peak RSS and the least CPU time among them."""
-    runs = [run_measured(command, env) for _ in range(repeat)]
+def fastest(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """The fastest wall time and the least CPU time of several runs, and their highest peak RSS."""
     return min(r[0] for r in runs), max(r[1] for r in runs), min(r[2] for r in runs)
+
+
+def best_of(repeat: int, command: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    return fastest([run_measured(command, env) for _ in range(repeat)])
 
 
 def make_inputs(folder: Path) -> list[tuple[str, Path, str]]:
@@ -200,18 +204,18 @@ def main(argv=None) -> int:
         warm, _, _ = run_measured([python, "-c", FLOOR_SCRIPT, str(warm_out), str(crops["three_view"][0])], floor_env)
         print(f"rembg warm-up run (its first import compiles numba, cached after): {warm:.1f} s, not counted")
 
-        print(f"{'input':<11} {'views':>5} {'refprep s':>9} {'RSS MB':>7} {'floor s':>8} {'RSS MB':>7} "
-              f"{'ratio':>6}  source")
+        print(f"{'input':<11} {'views':>5} {'refprep s':>9} {'CPU s':>6} {'RSS MB':>7} {'floor s':>8} {'CPU s':>6} "
+              f"{'RSS MB':>7} {'ratio':>6} {'CPU ratio':>9}  source")
         for name, path, where in inputs:
-            out = tmp / "out" / name
-            ours, our_rss, _ = best_of(args.repeat, [*refprep_cmd, "build", str(path), "-o", str(out), "--force", "-q"],
-                                    env)
             floor_out = tmp / "floor" / name
             floor_out.mkdir(parents=True)
-            floor, floor_rss, _ = best_of(args.repeat, [python, "-c", FLOOR_SCRIPT, str(floor_out),
-                                                     *map(str, crops[name])], floor_env)
-            print(f"{name:<11} {len(crops[name]):>5} {ours:>9.2f} {our_rss:>7.0f} {floor:>8.2f} {floor_rss:>7.0f} "
-                  f"{ours / floor:>6.2f}  {where}")
+            ours_cmd = [*refprep_cmd, "build", str(path), "-o", str(tmp / "out" / name), "--force", "-q"]
+            floor_cmd = [python, "-c", FLOOR_SCRIPT, str(floor_out), *map(str, crops[name])]
+            # Taking turns, so a busy spell on the machine slows both about alike.
+            runs = [(run_measured(ours_cmd, env), run_measured(floor_cmd, floor_env)) for _ in range(args.repeat)]
+            ours, floor = (fastest([run[i] for run in runs]) for i in (0, 1))
+            print(f"{name:<11} {len(crops[name]):>5} {ours[0]:>9.2f} {ours[2]:>6.2f} {ours[1]:>7.0f} {floor[0]:>8.2f} "
+                  f"{floor[2]:>6.2f} {floor[1]:>7.0f} {ours[0] / floor[0]:>6.2f} {ours[2] / floor[2]:>9.2f}  {where}")
 
         for name, path, _ in inputs:
             stage_run = subprocess.run([python, "-c", STAGE_SCRIPT, str(path), str(tmp / "stages")], env=env,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -20,13 +21,14 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .data import Background, Source, View, worst_status
-from .errors import InputError
+from .errors import InputError, RefprepError
 from .load import find_images, load_image
 
 # progress(stage, done, total): called as work advances; the CLI draws it on stderr.
 Progress = Callable[[str, int, int], None]
 
 DEFAULT_OUT_DIR = Path("refprep-out")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -243,17 +245,27 @@ def analyse_sources(paths: list[tuple[Path, bool]], settings: BuildSettings, job
         return outcomes
 
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     threads = max(1, available_cores() // jobs)
     outcomes: list = [None] * len(paths)
-    tasks = [(index, path, skippable, settings) for index, (path, skippable) in enumerate(paths)]
     # Fresh interpreters, not forks: a fork of a process whose model runtimes have started
-    # threads can deadlock. Leaving the block terminates the workers, also on an error or Ctrl-C.
-    spawn = multiprocessing.get_context("spawn")
-    with spawn.Pool(jobs, initializer=_start_worker, initargs=(settings, threads)) as pool:
-        for done, (index, outcome) in enumerate(pool.imap_unordered(_work_on, tasks), 1):
-            outcomes[index] = outcome
+    # threads can deadlock.
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                               initargs=(settings, threads))
+    try:
+        futures = {pool.submit(_attempt_in_worker, path, skippable, settings): index
+                   for index, (path, skippable) in enumerate(paths)}
+        for done, future in enumerate(as_completed(futures), 1):
+            outcomes[futures[future]] = future.result()
             progress("files", done, len(paths))
+    except BrokenProcessPool:
+        raise RefprepError("a worker process died (out of memory?) while analysing the inputs; "
+                           "try again with --jobs 1") from None
+    finally:
+        # On an error or Ctrl-C nothing new starts; a worker busy with a file finishes it first.
+        pool.shutdown(wait=False, cancel_futures=True)
     return outcomes
 
 
@@ -277,13 +289,16 @@ def _start_worker(settings: BuildSettings, threads: int) -> None:
     import cv2
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if sys.platform == "linux":  # and die with the parent, even when it is killed outright
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     cv2.setNumThreads(threads)
     _worker_pipeline = Pipeline(settings.model, device=settings.device, threads=threads)
 
 
-def _work_on(task: tuple[int, Path, bool, BuildSettings]) -> tuple[int, SheetAnalysis | InputError]:
-    index, path, skippable, settings = task
-    return index, _attempt(_worker_pipeline, path, skippable, settings)
+def _attempt_in_worker(path: Path, skippable: bool, settings: BuildSettings):
+    return _attempt(_worker_pipeline, path, skippable, settings)
 
 
 def merge_analyses(parts: list[SheetAnalysis]) -> SheetAnalysis:
