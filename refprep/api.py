@@ -1,30 +1,34 @@
 """The Python API: each function runs the stages the matching CLI command runs.
 
-Follow one sheet through ``build``: ``load_image`` (load.py) -> ``split_source`` (split.py)
--> ``matte_views`` + ``composite_views`` (clean.py) -> ``estimate_poses`` (pose.py) ->
-``check_view`` (quality.py) -> ``select_views`` + ``export_view`` (export.py) ->
-``package_findings`` (rules.py) -> ``write_package`` (package.py, which draws the contact
-sheet and report with report.py). ``validate`` reads a package back (validation.py).
+Follow one sheet through ``build``: ``analyse_source`` runs ``load_image`` (load.py) ->
+``split_source`` (split.py) -> ``matte_views`` + ``composite_views`` (clean.py) ->
+``estimate_poses`` (pose.py) -> ``check_view`` (quality.py) on each input file, in worker
+processes when there are several files and ``jobs`` > 1; then ``export_package`` runs
+``select_views`` + ``export_view`` (export.py) -> ``package_findings`` (rules.py) ->
+``write_package`` (package.py, which draws the contact sheet and report with report.py).
+``validate`` reads a package back (validation.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
 from .data import Background, Source, View, worst_status
-from .errors import InputError
+from .errors import InputError, RefprepError
 from .load import find_images, load_image
 
 # progress(stage, done, total): called as work advances; the CLI draws it on stderr.
 Progress = Callable[[str, int, int], None]
 
 DEFAULT_OUT_DIR = Path("refprep-out")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -56,11 +60,16 @@ class SheetAnalysis:
 
 
 class Pipeline:
-    """Model sessions for one run, created on first use and reused for every view."""
+    """Model sessions for one run (or one worker process), created on first use and reused
+    for every view. ``threads`` caps ONNX Runtime's threads (None: its default, all cores);
+    ``device`` "cuda" runs the segmentation model on the GPU."""
 
-    def __init__(self, model: str = "u2netp", progress: Progress | None = None):
+    def __init__(self, model: str = "u2netp", progress: Progress | None = None, device: str = "cpu",
+                 threads: int | None = None):
         self.model = model
         self.progress = progress or _no_progress
+        self.device = device
+        self.threads = threads
         self._segmenter = None
         self._poser = None
 
@@ -70,7 +79,7 @@ class Pipeline:
             from .clean import announce_download, new_session
 
             announce_download(self.model)
-            self._segmenter = new_session(self.model)
+            self._segmenter = new_session(self.model, threads=self.threads, device=self.device)
         return self._segmenter
 
     @property
@@ -133,6 +142,7 @@ class Pipeline:
         analysis = self.split(self.load(paths), margin)
         self.matte(analysis)
         analysis.views = composite_views(analysis.views, target)
+        self.progress("composite", len(analysis.views), len(analysis.views))
         self.pose(analysis)
         return analysis
 
@@ -159,40 +169,173 @@ def _ticker(progress: Progress, stage: str, total: int) -> Callable[[], None]:
 
 def resolve_inputs(inputs: Iterable[str | Path]) -> list[Path]:
     """Files as given; folders expand to the images directly inside them."""
-    paths: list[Path] = []
+    return [path for path, _ in expand_inputs(inputs)]
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """(path, found in a folder) for every input image: files as given, folders expanded to
+    the images directly inside them. An unusable file found in a folder is skipped by
+    ``build``; one named on its own stops it."""
+    paths: list[tuple[Path, bool]] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             found = find_images(path)
             if not found:
                 raise InputError(path, "folder holds no images (png, jpg, webp, tif, bmp, gif)")
-            paths.extend(found)
+            paths.extend((image, True) for image in found)
         elif not path.exists():
             raise InputError(path, "no such file")
         else:
-            paths.append(path)
+            paths.append((path, False))
     if not paths:
         raise InputError("-", "no input images given")
     return paths
+
+
+def available_cores() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+# --- build: one source at a time, in this process or in a pool of workers ---------------------
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """What analysing any source needs; plain values, so worker processes get a copy."""
+
+    preset: str
+    target: tuple[int, int, int] | None  # the background colour; None = transparent
+    margin: float | None = None
+    model: str = "u2netp"
+    device: str = "cpu"
+
+
+def analyse_source(pipeline: Pipeline, path: Path, settings: BuildSettings) -> SheetAnalysis:
+    """Everything ``build`` does to one input file before export: load, split, clean (matte
+    and composite onto the target background), pose, quality checks."""
+    from .presets import get_preset
+
+    analysis = pipeline.prepare([path], settings.target, settings.margin)
+    pipeline.check(analysis, get_preset(settings.preset), settings.target, cleaned=True)
+    return analysis
+
+
+def analyse_sources(paths: list[tuple[Path, bool]], settings: BuildSettings, jobs: int,
+                    progress: Progress) -> list[SheetAnalysis | InputError]:
+    """``analyse_source`` on every (path, skippable), in input order. A skippable path that
+    cannot be used gives its InputError in its place; any other error stops the run.
+
+    With several files and ``jobs`` > 1, a pool of ``jobs`` processes shares them out; each
+    worker opens its model sessions once, with cores // jobs threads, so the pool does not
+    oversubscribe the CPU."""
+    jobs = max(1, min(jobs, len(paths)))
+    if jobs == 1:
+        # A single file reports every stage; several report files done, as the pool does.
+        stage_progress = progress if len(paths) == 1 else None
+        outcomes = []
+        with Pipeline(settings.model, stage_progress, settings.device) as pipeline:
+            for done, (path, skippable) in enumerate(paths, 1):
+                outcomes.append(_attempt(pipeline, path, skippable, settings))
+                if len(paths) > 1:
+                    progress("files", done, len(paths))
+        return outcomes
+
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    threads = max(1, available_cores() // jobs)
+    outcomes: list = [None] * len(paths)
+    # Fresh interpreters, not forks: a fork of a process whose model runtimes have started
+    # threads can deadlock.
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                               initargs=(settings, threads))
+    try:
+        futures = {pool.submit(_attempt_in_worker, path, skippable, settings): index
+                   for index, (path, skippable) in enumerate(paths)}
+        for done, future in enumerate(as_completed(futures), 1):
+            outcomes[futures[future]] = future.result()
+            progress("files", done, len(paths))
+    except BrokenProcessPool:
+        raise RefprepError("a worker process died (out of memory?) while analysing the inputs; "
+                           "try again with --jobs 1") from None
+    finally:
+        # On an error or Ctrl-C nothing new starts; a worker busy with a file finishes it first.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return outcomes
+
+
+def _attempt(pipeline: Pipeline, path: Path, skippable: bool, settings: BuildSettings):
+    try:
+        return analyse_source(pipeline, path, settings)
+    except InputError as exc:
+        if not skippable:
+            raise
+        return exc
+
+
+_worker_pipeline: Pipeline | None = None  # one per worker process, made by _start_worker
+
+
+def _start_worker(settings: BuildSettings, threads: int) -> None:
+    """Pool initializer: cap this process's threads; its model sessions open on first use."""
+    global _worker_pipeline
+    import signal
+
+    import cv2
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if sys.platform == "linux":  # and die with the parent, even when it is killed outright
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    cv2.setNumThreads(threads)
+    _worker_pipeline = Pipeline(settings.model, device=settings.device, threads=threads)
+
+
+def _attempt_in_worker(path: Path, skippable: bool, settings: BuildSettings):
+    return _attempt(_worker_pipeline, path, skippable, settings)
+
+
+def merge_analyses(parts: list[SheetAnalysis]) -> SheetAnalysis:
+    """One analysis of several sources, each view pointing at its source's new index."""
+    merged = SheetAnalysis([], [], [], [])
+    for part in parts:
+        offset = len(merged.sources)
+        merged.sources += part.sources
+        merged.backgrounds += part.backgrounds
+        merged.annotations += part.annotations
+        merged.views += [replace(view, source_index=view.source_index + offset) for view in part.views]
+    return merged
 
 
 # --- commands --------------------------------------------------------------------------------
 
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
-          margin: float | None = None, progress: Progress | None = None) -> BuildResult:
+          margin: float | None = None, jobs: int | None = None, device: str = "cpu",
+          progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
     ``margin`` is the space left around the views, as a share of the largest view's size.
+    ``jobs`` processes analyse the input files in parallel (default: one per core).
+    ``device`` "cuda" runs background removal on the GPU (needs onnxruntime-gpu).
+    Images in a folder that cannot be read are skipped and listed in the manifest's
+    ``skipped``; a file named on its own that cannot be read stops the build.
     """
-    from .clean import parse_background
+    from .clean import check_device, needs_download, parse_background
     from .errors import OutputError
     from .package import safe_package_name
     from .presets import get_preset
 
     inputs = [Path(item) for item in inputs]
-    paths = resolve_inputs(inputs)
+    paths = expand_inputs(inputs)
     chosen = get_preset(preset)
+    check_device(device)
     background = background.strip().lower()
     target_colour = parse_background(background)
     # Named after the first input as given: a folder's name, or a file's stem.
@@ -202,16 +345,26 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     if target.exists() and not force:
         raise OutputError(f"{target}: package exists (use --force to replace it)")
 
-    with Pipeline(model, progress) as pipeline:
-        analysis = pipeline.prepare(paths, target_colour, margin)
-        pipeline.check(analysis, chosen, target_colour, cleaned=True)
-    return export_package(analysis, chosen, target, background, force=force, make_zip=zip, progress=progress)
+    settings = BuildSettings(chosen.name, target_colour, margin, model, device)
+    # A model that still has to be downloaded is fetched by one process, not by every worker.
+    jobs = 1 if needs_download(model) else (jobs or available_cores())
+    outcomes = analyse_sources(paths, settings, jobs, progress or _no_progress)
+    skipped = [{"file": Path(outcome.path).name, "reason": outcome.reason}
+               for outcome in outcomes if isinstance(outcome, InputError)]
+    analyses = [outcome for outcome in outcomes if not isinstance(outcome, InputError)]
+    if not analyses:
+        raise InputError(", ".join(str(item) for item in inputs), "none of the images could be used: "
+                         + "; ".join(f"{item['file']}: {item['reason']}" for item in skipped))
+    return export_package(merge_analyses(analyses), chosen, target, background, force=force, make_zip=zip,
+                          progress=progress, skipped=skipped)
 
 
 def export_package(analysis: SheetAnalysis, preset, target: Path, background: str, force: bool = False,
-                   make_zip: bool = False, progress: Progress | None = None) -> BuildResult:
+                   make_zip: bool = False, progress: Progress | None = None,
+                   skipped: list[dict] | None = None) -> BuildResult:
     """Choose, fit and encode the checked views ``preset`` takes, judge the package against
-    every rule of the preset and write it to ``target`` (the folder's name is the package's)."""
+    every rule of the preset and write it to ``target`` (the folder's name is the package's).
+    ``skipped`` lists input files left out as unusable ({"file", "reason"})."""
     from .clean import parse_background
     from .export import export_view, select_views
     from .package import build_manifest, excluded_entry, view_entry, write_package
@@ -229,6 +382,8 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     failures, warnings, coverage = package_findings(entries, excluded, preset)
     manifest = build_manifest(target.name, preset.name, background, analysis.sources, entries, excluded, failures,
                               warnings, coverage, analysis.annotations)
+    if skipped:
+        manifest["skipped"] = skipped
     progress("write", 0, 1)
     manifest = write_package(target, manifest, exported, force=force, make_zip=make_zip)
     progress("write", 1, 1)

@@ -25,7 +25,9 @@ BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"
 
 
 class Progress:
-    """Stage progress on stderr: one updating line on a terminal, a line per stage otherwise."""
+    """Stage progress on stderr: one updating bar on a terminal, a line per stage otherwise."""
+
+    BAR_WIDTH = 24
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -35,10 +37,9 @@ class Progress:
         if self.quiet:
             return
         if self.tty:
-            end = "\n" if done >= total else ""
-            click.echo(f"\r{stage:>6} {done}/{total}", err=True, nl=False)
-            if end:
-                click.echo("", err=True)
+            filled = self.BAR_WIDTH * done // max(total, 1)
+            bar = "#" * filled + "." * (self.BAR_WIDTH - filled)
+            click.echo(f"\r{stage:>6} [{bar}] {done}/{total}", err=True, nl=done >= total)
         elif done >= total:
             click.echo(f"{stage}: {total} done", err=True)
 
@@ -198,29 +199,43 @@ def common_output_options(func):
 @click.option("--zip", "make_zip", is_flag=True, help="Also write NAME.zip beside the package folder.")
 @click.option("--force", is_flag=True, help="Replace an existing package (atomically).")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Input files analysed in parallel, one process each (default: one per core).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where background removal runs; cuda needs onnxruntime-gpu.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every check of every view.")
 @common_output_options
 @run_command
-def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, verbose, as_json, quiet):
+def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, jobs, device, verbose,
+          as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
+
+    Images in a folder that cannot be read are skipped, listed at the end and in the
+    manifest, and the exit code is 1.
 
     \b
     Examples:
       refprep build sheet.png
       refprep build front.jpg side.jpg -o packages --name hero --zip
+      refprep build sheets/ --jobs 4
       refprep build sheet.png --background transparent --json
     """
     from . import api
 
     result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
-                       zip=make_zip, force=force, margin=margin, progress=Progress(quiet))
+                       zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, progress=Progress(quiet))
     manifest = result.manifest
     if as_json:
         emit_json({**manifest, "package": str(result.package)})
     else:
         _print_build(result, verbose)
+    skipped = manifest.get("skipped", [])
+    if skipped:
+        click.echo(f"refprep: skipped {len(skipped)} unusable file(s):", err=True)
+        for item in skipped:
+            click.echo(f"  {item['file']}: {item['reason']}", err=True)
     status = manifest["status"]
-    if status == "invalid" or (strict and status == "valid_with_warnings"):
+    if status == "invalid" or skipped or (strict and status == "valid_with_warnings"):
         sys.exit(EXIT_FAILED_CHECKS)
 
 

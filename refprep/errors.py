@@ -41,6 +41,9 @@ class InputError(RefprepError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):  # a worker process sends it back to the parent pickled
+        return (InputError, (self.path, self.reason))
+
 
 class ModelError(RefprepError):
     """A model file is missing or corrupt, or a non-bundled model cannot be fetched (exit 2)."""
