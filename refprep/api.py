@@ -329,7 +329,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     """
     from .clean import check_device, needs_download, parse_background
     from .errors import OutputError
-    from .package import safe_package_name
+    from .package import display_name, safe_package_name
     from .presets import get_preset
 
     inputs = [Path(item) for item in inputs]
@@ -349,7 +349,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     # A model that still has to be downloaded is fetched by one process, not by every worker.
     jobs = 1 if needs_download(model) else (jobs or available_cores())
     outcomes = analyse_sources(paths, settings, jobs, progress or _no_progress)
-    skipped = [{"file": Path(outcome.path).name, "reason": outcome.reason}
+    skipped = [{"file": display_name(Path(outcome.path).name), "reason": outcome.reason}
                for outcome in outcomes if isinstance(outcome, InputError)]
     analyses = [outcome for outcome in outcomes if not isinstance(outcome, InputError)]
     if not analyses:

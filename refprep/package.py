@@ -149,7 +149,7 @@ def build_manifest(name: str, preset: str, background: str, sources: list[Source
         "warnings": warnings,
         "coverage": coverage,
         "sources": [
-            {"file": _display_name(source.path.name), "sha256": source.sha256, "width": source.width, "height": source.height,
+            {"file": display_name(source.path.name), "sha256": source.sha256, "width": source.width, "height": source.height,
              "format": source.file_format, "mode": source.original_mode, "annotations": notes}
             for source, notes in zip(sources, annotations)
         ],
@@ -158,7 +158,7 @@ def build_manifest(name: str, preset: str, background: str, sources: list[Source
     }
 
 
-def _display_name(name: str) -> str:
+def display_name(name: str) -> str:
     """A source file's name as the manifest and report record it: valid Unicode (bytes that
     were not UTF-8 become U+FFFD) so the manifest encodes and the report renders, and a plain
     file name by the schema's rule ('\\' and ':', legal in Linux names, become '_')."""

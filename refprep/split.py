@@ -480,7 +480,13 @@ def _not_figures(pieces: list[Piece]) -> list[Piece]:
     frames = [p for p in pieces if _is_frame(p, pieces)]
     rest = [p for p in pieces if p not in frames]
     text = [p for line in _text_lines(rest) for p in line]
-    return frames + [p for p in rest if p.flat or p in text]
+    return frames + [p for p in rest if (p.flat and not _touches_a_figure(p, rest)) or p in text]
+
+
+def _touches_a_figure(piece: Piece, pieces: list[Piece]) -> bool:
+    """Is this flat piece all but touching a larger figure (no flat shape, no UI tile)?"""
+    return any(not other.flat and not _is_panel(other) and other.area > piece.area
+               and _box_gap(piece, other) <= T.FLAT_PART_MAX_GAP_SHARE * other.h for other in pieces)
 
 
 def _letters(pieces: list[Piece]) -> list[Piece]:

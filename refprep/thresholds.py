@@ -104,6 +104,10 @@ FLAT_MIN_FILL = 0.7
 FLAT_MIN_COLOUR_SHARE = 0.98
 # ...judged on about this many of its pixels (a regular sample): plenty for a 2% share.
 FLAT_SAMPLE_PIXELS = 20_000
+# A flat shape closer than this share of a larger, many-coloured piece's height to it is a
+# part of that figure drawn in one colour (a cel-shaded head above a white collar, a plain
+# shoe), not a swatch: swatches and buttons stand apart from figures.
+FLAT_PART_MAX_GAP_SHARE = 0.02
 # Text: letters (or whole words, where letters touch) are thin (no pixel farther than
 # TEXT_MAX_STROKE_SHARE of its height from its outline; a head is solid) or drawn in one ink
 # (TEXT_INK_SHARE of the pixels near one colour; a figure has many). A line of text is
