@@ -7,7 +7,7 @@ The Python API mirrors the CLI::
     print(result.manifest["status"], result.package)
     report = refprep.check(["photo.jpg"])
 
-Heavy libraries (onnxruntime, mediapipe, OpenCV) load only when a stage needs them.
+Heavy libraries (onnxruntime, LiteRT, OpenCV) load only when a stage needs them.
 """
 
 __version__ = "0.1.0"
