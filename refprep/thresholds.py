@@ -51,8 +51,10 @@ VIEW_MIN_AREA_SHARE = 0.08
 VIEW_SPECK_SHARE = 0.0005
 VIEW_SPECK_MIN_PX = 4
 # Two view-sized pieces whose boxes overlap by more than this share of the smaller box are
-# one subject (sheet views stand apart; a dark photo on black padding breaks into pieces).
-VIEW_MERGE_OVERLAP = 0.2
+# one subject (sheet views stand apart; a dark photo on black padding breaks into pieces; a
+# figure in a shirt of the backdrop's colour breaks into head, left and right halves whose
+# boxes overlap by only 6-18%). Touching figures cut apart by separate_touching are exempt.
+VIEW_MERGE_OVERLAP = 0.05
 # A smaller piece (hair strand, prop, tail) joins the nearest view when the gap between
 # their boxes is below this share of that view's height; farther pieces are annotations.
 ATTACH_GAP_SHARE = 0.12

@@ -113,3 +113,19 @@ def test_full_benchmark_with_the_timing_sheet_and_devdata():
                              devdata=DEVDATA if DEVDATA.is_dir() else None)
     assert report["timing"]["size"] == [4608, 768] and report["timing"]["seconds"] > 0
     assert report["groups"]["generated"]["sheets"] == 13
+
+
+def test_a_figure_in_a_backdrop_coloured_shirt_is_one_view():
+    """The shirt matches the backdrop, so the figure falls apart into a head and two halves
+    whose boxes barely overlap: they are one subject, not three views."""
+    import clean_bench
+
+    from refprep.data import Source
+    from refprep.split import split_source
+
+    case = clean_bench.generated_case(3, "vignette", clean_bench.DEFAULT_SEED)
+    views = split_source(Source(REPO / "shirt.png", case.image, None, "0" * 64, "PNG", "RGB")).views
+    assert len(views) == 1
+    x, y, w, h = views[0].bbox
+    ys, xs = np.nonzero(case.alpha > 0)
+    assert x <= xs.min() and y <= ys.min() and x + w > xs.max() and y + h > ys.max()
