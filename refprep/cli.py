@@ -161,7 +161,34 @@ def _styled(text: str, status: str) -> str:
     return click.style(text, fg=STATUS_STYLE.get(status))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class OneLineUsageGroup(click.Group):
+    """click's usage errors (a missing argument, a bad option value, an unknown command) as one
+    line on stderr and exit 2, like refprep's own errors, instead of click's usage block."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _usage_errors_on_one_line():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        # Resolving the subcommand and parsing its arguments happen here.
+        with _usage_errors_on_one_line():
+            return super().invoke(ctx)
+
+
+class _usage_errors_on_one_line:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if not isinstance(exc, click.UsageError):
+            return False
+        command = exc.ctx.command_path if exc.ctx is not None else "refprep"
+        click.echo(f"refprep: error: {printable(exc.format_message())} (see '{command} --help')", err=True)
+        sys.exit(exc.exit_code)
+
+
+@click.group(cls=OneLineUsageGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="refprep")
 def main():
     """Turn a character design sheet or a few photos into a validated reference package

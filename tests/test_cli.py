@@ -148,3 +148,13 @@ def test_models_lists_the_bundled_files():
     for name in ("u2netp", "face_detection_short_range", "face_detection_full_range", "face_landmark"):
         assert rows[name] == "bundled"
 
+
+
+@pytest.mark.parametrize("args", [["build"], ["nosuch"], ["check", "--bogus", "x.png"],
+                                  ["build", "x.png", "--jobs", "zero"]])
+def test_usage_errors_are_one_line_with_exit_2(args):
+    result = subprocess.run([sys.executable, "-m", "refprep", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("refprep: error: ") and "--help" in lines[0], result.stderr
+    assert result.stdout == ""
