@@ -224,7 +224,7 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # then judged like an enclosed hole, by how exactly it follows the backdrop.
     outside = _reached_from_edge((clear | shadow) & (saliency < T.SURE_SUBJECT))
     backdrop = _spread_backdrop(image, model, outside)
-    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise)
+    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise, backdrop)
     subject = _connected_to(~background, _seeds(view, saliency))
     return _edge_alpha(image, backdrop, subject)
 
@@ -290,7 +290,7 @@ def _reached_from_edge(region: np.ndarray) -> np.ndarray:
 
 
 def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, outside: np.ndarray,
-                       saliency: np.ndarray, noise: float) -> np.ndarray:
+                       saliency: np.ndarray, noise: float, backdrop: np.ndarray | None = None) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
     (between arm and body, inside a ring, between the feet). The view is cut into smooth
     regions along its colour edges; a region is backdrop when nearly all of it matches the
@@ -319,11 +319,21 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     above_floor = stats[:, 1] + stats[:, 3] / 2 < (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
     eye_white = small & above_floor & (_mean_over(labels, count, saliency) > T.SALIENT)
     backdrop_like = matching >= T.HOLE_MATCHING_SHARE
+    limit_sq = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise) ** 2
+    if backdrop is not None:
+        # Backdrop showing through has no mean offset from the backdrop; a pale garment
+        # whose pixels each fall within the noise tolerance is, on average, offset by more
+        # than that tolerance: a different surface.
+        offset = np.stack([_mean_over(labels, count, (image - backdrop)[:, :, c]) for c in range(3)], axis=1)
+        backdrop_like &= _squared_length(offset) < limit_sq
     backdrop_like[0] = False  # label 0: the edges and the outside
     hole = backdrop_like & ~eye_white & ~_beside_another(labels, backdrop_like & ~small)
     count, pieces, piece_stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
     unseen = _mean_over(pieces, count, saliency) < T.SALIENT
     unseen[0] = False
+    if backdrop is not None:  # unseen, but offset from the backdrop as a whole: a pale garment
+        offset = np.stack([_mean_over(pieces, count, (image - backdrop)[:, :, c]) for c in range(3)], axis=1)
+        unseen &= _squared_length(offset) < limit_sq
     speck = piece_stats[:, 4] < T.BACKDROP_SPECK_PX  # a subject pixel that matches by chance
     # Edge pixels matching the backdrop (a hole's or the outside's rim, a sliver between
     # limbs) are backdrop, except beside the patches of a kept pale garment or eye white;
