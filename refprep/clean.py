@@ -290,80 +290,81 @@ def _reached_from_edge(region: np.ndarray) -> np.ndarray:
 
 
 def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, outside: np.ndarray,
-                       saliency: np.ndarray, noise: float, backdrop: np.ndarray | None = None) -> np.ndarray:
+                       saliency: np.ndarray, noise: float, backdrop: np.ndarray) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
-    (between arm and body, inside a ring, between the feet). The view is cut into smooth
-    regions along its colour edges; a region is backdrop when nearly all of it matches the
-    backdrop. A pale shirt whose colour the backdrop happens to match in places (a gradient
-    crossing it, one fold of its shading) is one region with the rest of the shirt, which
-    does not match: it stays; so do large matching regions only a thin line apart (a white
-    shirt on white paper, cut by its folds and seams). Regions too small to be a gap where
-    u2netp sees the subject stay too (eye whites; not by the feet, where they are the gap
-    between the shoes); and so does nothing u2netp sees no subject in."""
+    (between arm and body, inside a ring, between the feet). Each connected piece of them is
+    judged by its wall, the pixels just around it: backdrop showing through is walled by the
+    subject's edge, a clear step off the backdrop colour all round; a patch of a pale shirt
+    that the backdrop happens to match (a gradient crossing it, one fold of its shading) is
+    not -- the shirt's colour drifts on past it by less than a step. So do pieces whose mean
+    colour is offset from the backdrop (a different surface whose pixels each fall within
+    the tolerance), specks, and pieces too small to be a gap where u2netp sees the subject
+    (eye whites; not by the feet, where they are the gap between the shoes)."""
     import cv2
 
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
-    smooth = _box3(image)
-    kernel = np.ones((3, 3), np.uint8)
-    contrast = (cv2.dilate(smooth, kernel) - cv2.erode(smooth, kernel)).max(axis=2)
-    edges = contrast > max(T.REGION_EDGE_MIN, T.REGION_EDGE_NOISE_FACTOR * noise)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((~edges & ~outside).astype(np.uint8), connectivity=4)
-    # Floor shade counts as matching (the edge of a cast shadow between the feet) in regions
-    # that are mostly clear backdrop: grey trousers on a grey floor are shade-coloured too.
-    matching = _mean_over(labels, count, candidate)
-    matching[_mean_over(labels, count, clear & ~outside) < T.HOLE_CLEAR_SHARE] = 0.0
-    limit = T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
-    small = stats[:, 4] <= limit
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
+    limit = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise)
+    difference = image - backdrop
+    # The wall: non-matching pixels within HOLE_WALL_PX of a piece (past an anti-aliased rim).
+    size = 2 * T.HOLE_WALL_PX + 1
+    marked = pieces.astype(np.float32)
+    nearest = cv2.dilate(marked, np.ones((size, size), np.uint8)).astype(np.int64)
+    rim = cv2.dilate(marked, np.ones((3, 3), np.uint8)) > 0  # the anti-aliased rim: skipped
+    wall = (nearest > 0) & ~rim & ~(clear | shade)
+    step = _squared_length(_box3(difference))[wall] >= (T.HOLE_WALL_STEP_FACTOR * limit) ** 2
+    wall_area = np.bincount(nearest[wall], minlength=count)
+    walled = np.bincount(nearest[wall], step, minlength=count) >= T.HOLE_WALLED_SHARE * np.maximum(wall_area, 1)
+    # Backdrop showing through follows the backdrop: no mean offset from it, no drift across
+    # it (floor shade is judged by its own shadow test, so only the clear pixels count).
+    clear_pieces = np.where(clear, pieces, 0)
+    offset = np.stack([_mean_over(clear_pieces, count, difference[:, :, c]) for c in range(3)], axis=1)
+    drift = _drift(clear_pieces, count, difference.mean(axis=2))
+    touches_outside = np.bincount(pieces[cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0],
+                                  minlength=count) > 0
+    # Backdrop open to the outside (the gap between the legs) may fade into a floor shadow.
+    max_drift = np.where(touches_outside, T.OPEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
+    level = (_squared_length(offset) < limit ** 2) & (drift < max_drift)
+    # Floor shade alone (no clear backdrop in the piece) is a shadow only where u2netp sees
+    # no subject: grey trousers on a grey floor are shade-coloured too.
+    shaded = _mean_over(pieces, count, clear) < T.HOLE_CLEAR_SHARE
+    level &= ~shaded | (_mean_over(pieces, count, saliency) < T.SALIENT)
+    area = stats[:, 4]
+    small = area <= T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
     above_floor = stats[:, 1] + stats[:, 3] / 2 < (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
-    eye_white = small & above_floor & (_mean_over(labels, count, saliency) > T.SALIENT)
-    backdrop_like = matching >= T.HOLE_MATCHING_SHARE
-    limit_sq = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise) ** 2
-    if backdrop is not None:
-        # Backdrop showing through has no mean offset from the backdrop; a pale garment
-        # whose pixels each fall within the noise tolerance is, on average, offset by more
-        # than that tolerance: a different surface.
-        offset = np.stack([_mean_over(labels, count, (image - backdrop)[:, :, c]) for c in range(3)], axis=1)
-        backdrop_like &= _squared_length(offset) < limit_sq
-    backdrop_like[0] = False  # label 0: the edges and the outside
-    hole = backdrop_like & ~eye_white & ~_beside_another(labels, backdrop_like & ~small)
-    count, pieces, piece_stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
-    unseen = _mean_over(pieces, count, saliency) < T.SALIENT
-    unseen[0] = False
-    if backdrop is not None:  # unseen, but offset from the backdrop as a whole: a pale garment
-        offset = np.stack([_mean_over(pieces, count, (image - backdrop)[:, :, c]) for c in range(3)], axis=1)
-        unseen &= _squared_length(offset) < limit_sq
-    speck = piece_stats[:, 4] < T.BACKDROP_SPECK_PX  # a subject pixel that matches by chance
-    # Edge pixels matching the backdrop (a hole's or the outside's rim, a sliver between
-    # limbs) are backdrop, except beside the patches of a kept pale garment or eye white;
-    # shade-coloured ones only where they continue such a sliver.
-    removed = hole[labels]
-    kept = ((backdrop_like | eye_white) & ~hole)[labels]
-    loose = candidate & edges & ~(cv2.dilate(kept.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
-    rims = _connected_to(loose, loose & clear)  # a sliver's shaded end goes with it
+    # A small salient piece enclosed by the subject may be an eye white; one beside the
+    # outside backdrop is a sliver of it along the outline, where u2netp's rim is sure.
+    eye_white = small & above_floor & ~touches_outside & (_mean_over(pieces, count, saliency) > T.SALIENT)
+    hole = walled & level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
+    hole[0] = False  # label 0: everything but the candidates
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
-    return candidate & (((removed | rims) & ~speck[pieces]) | unseen[pieces] | _reached_from_edge(candidate))
+    return candidate & (hole[pieces] | _reached_from_edge(candidate))
 
 
-def _beside_another(labels: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Which chosen regions lie within a thin line (GARMENT_LINE_PX) of another chosen one:
-    backdrop-coloured patches of a pale garment cut apart by its fold and seam lines. Gaps
-    between limbs are walled by whole limbs."""
-    import cv2
+def _drift(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
+    """Per label, how far a plane fitted to ``values`` over its pixels rises across it: about
+    0 for backdrop showing through, the whole tolerance for a shaded surface that only
+    passes through the backdrop colour."""
+    inside = labels > 0
+    label = labels[inside]
+    ys, xs = np.nonzero(inside)
+    v = values[inside].astype(np.float64)
+    area = np.maximum(np.bincount(label, minlength=count), 1)
 
-    marked = np.where(chosen[labels], labels, 0).astype(np.float32)
-    # The edge map draws a line 4 px wider than it is (3x3 average, then 3x3 max - min).
-    kernel = np.ones((T.GARMENT_LINE_PX + 6,) * 2, np.uint8)
-    highest = cv2.dilate(marked, kernel)
-    lowest = cv2.erode(np.where(marked > 0, marked, np.float32(len(chosen))), kernel)
-    meet = (highest > 0) & (lowest < len(chosen)) & (highest != lowest)
-    beside = np.zeros(len(chosen), bool)
-    beside[highest[meet].astype(np.int64)] = True
-    beside[lowest[meet].astype(np.int64)] = True
-    beside[0] = False
-    return beside
+    def mean(w):
+        return np.bincount(label, w, minlength=count) / area
+
+    mx, my, mv = mean(xs), mean(ys), mean(v)
+    dx, dy, dv = xs - mx[label], ys - my[label], v - mv[label]
+    sxx, sxy, syy = mean(dx * dx) + 0.1, mean(dx * dy), mean(dy * dy) + 0.1
+    sxv, syv = mean(dx * dv), mean(dy * dv)
+    det = sxx * syy - sxy * sxy
+    gx, gy = (syy * sxv - sxy * syv) / det, (sxx * syv - sxy * sxv) / det
+    spread = gx * gx * sxx + 2 * gx * gy * sxy + gy * gy * syy  # variance of the fitted plane
+    return 2 * np.sqrt(3 * np.maximum(spread, 0))  # the range of a uniform spread of that variance
 
 
 def _mean_over(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:

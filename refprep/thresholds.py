@@ -205,6 +205,15 @@ HOLE_CLEAR_SHARE = 0.5
 # Backdrop-matching regions at most this many px apart are patches of one pale garment cut
 # by its fold and seam lines (drawn 1-3 px), not holes: between holes lies a whole limb.
 GARMENT_LINE_PX = 3
+# A backdrop-coloured piece inside a figure is backdrop showing through when at least
+# HOLE_WALLED_SHARE of the non-matching pixels within HOLE_WALL_PX of it stand at least
+# HOLE_WALL_STEP_FACTOR x the match tolerance off the backdrop: the subject's edge all
+# round. A pale shirt's colour drifts past a matching patch by well under that.
+HOLE_WALL_PX = 3
+HOLE_WALL_STEP_FACTOR = 2.0
+HOLE_WALLED_SHARE = 0.6
+HOLE_MAX_DRIFT = 0.5
+OPEN_HOLE_MAX_DRIFT = 1.0
 # A photo on a plain-looking border is matted against that backdrop only when at least this
 # share of what u2netp calls background matches it; otherwise it is a scene (out-of-focus
 # objects, a floor) and u2netp's mask is used. Shadows and edges stay well under 10%.
