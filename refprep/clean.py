@@ -222,7 +222,7 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # The backdrop around the figure, reached from the view's edge without crossing what
     # u2netp is sure is subject: a pale shirt's patch that matches the backdrop colour is
     # then judged like an enclosed hole, by how exactly it follows the backdrop.
-    outside = _reached_from_edge((clear | shadow) & (saliency < T.SURE_SUBJECT))
+    outside = _reached_from_edge((clear | shadow) & (saliency < T.OUTSIDE_MAX_SALIENCY))
     backdrop = _spread_backdrop(image, model, outside)
     background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise, backdrop)
     subject = _connected_to(~background, _seeds(view, saliency))
@@ -324,16 +324,17 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     drift = _drift(clear_pieces, count, difference.mean(axis=2))
     touches_outside = np.bincount(pieces[cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0],
                                   minlength=count) > 0
-    # Backdrop open to the outside (the gap between the legs) may fade into a floor shadow.
-    max_drift = np.where(touches_outside, T.OPEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
-    level = (_squared_length(offset) < limit ** 2) & (drift < max_drift)
+    # Backdrop reaching down to the floor (the gap between the legs) may fade into a shadow.
+    floor = (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
+    max_drift = np.where(stats[:, 1] + stats[:, 3] > floor, T.FLOOR_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
+    level = (_squared_length(offset) < (T.HOLE_MAX_OFFSET * limit) ** 2) & (drift < max_drift)
     # Floor shade alone (no clear backdrop in the piece) is a shadow only where u2netp sees
     # no subject: grey trousers on a grey floor are shade-coloured too.
     shaded = _mean_over(pieces, count, clear) < T.HOLE_CLEAR_SHARE
     level &= ~shaded | (_mean_over(pieces, count, saliency) < T.SALIENT)
     area = stats[:, 4]
     small = area <= T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
-    above_floor = stats[:, 1] + stats[:, 3] / 2 < (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
+    above_floor = stats[:, 1] + stats[:, 3] / 2 < floor
     # A small salient piece enclosed by the subject may be an eye white; one beside the
     # outside backdrop is a sliver of it along the outline, where u2netp's rim is sure.
     eye_white = small & above_floor & ~touches_outside & (_mean_over(pieces, count, saliency) > T.SALIENT)

@@ -187,6 +187,7 @@ FLOOR_SHADOW_HEIGHT_SHARE = 0.25
 # upsampled from 320 px, is softer than that a few pixels outside the true edge).
 SALIENT = 0.5
 SURE_SUBJECT = 0.9
+OUTSIDE_MAX_SALIENCY = 0.5
 # Backdrop-coloured holes enclosed by a figure and smaller than this share of its area
 # (eye whites, a collar, a button) stay subject where u2netp sees the subject; larger ones
 # (between arm and torso, between the legs, inside a ring) are backdrop showing through.
@@ -212,8 +213,9 @@ GARMENT_LINE_PX = 3
 HOLE_WALL_PX = 3
 HOLE_WALL_STEP_FACTOR = 2.0
 HOLE_WALLED_SHARE = 0.6
+HOLE_MAX_OFFSET = 0.6
 HOLE_MAX_DRIFT = 0.5
-OPEN_HOLE_MAX_DRIFT = 1.0
+FLOOR_HOLE_MAX_DRIFT = 1.0
 # A photo on a plain-looking border is matted against that backdrop only when at least this
 # share of what u2netp calls background matches it; otherwise it is a scene (out-of-focus
 # objects, a floor) and u2netp's mask is used. Shadows and edges stay well under 10%.
