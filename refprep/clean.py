@@ -317,32 +317,41 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     step = _squared_length(_box3(difference))[wall] >= (T.HOLE_WALL_STEP_FACTOR * limit) ** 2
     wall_area = np.bincount(nearest[wall], minlength=count)
     walled = np.bincount(nearest[wall], step, minlength=count) >= T.HOLE_WALLED_SHARE * np.maximum(wall_area, 1)
-    # Backdrop showing through follows the backdrop: no mean offset from it, no drift across
-    # it (floor shade is judged by its own shadow test, so only the clear pixels count).
-    clear_pieces = np.where(clear, pieces, 0)
-    offset = np.stack([_mean_over(clear_pieces, count, difference[:, :, c]) for c in range(3)], axis=1)
-    drift = _drift(clear_pieces, count, difference.mean(axis=2))
-    touches_outside = np.bincount(pieces[cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0],
-                                  minlength=count) > 0
-    # Backdrop reaching down to the floor (the gap between the legs) may fade into a shadow.
     floor = (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
-    max_drift = np.where(stats[:, 1] + stats[:, 3] > floor, T.FLOOR_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
-    level = (_squared_length(offset) < (T.HOLE_MAX_OFFSET * limit) ** 2) & (drift < max_drift)
-    # Floor shade alone (no clear backdrop in the piece) is a shadow only where u2netp sees
-    # no subject: grey trousers on a grey floor are shade-coloured too.
-    shaded = _mean_over(pieces, count, clear) < T.HOLE_CLEAR_SHARE
-    level &= ~shaded | (_mean_over(pieces, count, saliency) < T.SALIENT)
+    level = _follows_backdrop(pieces, count, stats, clear, difference, saliency, limit, floor)
     area = stats[:, 4]
     small = area <= T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
     above_floor = stats[:, 1] + stats[:, 3] / 2 < floor
+    touches_outside = np.bincount(pieces[cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0],
+                                  minlength=count) > 0
     # A small salient piece enclosed by the subject may be an eye white; one beside the
     # outside backdrop is a sliver of it along the outline, where u2netp's rim is sure.
-    eye_white = small & above_floor & ~touches_outside & (_mean_over(pieces, count, saliency) > T.SALIENT)
+    eye_white = small & above_floor & ~touches_outside & (_mean_over(pieces, count, saliency) >= T.SALIENT)
     hole = walled & level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
     hole[0] = False  # label 0: everything but the candidates
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
     return candidate & (hole[pieces] | _reached_from_edge(candidate))
+
+
+def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: np.ndarray,
+                      difference: np.ndarray, saliency: np.ndarray, limit: float, floor: float) -> np.ndarray:
+    """Per label: does it follow the backdrop as backdrop showing through does -- no mean
+    offset from it, no drift across it? Only its clear pixels count (floor shade has its own
+    test); where u2netp sees no subject either, less closely (paper blotches the smooth
+    model misses inside a figure); down by the floor a shadow may fade across it."""
+    clear_labels = np.where(clear, labels, 0)
+    offset = np.stack([_mean_over(clear_labels, count, difference[:, :, c]) for c in range(3)], axis=1)
+    drift = _drift(clear_labels, count, difference.mean(axis=2))
+    unseen = _mean_over(labels, count, saliency) < T.SALIENT
+    max_offset = np.where(unseen, T.UNSEEN_HOLE_MAX_OFFSET, T.HOLE_MAX_OFFSET) * limit
+    max_drift = np.where(unseen, T.UNSEEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
+    max_drift[stats[:, 1] + stats[:, 3] > floor] = T.FLOOR_HOLE_MAX_DRIFT * limit
+    level = (_squared_length(offset) < max_offset ** 2) & (drift < max_drift)
+    # Floor shade alone (little clear backdrop) is a shadow only where u2netp sees no
+    # subject: grey trousers on a grey floor are shade-coloured too.
+    shaded = _mean_over(labels, count, clear) < T.HOLE_CLEAR_SHARE
+    return level & (~shaded | unseen)
 
 
 def _drift(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:

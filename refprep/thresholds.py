@@ -215,6 +215,8 @@ HOLE_WALL_STEP_FACTOR = 2.0
 HOLE_WALLED_SHARE = 0.6
 HOLE_MAX_OFFSET = 0.6
 HOLE_MAX_DRIFT = 0.5
+UNSEEN_HOLE_MAX_OFFSET = 0.75
+UNSEEN_HOLE_MAX_DRIFT = 0.75
 FLOOR_HOLE_MAX_DRIFT = 1.0
 # A photo on a plain-looking border is matted against that backdrop only when at least this
 # share of what u2netp calls background matches it; otherwise it is a scene (out-of-focus
