@@ -220,9 +220,9 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     if view.mask is None and unseen.any() and (clear | shadow)[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
         return None
     # The backdrop around the figure, reached from the view's edge without crossing what
-    # u2netp is sure is subject: a pale shirt's patch that matches the backdrop colour is
-    # then judged like an enclosed hole, by how exactly it follows the backdrop.
-    outside = _reached_from_edge((clear | shadow) & (saliency < T.OUTSIDE_MAX_SALIENCY))
+    # u2netp sees as subject: a pale shirt's patch that matches the backdrop colour is then
+    # judged like an enclosed hole, by how exactly it follows the backdrop.
+    outside = _reached_from_edge((clear | shadow) & unseen)
     backdrop = _spread_backdrop(image, model, outside)
     background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise, backdrop)
     subject = _connected_to(~background, _seeds(view, saliency))
@@ -293,13 +293,14 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
                        saliency: np.ndarray, noise: float, backdrop: np.ndarray) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
     (between arm and body, inside a ring, between the feet). Each connected piece of them is
-    judged by its wall, the pixels just around it: backdrop showing through is walled by the
-    subject's edge, a clear step off the backdrop colour all round; a patch of a pale shirt
-    that the backdrop happens to match (a gradient crossing it, one fold of its shading) is
-    not -- the shirt's colour drifts on past it by less than a step. So do pieces whose mean
-    colour is offset from the backdrop (a different surface whose pixels each fall within
-    the tolerance), specks, and pieces too small to be a gap where u2netp sees the subject
-    (eye whites; not by the feet, where they are the gap between the shoes)."""
+    judged whole. Backdrop showing through is walled by the subject's edge, a clear step off
+    the backdrop colour all round, and follows the backdrop: no mean offset from it, no
+    drift across it. A patch of a pale shirt that the backdrop happens to match (a gradient
+    crossing it, one band of its shading) fails that: its colour drifts through the
+    tolerance across it, and on past it by less than a step. Specks stay, and so do pieces
+    too small to be a gap where u2netp sees the subject (eye whites; not by the feet, where
+    they are the gap between the shoes; not along the outline, where they are slivers of
+    the outside). Thresholds and their measured ranges: thresholds.py."""
     import cv2
 
     candidate = (clear | shade) & ~outside
