@@ -293,14 +293,13 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
                        saliency: np.ndarray, noise: float, backdrop: np.ndarray) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
     (between arm and body, inside a ring, between the feet). Each connected piece of them is
-    judged whole. Backdrop showing through is walled by the subject's edge, a clear step off
-    the backdrop colour all round, and follows the backdrop: no mean offset from it, no
+    judged whole. Backdrop showing through follows the backdrop: no mean offset from it, no
     drift across it. A patch of a pale shirt that the backdrop happens to match (a gradient
-    crossing it, one band of its shading) fails that: its colour drifts through the
-    tolerance across it, and on past it by less than a step. Specks stay, and so do pieces
-    too small to be a gap where u2netp sees the subject (eye whites; not by the feet, where
-    they are the gap between the shoes; not along the outline, where they are slivers of
-    the outside). Thresholds and their measured ranges: thresholds.py."""
+    crossing it, one band of its shading) fails that: its colour drifts through the whole
+    tolerance across it. Specks stay, and so do pieces too small to be a gap where u2netp
+    sees the subject (eye whites; not by the feet, where they are the gap between the
+    shoes; not along the outline, where they are slivers of the outside). Thresholds and
+    their measured ranges: thresholds.py."""
     import cv2
 
     candidate = (clear | shade) & ~outside
@@ -309,15 +308,6 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
     limit = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise)
     difference = image - backdrop
-    # The wall: non-matching pixels within HOLE_WALL_PX of a piece (past an anti-aliased rim).
-    size = 2 * T.HOLE_WALL_PX + 1
-    marked = pieces.astype(np.float32)
-    nearest = cv2.dilate(marked, np.ones((size, size), np.uint8)).astype(np.int64)
-    rim = cv2.dilate(marked, np.ones((3, 3), np.uint8)) > 0  # the anti-aliased rim: skipped
-    wall = (nearest > 0) & ~rim & ~(clear | shade)
-    step = _squared_length(_box3(difference))[wall] >= (T.HOLE_WALL_STEP_FACTOR * limit) ** 2
-    wall_area = np.bincount(nearest[wall], minlength=count)
-    walled = np.bincount(nearest[wall], step, minlength=count) >= T.HOLE_WALLED_SHARE * np.maximum(wall_area, 1)
     floor = (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
     level = _follows_backdrop(pieces, count, stats, clear, difference, saliency, limit, floor)
     area = stats[:, 4]
@@ -328,7 +318,7 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     # A small salient piece enclosed by the subject may be an eye white; one beside the
     # outside backdrop is a sliver of it along the outline, where u2netp's rim is sure.
     eye_white = small & above_floor & ~touches_outside & (_mean_over(pieces, count, saliency) >= T.SALIENT)
-    hole = walled & level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
+    hole = level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
     hole[0] = False  # label 0: everything but the candidates
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.

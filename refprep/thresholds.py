@@ -191,14 +191,8 @@ SALIENT = 0.5
 # (eye whites, a collar, a button) stay subject where u2netp sees the subject; larger ones
 # (between arm and torso, between the legs, inside a ring) are backdrop showing through.
 ENCLOSED_HOLE_KEEP_SHARE = 0.003
-# A backdrop-coloured piece inside a figure is backdrop showing through when it is walled:
-# at least HOLE_WALLED_SHARE of the non-matching pixels 2..HOLE_WALL_PX px from it (past an
-# anti-aliased rim) stand at least HOLE_WALL_STEP_FACTOR x the match tolerance off the
-# backdrop -- the subject's edge all round, not a surface fading out of the tolerance...
-HOLE_WALL_PX = 3
-HOLE_WALL_STEP_FACTOR = 2.0
-HOLE_WALLED_SHARE = 0.6
-# ...and when it follows the backdrop: the mean offset of its clear pixels from the backdrop
+# A backdrop-coloured piece inside a figure is backdrop showing through when it follows
+# the backdrop: the mean offset of its clear pixels from the backdrop
 # under HOLE_MAX_OFFSET x the tolerance, and a plane fitted to that offset rising across it
 # by under HOLE_MAX_DRIFT x the tolerance. Backdrop seen through a hole measures 0.0-0.3 on
 # both (clean_bench's figures: 90% under 0.3); a pale shirt whose shading crosses the
