@@ -271,3 +271,39 @@ def test_benchmark_composites_beat_plain_rembg(kind, index, tmp_path):
     assert scores["MSE"] < 6.0 and scores["fringe"] < 2.0, scores
     assert holes and all(scores["holes"]), scores
     assert (on_white[alpha == 0] == 255).all()
+
+
+@pytest.mark.parametrize("kind, index", [("flat", 2), ("vignette", 2)])
+def test_pale_shirt_patches_matching_the_backdrop_are_kept(kind, index, tmp_path):
+    """clean_bench's gen02_flat and gen02_vignette: a shirt 8-17 levels off the backdrop whose
+    shading brings patches of it within the match tolerance, where u2netp sees no subject.
+    Judged by offset and drift, every near-backdrop region stays and every hole goes (the
+    edge-cut regions before lost one and two of them)."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
+    import clean_bench
+
+    case = clean_bench.generated_case(index, kind, clean_bench.DEFAULT_SEED)
+    holes, near = clean_bench.truth_regions(case)
+    alpha, on_white, *_ = clean_bench.RefprepRunner(tmp_path)(case, {})
+    scores = clean_bench.score(case, alpha, on_white, holes, near)
+    assert len(near) >= 5 and all(scores["near_bg"]), scores
+    assert holes and all(scores["holes"]), scores
+
+
+def test_drift_measures_how_far_a_piece_rises_across_itself():
+    """A piece whose offset from the backdrop is flat has no drift; one on a ramp drifts by
+    the ramp's rise across it, whatever its shape."""
+    from refprep.clean import _drift
+
+    labels = np.zeros((60, 80), np.int32)
+    labels[5:25, 5:45] = 1      # a 40 px wide block
+    labels[30:55, 10:70] = 2    # a 60 px wide block
+    xs = np.broadcast_to(np.arange(80, dtype=np.float32), labels.shape)
+    flat = np.random.default_rng(0).normal(0, 0.5, labels.shape).astype(np.float32)
+    ramp = 0.1 * xs             # rises 0.1 per px
+    assert _drift(labels, 3, flat)[1:].max() < 0.3
+    drift = _drift(labels, 3, ramp)
+    assert drift[1] == pytest.approx(0.1 * 40, rel=0.05)
+    assert drift[2] == pytest.approx(0.1 * 60, rel=0.05)
