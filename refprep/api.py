@@ -328,8 +328,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     ``skipped``; a file named on its own that cannot be read stops the build.
     """
     from .clean import check_device, needs_download, parse_background
-    from .errors import OutputError
-    from .package import display_name, safe_package_name
+    from .package import check_target, display_name, safe_package_name
     from .presets import get_preset
 
     inputs = [Path(item) for item in inputs]
@@ -342,8 +341,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     first = inputs[0].resolve()
     package_name = safe_package_name(name or (first.name if first.is_dir() else first.stem))
     target = Path(out_dir or DEFAULT_OUT_DIR) / package_name
-    if target.exists() and not force:
-        raise OutputError(f"{target}: package exists (use --force to replace it)")
+    check_target(target, force, zip)  # before the work, not only when writing
 
     settings = BuildSettings(chosen.name, target_colour, margin, model, device)
     # A model that still has to be downloaded is fetched by one process, not by every worker.
