@@ -321,14 +321,17 @@ def _occupancy_valleys(own: np.ndarray) -> list[int]:
     """Columns where the smoothed column occupancy profile has a local minimum, at most
     SEAM_MAX_CANDIDATES of them (the lowest), VALLEY_SPACING_SHARE of the height apart and
     as far from the mask's sides."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+    import cv2
 
     height, width = own.shape
     spacing = max(1, int(T.VALLEY_SPACING_SHARE * height))
     if width <= 2 * spacing:
         return []
-    counts = uniform_filter1d(own.sum(axis=0).astype(np.float32), max(1, int(T.VALLEY_SMOOTH_SHARE * height)))
-    lowest = minimum_filter1d(counts, 2 * spacing + 1)
+    # A moving average, then a moving minimum, along the profile (mirrored at its ends).
+    profile = own.sum(axis=0).astype(np.float32)[None, :]
+    counts = cv2.blur(profile, (max(1, int(T.VALLEY_SMOOTH_SHARE * height)), 1), borderType=cv2.BORDER_REFLECT)
+    lowest = cv2.erode(counts, np.ones((1, 2 * spacing + 1), np.uint8), borderType=cv2.BORDER_REFLECT)
+    counts, lowest = counts[0], lowest[0]
     minima = [x for x in np.flatnonzero(counts <= lowest)[np.argsort(counts[counts <= lowest], kind="stable")]
               if spacing <= x < width - spacing]
     valleys: list[int] = []

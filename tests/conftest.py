@@ -15,7 +15,7 @@ FIXTURES = REPO / "fixtures"
 DEVDATA = REPO.parent / "shared" / "devdata"
 
 
-HEAVY_MODULES = ("cv2", "onnxruntime", "mediapipe", "rembg", "numpy", "PIL", "jsonschema")
+HEAVY_MODULES = ("cv2", "onnxruntime", "mediapipe", "rembg", "numpy", "PIL", "jsonschema", "scipy")
 
 
 def heavy_imports(*commands: list[str]) -> list[str]:

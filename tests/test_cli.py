@@ -28,6 +28,15 @@ def test_help_is_fast_and_imports_nothing_heavy():
     assert heavy_imports(["--help"], ["build", "--help"]) == []
 
 
+def test_build_imports_neither_rembg_nor_scipy(tmp_path):
+    """The default build path runs u2netp on onnxruntime directly and splits with OpenCV:
+    importing rembg (seconds, a numba compile on first use) or scipy.ndimage (about 0.3 s)
+    would only slow every build down."""
+    loaded = heavy_imports(["build", str(FIXTURES / "example_sheet.png"), "-o", str(tmp_path), "--quiet"])
+    assert {"cv2", "onnxruntime", "numpy"} <= set(loaded)
+    assert not {"rembg", "scipy", "mediapipe"} & set(loaded), loaded
+
+
 @pytest.mark.parametrize("command", ["build", "check", "split", "clean", "pose", "validate", "models", "presets"])
 def test_every_command_has_help(command):
     result = refprep(command, "--help")
