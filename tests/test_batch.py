@@ -4,16 +4,18 @@ folder is skipped and reported, --device cuda says plainly when it cannot run.""
 from __future__ import annotations
 
 import json
-import re
 import shutil
+import sys
 
 import pytest
 
 from conftest import FIXTURES, heavy_imports
 from test_cli import refprep
 
+sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
+from perf_bench import package_contents  # noqa: E402  (a script's helper: the creation time blanked)
+
 BATCH_SHEETS = ("sheet_row3_vignette.png", "single_front_white.png")
-CREATED_AT = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")
 
 
 def _folder(tmp_path, names, bad=()):
@@ -26,22 +28,6 @@ def _folder(tmp_path, names, bad=()):
     return folder
 
 
-def _package_bytes(package) -> dict[str, bytes]:
-    """Every file of a package, with the creation time blanked (and the hashes that cover it)."""
-    files = {}
-    for path in sorted(package.iterdir()):
-        data = CREATED_AT.sub(b"CREATED_AT", path.read_bytes())
-        if path.name == "manifest.json":
-            manifest = json.loads(data)
-            manifest.pop("integrity")
-            for entry in manifest["files"]:
-                if entry["file"] == "report.html":  # the report shows created_at
-                    entry.pop("sha256")
-            data = json.dumps(manifest).encode()
-        files[path.name] = data
-    return files
-
-
 def test_parallel_build_matches_serial_byte_for_byte(tmp_path):
     import refprep
 
@@ -51,7 +37,7 @@ def test_parallel_build_matches_serial_byte_for_byte(tmp_path):
     parallel = refprep.build([folder], out_dir=tmp_path / "parallel", jobs=2,
                              progress=lambda stage, done, total: stages.append((stage, done, total)))
     assert [s["file"] for s in parallel.manifest["sources"]] == sorted(BATCH_SHEETS)
-    assert _package_bytes(serial.package) == _package_bytes(parallel.package)
+    assert package_contents(serial.package) == package_contents(parallel.package)
     assert ("files", len(BATCH_SHEETS), len(BATCH_SHEETS)) in stages
 
 
