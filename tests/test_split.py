@@ -204,16 +204,21 @@ def test_one_wide_figure_is_not_cut(extra):
     assert len(result.views) == 1
 
 
+def _gallery(rows: int, cols: int, size, tile_grey: int, page_grey: int):
+    """A screenshot-like grid of 180x190 tiles 190 px apart, a front figure standing in each."""
+    tiles, figures = [], []
+    for row in range(rows):
+        for col in range(cols):
+            x, y = 20 + col * 190, 60 + row * 200
+            tiles.append((x, y, 180, 190, tile_grey))
+            figures.append(("front", x + 55, y + 180))
+    return _draw(figures, size, page_grey, tiles)
+
+
 def test_screenshot_chrome_and_swatches_are_not_views():
     """A gallery with a scrollbar taller than any tile, a button with a caption, a prompt box
     and colour swatches (a square and a circle) under it: only the figures are views."""
-    tiles, figures = [], []
-    for row in range(2):
-        for col in range(2):
-            x, y = 20 + col * 190, 60 + row * 200
-            tiles.append((x, y, 180, 190, 150))
-            figures.append(("front", x + 55, y + 180))
-    source, boxes = _draw(figures, (420, 520), 250, tiles)
+    source, boxes = _gallery(2, 2, (420, 520), tile_grey=150, page_grey=250)
     rgb = source.rgb
     rgb[60:450, 404:410] = (196, 198, 206)             # the scrollbar
     rgb[15:40, 20:300] = (230, 230, 235)               # the prompt box
@@ -271,13 +276,7 @@ def test_jpeg_ringing_does_not_widen_the_boxes(ground_truth):
 
 def test_gallery_tiles_are_split_inside():
     """A screenshot-like grid: grey tiles on a white page, a figure standing in each tile."""
-    tiles, figures = [], []
-    for row in range(2):
-        for col in range(3):
-            x, y = 20 + col * 190, 60 + row * 200
-            tiles.append((x, y, 180, 190, 128))
-            figures.append(("front", x + 55, y + 180))
-    source, boxes = _draw(figures, (600, 470), 255, tiles)
+    source, boxes = _gallery(2, 3, (600, 470), tile_grey=128, page_grey=255)
     source.rgb[15:40, 20:300] = 230  # a prompt box above the gallery
     result = split_source(source)
     assert len(result.views) == 6
