@@ -239,8 +239,13 @@ def _clear_of(image: np.ndarray, backdrop: np.ndarray, noise: float) -> np.ndarr
     """Pixels whose colour matches ``backdrop`` within its noise: averaged over 3x3 (noise
     averages out), or on their own (a gap between limbs narrower than 3 px)."""
     difference = image - backdrop
-    limit_sq = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise) ** 2
+    limit_sq = _match_tolerance(noise) ** 2
     return (_squared_length(_box3(difference)) < limit_sq) | (_squared_length(difference) < limit_sq)
+
+
+def _match_tolerance(noise: float) -> float:
+    """RGB distance within which a pixel matches the backdrop, for the backdrop's noise."""
+    return max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise)
 
 
 def _squared_length(colours: np.ndarray) -> np.ndarray:
@@ -306,10 +311,10 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     if not candidate.any():
         return candidate
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
-    limit = max(T.BACKDROP_MATCH_MIN_DISTANCE, T.BACKDROP_MATCH_NOISE_FACTOR * noise)
-    difference = image - backdrop
+    limit = _match_tolerance(noise)
     floor = (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
-    level = _follows_backdrop(pieces, count, stats, clear, difference, saliency, limit, floor)
+    unseen = _mean_over(pieces, count, saliency) < T.SALIENT
+    level = _follows_backdrop(pieces, count, stats, clear, image - backdrop, unseen, limit, floor)
     area = stats[:, 4]
     small = area <= T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
     above_floor = stats[:, 1] + stats[:, 3] / 2 < floor
@@ -317,7 +322,7 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
                                   minlength=count) > 0
     # A small salient piece enclosed by the subject may be an eye white; one beside the
     # outside backdrop is a sliver of it along the outline, where u2netp's rim is sure.
-    eye_white = small & above_floor & ~touches_outside & (_mean_over(pieces, count, saliency) >= T.SALIENT)
+    eye_white = small & above_floor & ~touches_outside & ~unseen
     hole = level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
     hole[0] = False  # label 0: everything but the candidates
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
@@ -326,15 +331,14 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
 
 
 def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: np.ndarray,
-                      difference: np.ndarray, saliency: np.ndarray, limit: float, floor: float) -> np.ndarray:
+                      difference: np.ndarray, unseen: np.ndarray, limit: float, floor: float) -> np.ndarray:
     """Per label: does it follow the backdrop as backdrop showing through does -- no mean
     offset from it, no drift across it? Only its clear pixels count (floor shade has its own
-    test); where u2netp sees no subject either, less closely (paper blotches the smooth
-    model misses inside a figure); down by the floor a shadow may fade across it."""
+    test); where u2netp sees no subject either (``unseen``), less closely (paper blotches the
+    smooth model misses inside a figure); down by the floor a shadow may fade across it."""
     clear_labels = np.where(clear, labels, 0)
     offset = np.stack([_mean_over(clear_labels, count, difference[:, :, c]) for c in range(3)], axis=1)
     drift = _drift(clear_labels, count, difference.mean(axis=2))
-    unseen = _mean_over(labels, count, saliency) < T.SALIENT
     max_offset = np.where(unseen, T.UNSEEN_HOLE_MAX_OFFSET, T.HOLE_MAX_OFFSET) * limit
     max_drift = np.where(unseen, T.UNSEEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
     max_drift[stats[:, 1] + stats[:, 3] > floor] = T.FLOOR_HOLE_MAX_DRIFT * limit

@@ -65,7 +65,7 @@ def safe_package_name(name: str) -> str:
     separators or '..', no control characters, no leading dot (never hidden, never one of the
     temporary names), not a reserved Windows device name, at most MAX_NAME_BYTES bytes."""
     name = unicodedata.normalize("NFC", str(name))
-    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # bytes that were not UTF-8
+    name = _valid_unicode(name)
     cleaned = re.sub("\0+", "_", "".join(char if _name_char(char) else "\0" for char in name)).strip(" .")
     if cleaned.split(".")[0].strip(" ").upper() in _RESERVED_NAMES:
         cleaned = f"_{cleaned}"
@@ -162,8 +162,12 @@ def display_name(name: str) -> str:
     """A source file's name as the manifest and report record it: valid Unicode (bytes that
     were not UTF-8 become U+FFFD) so the manifest encodes and the report renders, and a plain
     file name by the schema's rule ('\\' and ':', legal in Linux names, become '_')."""
-    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return re.sub(r"[/\\:]", "_", name)
+    return re.sub(r"[/\\:]", "_", _valid_unicode(name))
+
+
+def _valid_unicode(name: str) -> str:
+    """``name`` with the bytes that were not UTF-8 (os.fsdecode's surrogate escapes) as U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def check_target(target: Path, force: bool = False, make_zip: bool = False) -> None:
