@@ -21,7 +21,7 @@ costs seconds (and a first-run numba compile) that the default path does not nee
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -214,7 +214,8 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # a pale shirt that happens to match the model must not become the local backdrop.
     backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
     clear = _clear_of(image, backdrop, noise)
-    shade = _floor_shade(image, backdrop, clear)
+    floor = _floor_top(saliency)
+    shade = _floor_shade(image, backdrop, clear, floor)
     shadow = shade & (saliency < T.SHADOW_MAX_SALIENCY)
     unseen = saliency < T.SALIENT
     if view.mask is None and unseen.any() and (clear | shadow)[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
@@ -224,7 +225,7 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # judged like an enclosed hole, by how exactly it follows the backdrop.
     outside = _reached_from_edge((clear | shadow) & unseen)
     backdrop = _spread_backdrop(image, model, outside)
-    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise, backdrop)
+    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise, backdrop, floor)
     subject = _connected_to(~background, _seeds(view, saliency))
     return _edge_alpha(image, backdrop, subject)
 
@@ -270,12 +271,20 @@ def _spread_backdrop(image: np.ndarray, model: np.ndarray, clear: np.ndarray) ->
     return model + residual.astype(np.float32)
 
 
-def _floor_shade(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray) -> np.ndarray:
-    """Pixels in the view's lowest part (the floor, by the feet) that look like the backdrop
-    in shadow: darker by a common factor on every channel, no change of hue. A cast shadow
-    where u2netp sees no subject; the subject's own shading is on its own colours, or salient."""
+def _floor_top(saliency: np.ndarray) -> int:
+    """The first row of the floor by the subject's feet: the lowest FLOOR_SHADOW_HEIGHT_SHARE
+    of what u2netp sees as subject, and everything below it (a view cut loosely around a
+    single figure has backdrop under the feet, with the cast shadow in it)."""
+    rows = np.flatnonzero((saliency >= T.SALIENT).any(axis=1))
+    top, bottom = (rows[0], rows[-1] + 1) if len(rows) else (0, len(saliency))
+    return int(bottom - T.FLOOR_SHADOW_HEIGHT_SHARE * (bottom - top))
+
+
+def _floor_shade(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, top: int) -> np.ndarray:
+    """Pixels on the floor (from row ``top`` down) that look like the backdrop in shadow:
+    darker by a common factor on every channel, no change of hue. A cast shadow where
+    u2netp sees no subject; the subject's own shading is on its own colours, or salient."""
     shade = np.zeros_like(clear)
-    top = int((1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(shade))
     image, backdrop = image[top:], backdrop[top:]
     backdrop_sq = _squared_length(backdrop)
     brightness = np.einsum("...c,...c->...", image, backdrop) / np.maximum(backdrop_sq, 1.0)
@@ -295,43 +304,99 @@ def _reached_from_edge(region: np.ndarray) -> np.ndarray:
 
 
 def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, outside: np.ndarray,
-                       saliency: np.ndarray, noise: float, backdrop: np.ndarray) -> np.ndarray:
+                       saliency: np.ndarray, noise: float, backdrop: np.ndarray, floor: int) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
-    (between arm and body, inside a ring, between the feet). Each connected piece of them is
-    judged whole. Backdrop showing through follows the backdrop: no mean offset from it, no
-    drift across it. A patch of a pale shirt that the backdrop happens to match (a gradient
-    crossing it, one band of its shading) fails that: its colour drifts through the whole
-    tolerance across it. Specks stay, and so do pieces too small to be a gap where u2netp
-    sees the subject (eye whites; not by the feet, where they are the gap between the
-    shoes; not along the outline, where they are slivers of the outside). Thresholds and
-    their measured ranges: thresholds.py."""
+    (between arm and body, inside a ring, between the feet). Backdrop showing through follows
+    the backdrop: no mean offset from it, no drift across it. A patch of a pale shirt that
+    the backdrop happens to match (a gradient crossing it, one band of its shading) fails
+    that: its colour drifts through the whole tolerance across it. Each connected piece is
+    judged whole, after two cuts where a hole and such a patch join into one piece with no
+    line between them: parts bounded by a soft edge go (``_soft_bounded``), and a piece that
+    fails whole is judged again in two parts, where u2netp is sure of the subject and where
+    not. Thresholds and their measured ranges: thresholds.py."""
     import cv2
 
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
-    count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
     limit = _match_tolerance(noise)
-    floor = (1 - T.FLOOR_SHADOW_HEIGHT_SHARE) * len(candidate)
-    unseen = _mean_over(pieces, count, saliency) < T.SALIENT
-    level = _follows_backdrop(pieces, count, stats, clear, image - backdrop, unseen, limit, floor)
-    area = stats[:, 4]
-    small = area <= T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum()))
-    above_floor = stats[:, 1] + stats[:, 3] / 2 < floor
-    touches_outside = np.bincount(pieces[cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0],
-                                  minlength=count) > 0
-    # A small salient piece enclosed by the subject may be an eye white; one beside the
-    # outside backdrop is a sliver of it along the outline, where u2netp's rim is sure.
-    eye_white = small & above_floor & ~touches_outside & ~unseen
-    hole = level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
-    hole[0] = False  # label 0: everything but the candidates
+    evidence = _HoleEvidence(image - backdrop, clear, saliency, limit, floor,
+                             outside_rim=cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
+                             eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())))
+    candidate &= ~_soft_bounded(candidate, outside, evidence.difference, limit)
+    pieces, hole, level = evidence.judge(candidate)
+    holes = hole[pieces]
+    failed = candidate & ~level[pieces]
+    for part in (failed & (saliency < T.SURE_SALIENCY), failed & (saliency >= T.SURE_SALIENCY)):
+        part_pieces, part_hole, _ = evidence.judge(part)
+        holes |= part_hole[part_pieces]
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
-    return candidate & (hole[pieces] | _reached_from_edge(candidate))
+    return candidate & (holes | _reached_from_edge(candidate))
+
+
+@dataclass(frozen=True)
+class _HoleEvidence:
+    """What ``_enclosed_backdrop`` judges backdrop-coloured pieces by."""
+
+    difference: np.ndarray   # image - local backdrop
+    clear: np.ndarray        # pixels matching the backdrop
+    saliency: np.ndarray
+    limit: float             # the match tolerance (RGB distance)
+    floor: int               # first row of the floor by the feet
+    outside_rim: np.ndarray  # the outside backdrop, grown by a pixel
+    eye_white_max_px: float
+
+    def judge(self, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(labels of the pieces of ``candidate``, per label: is it backdrop showing
+        through, does it follow the backdrop). Specks stay, and so do pieces too small to
+        be a gap where u2netp sees the subject (eye whites; not by the feet, where they are
+        the gap between the shoes; not along the outline, where they are slivers of the
+        outside, where u2netp's rim is sure)."""
+        import cv2
+
+        count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
+        unseen = _mean_over(pieces, count, self.saliency) < T.SALIENT
+        level = _follows_backdrop(pieces, count, stats, self.clear, self.difference, unseen, self.limit, self.floor)
+        area = stats[:, 4]
+        above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor
+        touches_outside = np.bincount(pieces[self.outside_rim], minlength=count) > 0
+        eye_white = (area <= self.eye_white_max_px) & above_floor & ~touches_outside & ~unseen
+        hole = level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
+        hole[0] = False   # label 0: everything but the candidates
+        level[0] = True
+        return pieces, hole, level
+
+
+def _soft_bounded(candidate: np.ndarray, outside: np.ndarray, difference: np.ndarray, limit: float) -> np.ndarray:
+    """The parts of candidate pieces that a soft edge bounds, in pieces whose boundary is not
+    all hard edge. Backdrop showing through is bounded by the subject's edge: a few pixels
+    out, the colour is the subject's. A shirt patch that matches the backdrop only where its
+    shading crosses the backdrop colour fades into the shirt at its sides: a few pixels out
+    it is barely off the backdrop. Where such a patch joins a hole (the gap between the
+    legs under a pale shirt), each pixel goes with the kind of edge nearest to it."""
+    import cv2
+
+    def grown(mask, reach):
+        return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+    ring = grown(candidate, T.HOLE_EDGE_RING_PX) & ~grown(candidate, T.HOLE_EDGE_RING_PX - 2) & ~outside & ~candidate
+    hard = ring & (_squared_length(_box3(difference)) > (T.HOLE_HARD_EDGE * limit) ** 2)
+    soft = ring & ~hard
+    if not soft.any():
+        return np.zeros_like(candidate)
+    count, pieces = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=4)
+    owner = cv2.dilate(pieces.astype(np.float32), np.ones((2 * T.HOLE_EDGE_RING_PX + 1,) * 2, np.uint8)).astype(np.int64)
+    hard_share = (np.bincount(owner[hard], minlength=count)
+                  / np.maximum(np.bincount(owner[ring], minlength=count), 1))
+    mixed = hard_share < T.HOLE_MIN_HARD_EDGE_SHARE
+    to_soft = cv2.distanceTransform((~soft).astype(np.uint8), cv2.DIST_L2, 3)
+    to_hard = cv2.distanceTransform((~hard).astype(np.uint8), cv2.DIST_L2, 3)
+    return candidate & mixed[pieces] & (to_soft < to_hard)
 
 
 def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: np.ndarray,
-                      difference: np.ndarray, unseen: np.ndarray, limit: float, floor: float) -> np.ndarray:
+                      difference: np.ndarray, unseen: np.ndarray, limit: float, floor: int) -> np.ndarray:
     """Per label: does it follow the backdrop as backdrop showing through does -- no mean
     offset from it, no drift across it? Only its clear pixels count (floor shade has its own
     test); where u2netp sees no subject either (``unseen``), less closely (paper blotches the

@@ -260,7 +260,9 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
         window = labels[piece.y:piece.bottom, piece.x:piece.right]
         own = window == piece.label
         figure_sized = piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and piece not in not_figures
-        seams = _best_cuts(own) if figure_sized else []
+        # A seam never runs under a detached head: that is one figure in a pale shirt.
+        heads = [(p.x - piece.x, p.right - piece.x) for p in pieces if p not in not_figures and _head_above(p, piece)]
+        seams = _best_cuts(own, heads) if figure_sized else []
         if not seams:
             result.append(piece)
             continue
@@ -381,8 +383,9 @@ def _valley_seams(own: np.ndarray, valleys: list[int]) -> list[tuple[np.ndarray,
     return seams
 
 
-def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
-    """The seams to cut a mask along so that each part is one whole figure; [] keeps it whole."""
+def _best_cuts(own: np.ndarray, heads: list[tuple[int, int]]) -> list[np.ndarray]:
+    """The seams to cut a mask along so that each part is one whole figure; [] keeps it whole.
+    ``heads``: column spans (in the mask) of detached heads above it, which no seam may pass under."""
     from itertools import combinations
 
     valleys = _occupancy_valleys(own)
@@ -392,7 +395,9 @@ def _best_cuts(own: np.ndarray) -> list[np.ndarray]:
     seams, costs = [], []
     outline, solid = _top_outline(own), _without_thin_parts(own)
     for seam, crossed in _valley_seams(own, valleys):
-        if crossed <= T.SEAM_MAX_CROSSING_SHARE * height and _between_heads(solid, outline, seam):
+        column = _seam_entry(solid, seam)[1]
+        if (crossed <= T.SEAM_MAX_CROSSING_SHARE * height and _between_heads(solid, outline, seam)
+                and not any(left <= column < right for left, right in heads)):
             seams.append(seam)
             costs.append(crossed)
     head_level = outline.min() + T.HEAD_BAND_SHARE * height
@@ -427,13 +432,19 @@ def _between_heads(solid: np.ndarray, outline: np.ndarray, seam: np.ndarray) -> 
     falls to the shoulders or to where the heads meet. A seam through a creature's back, or
     beside a wing's tip, has no higher outline on one side."""
     height = solid.shape[0]
-    crossing = np.flatnonzero(solid[np.arange(height), seam])
-    entry = int(crossing[0]) if crossing.size else height
-    column = int(seam[min(entry, height - 1)])
+    entry, column = _seam_entry(solid, seam)
     reach = max(1, int(T.HEAD_REACH_SHARE * height))
     left, right = outline[max(0, column - reach):column], outline[column + 1:column + 1 + reach]
     dip = T.HEAD_DIP_SHARE * height
     return bool(left.size and right.size and entry >= left.min() + dip and entry >= right.min() + dip)
+
+
+def _seam_entry(solid: np.ndarray, seam: np.ndarray) -> tuple[int, int]:
+    """(row, column) where a seam first enters the figures (the mask without thin parts)."""
+    height = solid.shape[0]
+    crossing = np.flatnonzero(solid[np.arange(height), seam])
+    entry = int(crossing[0]) if crossing.size else height
+    return entry, int(seam[min(entry, height - 1)])
 
 
 def _rows_spanned(mask: np.ndarray) -> int:
@@ -552,12 +563,26 @@ def _belongs_to(piece: Piece, main: Piece) -> bool:
     standing apart beside it (a side label), or is larger than the figure (a frame, UI).
     """
     gap = _box_gap(piece, main)
-    if gap > T.ATTACH_GAP_SHARE * main.h or piece.w * piece.h > main.w * main.h:
+    if piece.w * piece.h > main.w * main.h:
+        return False
+    if _head_above(piece, main):
+        return True
+    if gap > T.ATTACH_GAP_SHARE * main.h:
         return False
     beyond_figure = piece.y >= main.bottom + T.CAPTION_GAP_SHARE * main.h or \
         piece.bottom <= main.y - T.CAPTION_GAP_SHARE * main.h
     side_mark = piece.h < T.SIDE_MARK_HEIGHT_SHARE * main.h and gap > T.CAPTION_GAP_SHARE * main.h
     return not (beyond_figure or side_mark)
+
+
+def _head_above(piece: Piece, main: Piece) -> bool:
+    """Is this piece the figure's head, cut off by a collar and shirt of the backdrop's colour
+    (a white shirt on white paper)? A solid shape, no text, over the figure's shoulders and
+    narrower and much shorter than it, a little above it (a figure of the row above is no head)."""
+    return (not piece.thin and not piece.flat and piece.bottom <= main.y
+            and main.x <= piece.x and piece.right <= main.right and piece.w < main.w
+            and piece.h <= T.DETACHED_HEAD_MAX_HEIGHT_SHARE * main.h
+            and main.y - piece.bottom <= T.DETACHED_HEAD_GAP_SHARE * main.h)
 
 
 def _group_box(group: list[Piece]) -> tuple[int, int, int, int]:

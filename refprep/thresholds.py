@@ -61,6 +61,13 @@ ATTACH_GAP_SHARE = 0.12
 # ...but a piece lying wholly below the feet or above the head, farther than this share of
 # the view's height, is a caption or title, not part of the figure (a floor shadow touches).
 CAPTION_GAP_SHARE = 0.02
+# ...except a solid piece (no text) over the figure and narrower than it, up to this share
+# of its height above: the head, where a shirt of the backdrop's colour leaves the neck and
+# collar unseen (measured: 0.15-0.19 of the rest of the figure in clean_bench's figures).
+# A head is at most DETACHED_HEAD_MAX_HEIGHT_SHARE of the rest's height (0.33 measured); a
+# taller piece above is a figure of the row above.
+DETACHED_HEAD_GAP_SHARE = 0.25
+DETACHED_HEAD_MAX_HEIGHT_SHARE = 0.5
 # Touching figures (split.separate_touching). Where figures meet, the column occupancy
 # profile (smoothed over VALLEY_SMOOTH_SHARE of the piece's height) has a valley; valleys
 # closer than VALLEY_SPACING_SHARE of the height are one (a side view is ~0.2 of it wide).
@@ -180,8 +187,9 @@ LOCAL_BACKDROP_SIGMA_PX = 4.0
 SHADOW_MIN_BRIGHTNESS = 0.35
 SHADOW_HUE_TOLERANCE = 0.04
 SHADOW_MAX_SALIENCY = 0.5
-# A floor shadow lies around the feet: in this lowest share of the view's height. Higher up,
-# darker-than-backdrop pixels that u2netp misses are pale clothing in its own shade.
+# A floor shadow lies around the feet: in this lowest share of the subject's height (as
+# u2netp sees it) and below. Higher up, darker-than-backdrop pixels that u2netp misses are
+# pale clothing in its own shade.
 FLOOR_SHADOW_HEIGHT_SHARE = 0.25
 # u2netp saliency above this marks the subject (its rim, upsampled from 320 px, is soft):
 # the backdrop reached from the view's edge stops there, so a pale shirt's patch that
@@ -196,8 +204,9 @@ ENCLOSED_HOLE_KEEP_SHARE = 0.003
 # under HOLE_MAX_OFFSET x the tolerance, and a plane fitted to that offset rising across it
 # by under HOLE_MAX_DRIFT x the tolerance. Backdrop seen through a hole measures 0.0-0.3 on
 # both (clean_bench's figures: 90% under 0.3); a pale shirt whose shading crosses the
-# backdrop colour matches in a band whose offset drifts by about the whole tolerance.
-HOLE_MAX_OFFSET = 0.6
+# backdrop colour matches in a band whose offset drifts by about the whole tolerance, and
+# a white shirt on pure white (clipped, no drift) sits 0.5-0.6 off it.
+HOLE_MAX_OFFSET = 0.45
 HOLE_MAX_DRIFT = 0.5
 # Where u2netp sees no subject in the piece either, less closely (paper blotches that the
 # smooth backdrop model misses inside a figure measure up to 0.7)...
@@ -206,6 +215,18 @@ UNSEEN_HOLE_MAX_DRIFT = 0.75
 # ...and a piece reaching down to the floor (the gap between the legs) may fade into the
 # cast shadow across it.
 FLOOR_HOLE_MAX_DRIFT = 1.0
+# Backdrop showing through a figure is bounded by the subject's edge: HOLE_EDGE_RING_PX out
+# from it the colour differs from the backdrop by over HOLE_HARD_EDGE x the tolerance (past
+# an anti-aliased rim). A piece with under HOLE_MIN_HARD_EDGE_SHARE of its boundary that
+# hard is, at least in part, a shirt patch fading into the shirt at its sides (measured on
+# clean_bench's figures: holes 0.93-1.0, holes joined to a shirt patch 0.71-0.87).
+HOLE_EDGE_RING_PX = 3
+HOLE_HARD_EDGE = 1.6
+HOLE_MIN_HARD_EDGE_SHARE = 0.9
+# A piece that fails whole may be a hole joined to a shirt patch; its parts where u2netp's
+# saliency is at least SURE_SALIENCY (the shirt) and below (a gap u2netp half sees, ~0.5-0.7)
+# are judged again apart.
+SURE_SALIENCY = 0.85
 # A piece that is mostly floor shade (under this share clear backdrop) is a shadow only
 # where u2netp sees no subject: grey trousers on a grey floor are shade-coloured too.
 HOLE_CLEAR_SHARE = 0.5

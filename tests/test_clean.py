@@ -253,21 +253,27 @@ def test_no_fringe_and_exactly_white_outside(cleaned_scene):
     assert fringe < 3.0  # plain rembg.remove(u2netp): 15.7
 
 
+def _bench_case(index: int, kind: str, tmp_path, seed: int | None = None):
+    """One of benchmarks/clean_bench.py's generated composites through refprep's build path:
+    (case, alpha, composite on white, true holes, the benchmark's scores)."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
+    import clean_bench
+
+    case = clean_bench.generated_case(index, kind, clean_bench.DEFAULT_SEED if seed is None else seed)
+    holes, near = clean_bench.truth_regions(case)
+    alpha, on_white, *_ = clean_bench.RefprepRunner(tmp_path)(case, {})
+    return case, alpha, on_white, holes, clean_bench.score(case, alpha, on_white, holes, near)
+
+
 @pytest.mark.parametrize("kind, index", [("flat", 0), ("gradient", 0), ("vignette", 1)])
 def test_benchmark_composites_beat_plain_rembg(kind, index, tmp_path):
     """Three of the benchmark's composites (benchmarks/clean_bench.py) through refprep's build
     path. Plain rembg.remove(u2netp) scores MSE 18-21 and fringe 43-68 on them, refprep
     0.4-3.5 and 0-0.2. (A regression guard on typical draws: the benchmark reports the hard
     ones -- no line art, a shirt within a few levels of a vignette -- where both lose holes.)"""
-    import sys
-
-    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
-    import clean_bench
-
-    case = clean_bench.generated_case(index, kind, clean_bench.DEFAULT_SEED)
-    holes, near = clean_bench.truth_regions(case)
-    alpha, on_white, *_ = clean_bench.RefprepRunner(tmp_path)(case, {})
-    scores = clean_bench.score(case, alpha, on_white, holes, near)
+    case, alpha, on_white, holes, scores = _bench_case(index, kind, tmp_path)
     assert scores["MSE"] < 6.0 and scores["fringe"] < 2.0, scores
     assert holes and all(scores["holes"]), scores
     assert (on_white[alpha == 0] == 255).all()
@@ -279,17 +285,51 @@ def test_pale_shirt_patches_matching_the_backdrop_are_kept(kind, index, tmp_path
     shading brings patches of it within the match tolerance, where u2netp sees no subject.
     Judged by offset and drift, every near-backdrop region stays and every hole goes (the
     edge-cut regions before lost one and two of them)."""
-    import sys
-
-    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
-    import clean_bench
-
-    case = clean_bench.generated_case(index, kind, clean_bench.DEFAULT_SEED)
-    holes, near = clean_bench.truth_regions(case)
-    alpha, on_white, *_ = clean_bench.RefprepRunner(tmp_path)(case, {})
-    scores = clean_bench.score(case, alpha, on_white, holes, near)
-    assert len(near) >= 5 and all(scores["near_bg"]), scores
+    case, alpha, on_white, holes, scores = _bench_case(index, kind, tmp_path)
+    assert len(scores["near_bg"]) >= 5 and all(scores["near_bg"]), scores
     assert holes and all(scores["holes"]), scores
+
+
+def test_floor_shadow_below_a_loosely_cut_figure_is_background(tmp_path):
+    """clean_bench's gen03_flat: one figure with backdrop all round, so its view is the whole
+    image and the cast shadow lies above the view's lowest quarter. The floor is found from
+    the figure's own extent: the shadow goes (judged by the view's height, a band of it right
+    across the image stayed: MSE 31, fringe 5.9)."""
+    case, alpha, on_white, holes, scores = _bench_case(3, "flat", tmp_path)
+    assert scores["MSE"] < 1.0 and scores["fringe"] < 0.5, scores
+    assert all(scores["holes"]) and all(scores["near_bg"]), scores
+
+
+def test_hole_joined_to_a_pale_shirt_patch_is_cut_apart(tmp_path):
+    """clean_bench's gen01_gradient: the gap between the legs joins, with no line between
+    them, a band of the shirt that matches the gradient. Cut by the kind of edge around each
+    part, the gap goes and most of the shirt stays (judged whole, both went: MSE 13.6)."""
+    case, alpha, on_white, holes, scores = _bench_case(1, "gradient", tmp_path)
+    assert scores["MSE"] < 5.0, scores
+    assert all(scores["holes"]) and sum(scores["near_bg"]) >= 4, scores
+
+
+def test_soft_bounded_parts_follow_the_nearest_kind_of_edge():
+    """A backdrop-coloured gap bounded by a hard edge (the subject's colour, 40 levels off)
+    joined to a patch that fades out at its sides (RGB distance 7.8, just past the tolerance 6):
+    the patch is soft-bounded, the gap is not; a piece with a hard edge all round is kept whole."""
+    from refprep.clean import _soft_bounded
+
+    difference = np.full((120, 120, 3), 40.0, np.float32)
+    candidate = np.zeros((120, 120), bool)
+    candidate[20:50, 30:80] = True                     # the shirt patch...
+    difference[14:56, 24:86] = 4.5                      # ...fading into the shirt round it
+    candidate[50:110, 50:60] = True                     # the gap below it, subject-edged
+    difference[20:50, 30:80] = difference[50:110, 50:60] = 0.0
+    soft = _soft_bounded(candidate, np.zeros_like(candidate), difference, limit=6.0)
+    assert soft[20:45, 30:80].mean() > 0.9
+    assert not soft[60:110, 50:60].any()
+    # the same gap alone is hard-edged all round: nothing of it is cut
+    alone = np.zeros_like(candidate)
+    alone[50:110, 50:60] = True
+    hard = np.full_like(difference, 40.0)
+    hard[50:110, 50:60] = 0.0
+    assert not _soft_bounded(alone, np.zeros_like(alone), hard, limit=6.0).any()
 
 
 def test_drift_measures_how_far_a_piece_rises_across_itself():

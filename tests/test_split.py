@@ -325,3 +325,27 @@ def test_grouping_survives_a_tall_thin_line_beside_a_short_wide_block():
     banner = Piece(2, 0, 0, 500, 100, 50000)
     groups, annotations = group_pieces([scrollbar, banner])
     assert groups and groups[0][0] is banner
+
+
+@pytest.mark.parametrize("index", [5, 6])
+def test_figure_in_a_shirt_of_the_backdrop_colour_keeps_its_head(index, tmp_path):
+    """clean_bench's seed-11 gen05_flat and gen06_flat: a grey shirt within the backdrop
+    threshold of a grey backdrop leaves head, arms and legs as separate pieces, the legs
+    joined by their floor shadow. The head floats over the figure (it was taken for a caption
+    and dropped), and the seam between the legs runs under it (the legs were cut apart as
+    two figures): one view holds the whole figure."""
+    import sys
+
+    from PIL import Image
+
+    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
+    import clean_bench
+
+    case = clean_bench.generated_case(index, "flat", 11)
+    path = tmp_path / "figure.png"
+    Image.fromarray(case.image).save(path)
+    views = split_source(load_image(path)).views
+    assert len(views) == 1
+    x, y, w, h = views[0].bbox
+    inside = case.alpha[y:y + h, x:x + w].sum() / case.alpha.sum()
+    assert inside > 0.97, (views[0].bbox, inside)   # all but grey hair tips
