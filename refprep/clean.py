@@ -324,12 +324,9 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
                              outside_rim=cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
                              eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())))
     candidate &= ~_soft_bounded(candidate, outside, evidence.difference, limit)
-    pieces, hole, level = evidence.judge(candidate)
-    holes = hole[pieces]
-    failed = candidate & ~level[pieces]
+    holes, failed = evidence.judge(candidate)
     for part in (failed & (saliency < T.SURE_SALIENCY), failed & (saliency >= T.SURE_SALIENCY)):
-        part_pieces, part_hole, _ = evidence.judge(part)
-        holes |= part_hole[part_pieces]
+        holes |= evidence.judge(part)[0]
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
     return candidate & (holes | _reached_from_edge(candidate))
@@ -347,25 +344,40 @@ class _HoleEvidence:
     outside_rim: np.ndarray  # the outside backdrop, grown by a pixel
     eye_white_max_px: float
 
-    def judge(self, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(labels of the pieces of ``candidate``, per label: is it backdrop showing
-        through, does it follow the backdrop). Specks stay, and so do pieces too small to
-        be a gap where u2netp sees the subject (eye whites; not by the feet, where they are
-        the gap between the shoes; not along the outline, where they are slivers of the
-        outside, where u2netp's rim is sure)."""
+    def judge(self, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the pieces of ``candidate`` that are backdrop showing through, those that do
+        not follow the backdrop). Specks stay, and so do pieces too small to be a gap where
+        u2netp sees the subject (eye whites; not by the feet, where they are the gap between
+        the shoes; not along the outline, where they are slivers of the outside, where
+        u2netp's rim is sure). The work is done in the candidates' bounding box."""
         import cv2
 
-        count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=4)
-        unseen = _mean_over(pieces, count, self.saliency) < T.SALIENT
-        level = _follows_backdrop(pieces, count, stats, self.clear, self.difference, unseen, self.limit, self.floor)
+        hole_mask, failed_mask = np.zeros_like(candidate), np.zeros_like(candidate)
+        box = _tight_slices(candidate)
+        if box is None:
+            return hole_mask, failed_mask
+        top = box[0].start
+        count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate[box].astype(np.uint8), connectivity=4)
+        unseen = _mean_over(pieces, count, self.saliency[box]) < T.SALIENT
+        level = _follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
+                                  self.limit, self.floor - top)
         area = stats[:, 4]
-        above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor
-        touches_outside = np.bincount(pieces[self.outside_rim], minlength=count) > 0
+        above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
+        touches_outside = np.bincount(pieces[self.outside_rim[box]], minlength=count) > 0
         eye_white = (area <= self.eye_white_max_px) & above_floor & ~touches_outside & ~unseen
         hole = level & ~eye_white & (area >= T.BACKDROP_SPECK_PX)
         hole[0] = False   # label 0: everything but the candidates
         level[0] = True
-        return pieces, hole, level
+        hole_mask[box], failed_mask[box] = hole[pieces], ~level[pieces]
+        return hole_mask, failed_mask
+
+
+def _tight_slices(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The bounding box of ``mask``'s pixels as slices; None when it has none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def _soft_bounded(candidate: np.ndarray, outside: np.ndarray, difference: np.ndarray, limit: float) -> np.ndarray:
@@ -402,7 +414,7 @@ def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: 
     test); where u2netp sees no subject either (``unseen``), less closely (paper blotches the
     smooth model misses inside a figure); down by the floor a shadow may fade across it."""
     clear_labels = np.where(clear, labels, 0)
-    offset = np.stack([_mean_over(clear_labels, count, difference[:, :, c]) for c in range(3)], axis=1)
+    offset = _mean_over(clear_labels, count, difference)
     drift = _drift(clear_labels, count, difference.mean(axis=2))
     max_offset = np.where(unseen, T.UNSEEN_HOLE_MAX_OFFSET, T.HOLE_MAX_OFFSET) * limit
     max_drift = np.where(unseen, T.UNSEEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
@@ -438,9 +450,15 @@ def _drift(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
 
 
 def _mean_over(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
-    """Mean of ``values`` over each label."""
-    area = np.bincount(labels.ravel(), minlength=count)
-    return np.bincount(labels.ravel(), values.ravel(), minlength=count) / np.maximum(area, 1)
+    """Mean of ``values`` (HxW, or HxWxC: per channel) over each label but 0 (left 0):
+    the labelled pixels are few, so only they are gathered."""
+    inside = labels > 0
+    label = labels[inside]
+    area = np.maximum(np.bincount(label, minlength=count), 1)
+    gathered = values[inside].astype(np.float64)
+    if gathered.ndim == 1:
+        return np.bincount(label, gathered, minlength=count) / area
+    return np.stack([np.bincount(label, column, minlength=count) for column in gathered.T], axis=1) / area[:, None]
 
 
 def _seeds(view: View, saliency: np.ndarray) -> np.ndarray:
@@ -500,13 +518,19 @@ def _spread_inwards(image: np.ndarray, source: np.ndarray, where: tuple[np.ndarr
     if not source.any():
         return np.broadcast_to(np.median(image.reshape(-1, 3), axis=0), (len(ys), 3)).astype(np.float32)
     result = np.empty((len(ys), 3), np.float32)
-    missing = np.ones(len(ys), bool)
+    missing = np.arange(len(ys))
     for sigma in T.FOREGROUND_SPREAD_SIGMAS_PX:
-        spread, total = _normalised_blur(image, source, sigma)
-        reach = missing & (total[ys, xs] > 1e-3)
-        result[reach] = spread[ys[reach], xs[reach]]
-        missing &= ~reach
-        if not missing.any():
+        # Only the pixels still missing need the average, so it is taken in their bounding
+        # box grown by the Gaussian's reach (OpenCV's float kernel: 4 sigma): the same values.
+        reach_px = int(np.ceil(4 * sigma)) + 1
+        top, left = max(0, ys[missing].min() - reach_px), max(0, xs[missing].min() - reach_px)
+        window = (slice(top, ys[missing].max() + reach_px + 1), slice(left, xs[missing].max() + reach_px + 1))
+        spread, total = _normalised_blur(image[window], source[window], sigma)
+        my, mx = ys[missing] - top, xs[missing] - left
+        reached = total[my, mx] > 1e-3
+        result[missing[reached]] = spread[my[reached], mx[reached]]
+        missing = missing[~reached]
+        if not missing.size:
             return result
     result[missing] = image[source].mean(axis=0)
     return result
