@@ -17,7 +17,7 @@ import threading
 import click
 
 from . import __version__
-from .errors import RefprepError, printable
+from .errors import RefprepError, printable, stop_signals
 from .presets import PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -128,12 +128,9 @@ class _Signals:
         self.previous = {}
         if threading.current_thread() is not threading.main_thread():
             return
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            number = getattr(signal, name, None)
-            if number is None:
-                continue
+        for number in stop_signals():
             current = signal.getsignal(number)
-            if current is (signal.default_int_handler if name == "SIGINT" else signal.SIG_DFL):
+            if current is (signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL):
                 self.previous[number] = signal.signal(number, self._handle)
 
     def _handle(self, signum, frame):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import unicodedata
 
 
@@ -51,3 +52,9 @@ class ModelError(RefprepError):
 
 class OutputError(RefprepError):
     """The package cannot be written where asked (exists without --force, read-only...) (exit 2)."""
+
+
+def stop_signals() -> list[int]:
+    """The signals that stop a command and must not cut a package in half: Ctrl-C (SIGINT),
+    SIGTERM and SIGHUP, those this platform has."""
+    return [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]

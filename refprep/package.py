@@ -33,7 +33,7 @@ import numpy as np
 
 from . import __version__
 from .data import Source
-from .errors import OutputError
+from .errors import OutputError, stop_signals
 from .export import Exported, LeftOut
 from .report import contact_sheet, html_report
 
@@ -392,10 +392,8 @@ def _signals_deferred():
         yield
         return
     caught: list[int] = []
-    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
     previous = {}
-    for name in names:
-        number = getattr(signal, name)
+    for number in stop_signals():
         handler = signal.getsignal(number)
         if handler in (signal.SIG_IGN, None):
             continue
