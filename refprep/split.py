@@ -253,7 +253,7 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
     or the seam runs through a back or beside a wing tip, not between two heads.
     """
     tallest = max((p.h for p in pieces), default=0)
-    not_figures = _not_figures(pieces)
+    not_figures = find_markings(pieces).not_figures
     next_label = int(labels.max()) + 1
     result = []
     for piece in pieces:
@@ -460,11 +460,12 @@ def _box_gap(a: Piece, b: Piece) -> float:
     return float(np.hypot(dx, dy))
 
 
-def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
-    """Split pieces into views (each a list: main piece first) and annotation pieces."""
+def group_pieces(pieces: list[Piece], markings: Markings | None = None) -> tuple[list[list[Piece]], list[Piece]]:
+    """Split pieces into views (each a list: main piece first) and annotation pieces;
+    ``markings``: the pieces' ``find_markings``, when already known."""
     if not pieces:
         return [], []
-    set_aside = _not_figures(pieces)
+    set_aside = (markings or find_markings(pieces)).not_figures
     pieces = [p for p in pieces if p not in set_aside]
     if not pieces:
         return [], set_aside
@@ -489,25 +490,31 @@ def group_pieces(pieces: list[Piece]) -> tuple[list[list[Piece]], list[Piece]]:
     return groups, annotations
 
 
-def _not_figures(pieces: list[Piece]) -> list[Piece]:
-    """Frames, swatches, UI widgets and text: never views, nor parts of one."""
+@dataclass
+class Markings:
+    """The pieces of a sheet that are no figure: frames, and lines of text (as letters)."""
+
+    frames: list[Piece]
+    letters: list[Piece]      # in lines of text; a bold letter may be flat
+    not_figures: list[Piece]  # frames, swatches, UI widgets and text: never views, nor parts of one
+
+
+def find_markings(pieces: list[Piece]) -> Markings:
+    """Frames, text and flat shapes standing apart among ``pieces``."""
     frames = [p for p in pieces if _is_frame(p, pieces)]
     rest = [p for p in pieces if p not in frames]
-    text = [p for line in _text_lines(rest) for p in line]
-    return frames + [p for p in rest if (p.flat and not _touches_a_figure(p, rest)) or p in text]
+    lines = _text_lines(rest)
+    text = [p for line in lines for p in line]
+    # a row of swatches alone is no text
+    letters = [p for line in lines if not all(q.flat for q in line) for p in line]
+    return Markings(frames, letters,
+                    frames + [p for p in rest if (p.flat and not _touches_a_figure(p, rest)) or p in text])
 
 
 def _touches_a_figure(piece: Piece, pieces: list[Piece]) -> bool:
     """Is this flat piece all but touching a larger figure (no flat shape, no UI tile)?"""
     return any(not other.flat and not _is_panel(other) and other.area > piece.area
                and _box_gap(piece, other) <= T.FLAT_PART_MAX_GAP_SHARE * other.h for other in pieces)
-
-
-def _letters(pieces: list[Piece]) -> list[Piece]:
-    """Pieces in lines of text; a bold letter may be flat, a row of swatches alone is no text."""
-    frames = [p for p in pieces if _is_frame(p, pieces)]
-    lines = _text_lines([p for p in pieces if p not in frames])
-    return [p for line in lines if not all(q.flat for q in line) for p in line]
 
 
 def _text_lines(pieces: list[Piece]) -> list[list[Piece]]:
@@ -682,9 +689,9 @@ def _find_views(source: Source, background: Background, source_index: int,
     """Views (not yet laid out) and annotations of one image region on one backdrop."""
     labels, pieces, scale = find_pieces(source, background)
     labels, pieces = separate_touching(labels, pieces)
-    groups, loose = group_pieces(pieces)
-    frames = [p for p in loose if _is_frame(p, pieces)]
-    letters = _letters(pieces)
+    markings = find_markings(pieces)
+    groups, loose = group_pieces(pieces, markings)
+    frames, letters = markings.frames, markings.letters
     swatches = [p for p in loose if p.flat and p not in frames and p not in letters]
     marks = merge_marks([p for p in loose if p not in frames and p not in swatches])
     annotations = ([_note((m.x, m.y, m.w, m.h), scale, "frame") for m in frames]
