@@ -307,22 +307,25 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
                        saliency: np.ndarray, noise: float, backdrop: np.ndarray, floor: int) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
     (between arm and body, inside a ring, between the feet). Backdrop showing through follows
-    the backdrop: no mean offset from it, no drift across it. A patch of a pale shirt that
-    the backdrop happens to match (a gradient crossing it, one band of its shading) fails
-    that: its colour drifts through the whole tolerance across it. Each connected piece is
+    the backdrop: no mean offset from it, no drift across it, and it carries the backdrop's
+    grain. A patch of a pale shirt that the backdrop happens to match (a gradient crossing
+    it, one band of its shading) fails that: its colour drifts through the whole tolerance
+    across it, and where the backdrop has grain it is smoother. Each connected piece is
     judged whole, after two cuts where a hole and such a patch join into one piece with no
-    line between them: parts bounded by a soft edge go (``_soft_bounded``), and a piece that
-    fails whole is judged again in two parts, where u2netp is sure of the subject and where
-    not. Thresholds and their measured ranges: thresholds.py."""
+    line between them: parts bounded by a soft edge stay subject (``_soft_bounded``), and a
+    piece that fails whole is judged again in two parts, where u2netp is sure of the subject
+    and where not. Thresholds and their measured ranges: thresholds.py."""
     import cv2
 
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
     limit = _match_tolerance(noise)
+    grain = _grain(image)
     evidence = _HoleEvidence(image - backdrop, clear, saliency, limit, floor,
                              outside_rim=cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
-                             eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())))
+                             eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())),
+                             grain=grain, backdrop_grain=_rms_inside(grain, outside))
     candidate &= ~_soft_bounded(candidate, outside, evidence.difference, limit)
     holes, failed = evidence.judge(candidate)
     for part in (failed & (saliency < T.SURE_SALIENCY), failed & (saliency >= T.SURE_SALIENCY)):
@@ -343,6 +346,8 @@ class _HoleEvidence:
     floor: int               # first row of the floor by the feet
     outside_rim: np.ndarray  # the outside backdrop, grown by a pixel
     eye_white_max_px: float
+    grain: np.ndarray        # each pixel's departure from its 3x3 mean
+    backdrop_grain: float | None  # its rms over the outside backdrop (None: too little of it)
 
     def judge(self, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the pieces of ``candidate`` that are backdrop showing through, those that do
@@ -360,7 +365,7 @@ class _HoleEvidence:
         count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate[box].astype(np.uint8), connectivity=4)
         unseen = _mean_over(pieces, count, self.saliency[box]) < T.SALIENT
         level = _follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
-                                  self.limit, self.floor - top)
+                                  self.limit, self.floor - top) & self._same_grain(pieces, count, box)
         area = stats[:, 4]
         above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
         touches_outside = np.bincount(pieces[self.outside_rim[box]], minlength=count) > 0
@@ -370,6 +375,41 @@ class _HoleEvidence:
         level[0] = True
         hole_mask[box], failed_mask[box] = hole[pieces], ~level[pieces]
         return hole_mask, failed_mask
+
+    def _same_grain(self, pieces: np.ndarray, count: int, box) -> np.ndarray:
+        """Per label: does it carry the backdrop's grain (its noise, paper texture)? Backdrop
+        showing through does; a painted patch is smoother. Judged where the backdrop has
+        grain to measure, in pieces with an inside to measure it in."""
+        import cv2
+
+        if self.backdrop_grain is None or self.backdrop_grain < T.HOLE_GRAIN_MIN:
+            return np.ones(count, bool)
+        # each piece's inside: the pixels whose 5x5 neighbourhood is all that piece
+        labels, kernel = pieces.astype(np.float32), np.ones((5, 5), np.uint8)
+        interior = ((cv2.erode(labels, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) == labels)
+                    & (cv2.dilate(labels, kernel) == labels))
+        inside = np.where(interior, pieces, 0)
+        measured = np.bincount(inside.ravel(), minlength=count) >= T.HOLE_GRAIN_MIN_PX
+        ratio = np.sqrt(_mean_over(inside, count, self.grain[box] ** 2)) / self.backdrop_grain
+        return ~measured | (ratio >= T.HOLE_GRAIN_MIN_RATIO)
+
+
+def _grain(image: np.ndarray) -> np.ndarray:
+    """Each pixel's grey level minus its 3x3 mean: the image's fine grain."""
+    grey = image.mean(axis=2)
+    return grey - _box3(grey)
+
+
+def _rms_inside(values: np.ndarray, region: np.ndarray) -> float | None:
+    """Root mean square of ``values`` over ``region`` shrunk by 2 px (off its edges and the
+    image's); None where fewer than HOLE_GRAIN_MIN_PX pixels remain."""
+    import cv2
+
+    inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    if inner.sum() < T.HOLE_GRAIN_MIN_PX:
+        return None
+    return float(np.sqrt(np.mean(values[inner] ** 2)))
 
 
 def _tight_slices(mask: np.ndarray) -> tuple[slice, slice] | None:

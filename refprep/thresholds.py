@@ -223,6 +223,17 @@ FLOOR_HOLE_MAX_DRIFT = 1.0
 HOLE_EDGE_RING_PX = 3
 HOLE_HARD_EDGE = 1.6
 HOLE_MIN_HARD_EDGE_SHARE = 0.9
+# Backdrop showing through carries the backdrop's grain (noise, paper texture): the rms of
+# each pixel's departure from its 3x3 mean inside a piece (at least HOLE_GRAIN_MIN_PX pixels
+# 2 px in from its edge) is at least HOLE_GRAIN_MIN_RATIO of the outside backdrop's.
+# Measured on clean_bench: holes 0.86-1.09, painted shirt patches 0.07-0.6. (No upper
+# bound: a textured shirt is rougher, 1.3-7, but so was a narrow gap between arm and body
+# in fixtures/sheet_row6_gray.png, 7.7.)
+# Only where the backdrop's grain is at least HOLE_GRAIN_MIN grey levels (a clean digital
+# white has none to compare).
+HOLE_GRAIN_MIN_RATIO = 0.6
+HOLE_GRAIN_MIN = 0.5
+HOLE_GRAIN_MIN_PX = 30
 # A piece that fails whole may be a hole joined to a shirt patch; its parts where u2netp's
 # saliency is at least SURE_SALIENCY (the shirt) and below (a gap u2netp half sees, ~0.5-0.7)
 # are judged again apart.
