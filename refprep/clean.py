@@ -181,10 +181,7 @@ def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.n
 
 def _figure_region(mask: np.ndarray) -> np.ndarray:
     """The view's own pixels, grown a little so anti-aliased edges are inside."""
-    import cv2
-
-    grown = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
-    return grown > 0
+    return _grown(mask, 2)
 
 
 def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
@@ -214,10 +211,10 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # a pale shirt that happens to match the model must not become the local backdrop.
     backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
     clear = _clear_of(image, backdrop, noise)
-    floor = _floor_top(saliency)
+    unseen = saliency < T.SALIENT
+    floor = _floor_top(~unseen)
     shade = _floor_shade(image, backdrop, clear, floor)
     shadow = shade & (saliency < T.SHADOW_MAX_SALIENCY)
-    unseen = saliency < T.SALIENT
     if view.mask is None and unseen.any() and (clear | shadow)[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
         return None
     # The backdrop around the figure, reached from the view's edge without crossing what
@@ -271,12 +268,12 @@ def _spread_backdrop(image: np.ndarray, model: np.ndarray, clear: np.ndarray) ->
     return model + residual.astype(np.float32)
 
 
-def _floor_top(saliency: np.ndarray) -> int:
+def _floor_top(salient: np.ndarray) -> int:
     """The first row of the floor by the subject's feet: the lowest FLOOR_SHADOW_HEIGHT_SHARE
-    of what u2netp sees as subject, and everything below it (a view cut loosely around a
-    single figure has backdrop under the feet, with the cast shadow in it)."""
-    rows = np.flatnonzero((saliency >= T.SALIENT).any(axis=1))
-    top, bottom = (rows[0], rows[-1] + 1) if len(rows) else (0, len(saliency))
+    of what u2netp sees as subject (``salient``), and everything below it (a view cut loosely
+    around a single figure has backdrop under the feet, with the cast shadow in it)."""
+    rows = np.flatnonzero(salient.any(axis=1))
+    top, bottom = (rows[0], rows[-1] + 1) if len(rows) else (0, len(salient))
     return int(bottom - T.FLOOR_SHADOW_HEIGHT_SHARE * (bottom - top))
 
 
@@ -315,15 +312,13 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     line between them: parts bounded by a soft edge stay subject (``_soft_bounded``), and a
     piece that fails whole is judged again in two parts, where u2netp is sure of the subject
     and where not. Thresholds and their measured ranges: thresholds.py."""
-    import cv2
-
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
     limit = _match_tolerance(noise)
     grain = _grain(image)
     evidence = _HoleEvidence(image - backdrop, clear, saliency, limit, floor,
-                             outside_rim=cv2.dilate(outside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
+                             outside_rim=_grown(outside, 1),
                              eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())),
                              grain=grain, backdrop_grain=_rms_inside(grain, outside))
     candidate &= ~_soft_bounded(candidate, outside, evidence.difference, limit)
@@ -429,10 +424,7 @@ def _soft_bounded(candidate: np.ndarray, outside: np.ndarray, difference: np.nda
     legs under a pale shirt), each pixel goes with the kind of edge nearest to it."""
     import cv2
 
-    def grown(mask, reach):
-        return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
-
-    ring = grown(candidate, T.HOLE_EDGE_RING_PX) & ~grown(candidate, T.HOLE_EDGE_RING_PX - 2) & ~outside & ~candidate
+    ring = _grown(candidate, T.HOLE_EDGE_RING_PX) & ~_grown(candidate, T.HOLE_EDGE_RING_PX - 2) & ~outside & ~candidate
     hard = ring & (_squared_length(_box3(difference)) > (T.HOLE_HARD_EDGE * limit) ** 2)
     soft = ring & ~hard
     if not soft.any():
@@ -504,12 +496,16 @@ def _mean_over(labels: np.ndarray, count: int, values: np.ndarray) -> np.ndarray
 def _seeds(view: View, saliency: np.ndarray) -> np.ndarray:
     """Pixels known to belong to this view's subject: the split's figure mask (grown by a
     little, so strands that split as specks stay), or for a photo the salient pixels."""
-    import cv2
-
     if view.mask is None:
         return saliency > T.SALIENT
-    reach = max(2, round(T.DETACHED_STRAND_SHARE * max(view.mask.shape)))
-    return cv2.dilate(view.mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+    return _grown(view.mask, max(2, round(T.DETACHED_STRAND_SHARE * max(view.mask.shape))))
+
+
+def _grown(mask: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` grown by ``reach`` px every way (a square neighbourhood)."""
+    import cv2
+
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
 
 
 def _connected_to(region: np.ndarray, seeds: np.ndarray) -> np.ndarray:
