@@ -259,10 +259,12 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
     for piece in pieces:
         window = labels[piece.y:piece.bottom, piece.x:piece.right]
         own = window == piece.label
-        figure_sized = piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and piece not in not_figures
-        # A seam never runs under a detached head: that is one figure in a pale shirt.
-        heads = [(p.x - piece.x, p.right - piece.x) for p in pieces if p not in not_figures and _head_above(p, piece)]
-        seams = _best_cuts(own, heads) if figure_sized else []
+        seams = []
+        if piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and piece not in not_figures:
+            # A seam never runs under a detached head: that is one figure in a pale shirt.
+            heads = [(p.x - piece.x, p.right - piece.x) for p in pieces
+                     if p not in not_figures and _head_above(p, piece)]
+            seams = _best_cuts(own, heads)
         if not seams:
             result.append(piece)
             continue
@@ -395,8 +397,8 @@ def _best_cuts(own: np.ndarray, heads: list[tuple[int, int]]) -> list[np.ndarray
     seams, costs = [], []
     outline, solid = _top_outline(own), _without_thin_parts(own)
     for seam, crossed in _valley_seams(own, valleys):
-        column = _seam_entry(solid, seam)[1]
-        if (crossed <= T.SEAM_MAX_CROSSING_SHARE * height and _between_heads(solid, outline, seam)
+        entry, column = _seam_entry(solid, seam)
+        if (crossed <= T.SEAM_MAX_CROSSING_SHARE * height and _between_heads(outline, entry, column, height)
                 and not any(left <= column < right for left, right in heads)):
             seams.append(seam)
             costs.append(crossed)
@@ -425,14 +427,13 @@ def _best_cuts(own: np.ndarray, heads: list[tuple[int, int]]) -> list[np.ndarray
     return []
 
 
-def _between_heads(solid: np.ndarray, outline: np.ndarray, seam: np.ndarray) -> bool:
+def _between_heads(outline: np.ndarray, entry: int, column: int, height: int) -> bool:
     """Does a seam run down between two heads? Where it enters the figures (the mask without
     its thin parts), the top outline must lie HEAD_DIP_SHARE of the height below its highest
     point within HEAD_REACH_SHARE of the height on either side: the saddle between two heads
     falls to the shoulders or to where the heads meet. A seam through a creature's back, or
-    beside a wing's tip, has no higher outline on one side."""
-    height = solid.shape[0]
-    entry, column = _seam_entry(solid, seam)
+    beside a wing's tip, has no higher outline on one side. (``entry``, ``column``: where the
+    seam enters the figures, ``_seam_entry``; ``height``: the mask's.)"""
     reach = max(1, int(T.HEAD_REACH_SHARE * height))
     left, right = outline[max(0, column - reach):column], outline[column + 1:column + 1 + reach]
     dip = T.HEAD_DIP_SHARE * height
