@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 
 import pytest
 
 from conftest import FIXTURES, heavy_imports
 from test_cli import refprep
 
-sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
-from perf_bench import package_contents  # noqa: E402  (a script's helper: the creation time blanked)
+from perf_bench import package_contents  # a script's helper: the creation time blanked
 
 BATCH_SHEETS = ("sheet_row3_vignette.png", "single_front_white.png")
 

@@ -253,15 +253,12 @@ def test_no_fringe_and_exactly_white_outside(cleaned_scene):
     assert fringe < 3.0  # plain rembg.remove(u2netp): 15.7
 
 
-def _bench_case(index: int, kind: str, tmp_path, seed: int | None = None):
+def _bench_case(index: int, kind: str, tmp_path):
     """One of benchmarks/clean_bench.py's generated composites through refprep's build path:
     (case, alpha, composite on white, true holes, the benchmark's scores)."""
-    import sys
-
-    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
     import clean_bench
 
-    case = clean_bench.generated_case(index, kind, clean_bench.DEFAULT_SEED if seed is None else seed)
+    case = clean_bench.generated_case(index, kind, clean_bench.DEFAULT_SEED)
     holes, near = clean_bench.truth_regions(case)
     alpha, on_white, *_ = clean_bench.RefprepRunner(tmp_path)(case, {})
     return case, alpha, on_white, holes, clean_bench.score(case, alpha, on_white, holes, near)

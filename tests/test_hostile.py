@@ -16,10 +16,8 @@ import pytest
 
 import refprep
 from cli_helpers import cli, shared_models  # noqa: F401  (a fixture)
-from conftest import REPO
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-import hostile_corpus as hc  # noqa: E402
+import hostile_corpus as hc
 
 CASES = {case.name: case for case in hc.cases()}
 # Peak RSS of one `refprep build` of a corpus file, models included (README, "Memory"): the

@@ -3,14 +3,9 @@ documents (benchmarks/memory_bench.py measures it the same way)."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from conftest import REPO
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-import memory_bench  # noqa: E402
+import memory_bench
 
 # README, "Memory": peak RSS of one build of a 24 MP sheet, the bundled models included
 # (measured ~1.0 GB on the development machine: ~0.5 GB of models and libraries, ~20 bytes a

@@ -179,9 +179,6 @@ def test_a_trusted_face_wins_and_a_weak_contradicted_one_does_not():
 def test_devdata_pose_benchmark_floor(devdata_labels):
     """Regression floor for benchmarks/pose_bench.py on ../shared/devdata (measured: coarse
     0.96, left/right 1.0)."""
-    import sys
-
-    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
     from pose_bench import run, summarise
 
     summary = summarise(run(DEVDATA)["rows"])

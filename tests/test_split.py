@@ -334,12 +334,8 @@ def test_figure_in_a_shirt_of_the_backdrop_colour_keeps_its_head(index, tmp_path
     joined by their floor shadow. The head floats over the figure (it was taken for a caption
     and dropped), and the seam between the legs runs under it (the legs were cut apart as
     two figures): one view holds the whole figure."""
-    import sys
-
-    from PIL import Image
-
-    sys.path.insert(0, str(FIXTURES.parent / "benchmarks"))
     import clean_bench
+    from PIL import Image
 
     case = clean_bench.generated_case(index, "flat", 11)
     path = tmp_path / "figure.png"

@@ -6,7 +6,6 @@ the measuring is right.
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,10 +13,9 @@ import pytest
 
 from conftest import DEVDATA, REPO
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-import sheet_generator  # noqa: E402
-import split_bench  # noqa: E402
-from sheet_generator import mf  # noqa: E402  (fixtures/make_fixtures.py)
+import sheet_generator
+import split_bench
+from sheet_generator import mf  # fixtures/make_fixtures.py
 
 # Sheet 0 is the 4608x768 timing strip, slow to draw; 1.. take the layouts in turn.
 FIRST_RANDOM = 1
