@@ -209,8 +209,11 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     # around the subject shows locally (paper blotches, light fall-off the quadratic
     # surface misses). Only backdrop reached from the view's edge teaches the correction:
     # a pale shirt that happens to match the model must not become the local backdrop.
-    backdrop = _spread_backdrop(image, model, _reached_from_edge(_clear_of(image, model, noise)))
+    first_outside = _reached_from_edge(_clear_of(image, model, noise))
+    backdrop = _spread_backdrop(image, model, first_outside)
     clear = _clear_of(image, backdrop, noise)
+    grain = _grain(image)
+    smooth = _smooth_area(grain, first_outside)
     unseen = saliency < T.SALIENT
     floor = _floor_top(~unseen)
     shade = _floor_shade(image, backdrop, clear, floor)
@@ -218,11 +221,13 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     if view.mask is None and unseen.any() and (clear | shadow)[unseen].mean() < T.PLAIN_PHOTO_MIN_CLEAR:
         return None
     # The backdrop around the figure, reached from the view's edge without crossing what
-    # u2netp sees as subject: a pale shirt's patch that matches the backdrop colour is then
-    # judged like an enclosed hole, by how exactly it follows the backdrop.
-    outside = _reached_from_edge((clear | shadow) & unseen)
+    # u2netp sees as subject, nor an area smoother than the backdrop's grain: a pale shirt's
+    # patch that matches the backdrop colour is then judged like an enclosed hole, by how
+    # exactly it follows the backdrop.
+    outside = _reached_from_edge(((clear & ~smooth) | shadow) & unseen)
     backdrop = _spread_backdrop(image, model, outside)
-    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise, backdrop, floor)
+    background = outside | _enclosed_backdrop(image, clear, shade, outside, saliency, noise, backdrop, floor,
+                                              grain, smooth)
     subject = _connected_to(~background, _seeds(view, saliency))
     return _edge_alpha(image, backdrop, subject)
 
@@ -301,22 +306,24 @@ def _reached_from_edge(region: np.ndarray) -> np.ndarray:
 
 
 def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, outside: np.ndarray,
-                       saliency: np.ndarray, noise: float, backdrop: np.ndarray, floor: int) -> np.ndarray:
+                       saliency: np.ndarray, noise: float, backdrop: np.ndarray, floor: int,
+                       grain: np.ndarray, smooth: np.ndarray) -> np.ndarray:
     """Which backdrop-coloured pixels not reached from outside are backdrop showing through
     (between arm and body, inside a ring, between the feet). Backdrop showing through follows
     the backdrop: no mean offset from it, no drift across it, and it carries the backdrop's
     grain. A patch of a pale shirt that the backdrop happens to match (a gradient crossing
     it, one band of its shading) fails that: its colour drifts through the whole tolerance
     across it, and where the backdrop has grain it is smoother. Each connected piece is
-    judged whole, after two cuts where a hole and such a patch join into one piece with no
-    line between them: parts bounded by a soft edge stay subject (``_soft_bounded``), and a
-    piece that fails whole is judged again in two parts, where u2netp is sure of the subject
-    and where not. Thresholds and their measured ranges: thresholds.py."""
+    judged whole, after cuts where a hole and such a patch join into one piece with no line
+    between them: parts bounded by a soft edge stay subject (``_soft_bounded``); a piece that
+    fails whole is judged again in parts, where u2netp is sure of the subject and where not,
+    in the ``smooth`` area and out of it (a part must then show the backdrop's grain); and
+    the smooth parts of a piece that passes whole stay subject where they are measurably
+    smoother than the backdrop. Thresholds and their measured ranges: thresholds.py."""
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
     limit = _match_tolerance(noise)
-    grain = _grain(image)
     evidence = _HoleEvidence(image - backdrop, clear, saliency, limit, floor,
                              outside_rim=_grown(outside, 1),
                              eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())),
@@ -324,7 +331,9 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     candidate &= ~_soft_bounded(candidate, outside, evidence.difference, limit)
     holes, failed = evidence.judge(candidate)
     for part in (failed & (saliency < T.SURE_SALIENCY), failed & (saliency >= T.SURE_SALIENCY)):
-        holes |= evidence.judge(part)[0]
+        for texture in (smooth, ~smooth):
+            holes |= evidence.judge(part & texture, must_show_grain=True)[0]
+    holes &= ~evidence.smoother_parts(holes & smooth)
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
     return candidate & (holes | _reached_from_edge(candidate))
@@ -344,12 +353,14 @@ class _HoleEvidence:
     grain: np.ndarray        # each pixel's departure from its 3x3 mean
     backdrop_grain: float | None  # its rms over the outside backdrop (None: too little of it)
 
-    def judge(self, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def judge(self, candidate: np.ndarray, must_show_grain: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(the pieces of ``candidate`` that are backdrop showing through, those that do
         not follow the backdrop). Specks stay, and so do pieces too small to be a gap where
         u2netp sees the subject (eye whites; not by the feet, where they are the gap between
         the shoes; not along the outline, where they are slivers of the outside, where
-        u2netp's rim is sure). The work is done in the candidates' bounding box."""
+        u2netp's rim is sure). With ``must_show_grain``, a piece too small to measure its
+        grain in is no hole where the backdrop has grain. The work is done in the
+        candidates' bounding box."""
         import cv2
 
         hole_mask, failed_mask = np.zeros_like(candidate), np.zeros_like(candidate)
@@ -360,7 +371,7 @@ class _HoleEvidence:
         count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate[box].astype(np.uint8), connectivity=4)
         unseen = _mean_over(pieces, count, self.saliency[box]) < T.SALIENT
         level = _follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
-                                  self.limit, self.floor - top) & self._same_grain(pieces, count, box)
+                                  self.limit, self.floor - top) & self._same_grain(pieces, count, box, must_show_grain)
         area = stats[:, 4]
         above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
         touches_outside = np.bincount(pieces[self.outside_rim[box]], minlength=count) > 0
@@ -371,14 +382,41 @@ class _HoleEvidence:
         hole_mask[box], failed_mask[box] = hole[pieces], ~level[pieces]
         return hole_mask, failed_mask
 
-    def _same_grain(self, pieces: np.ndarray, count: int, box) -> np.ndarray:
+    def _same_grain(self, pieces: np.ndarray, count: int, box, must_show_grain: bool) -> np.ndarray:
         """Per label: does it carry the backdrop's grain (its noise, paper texture)? Backdrop
         showing through does; a painted patch is smoother. Judged where the backdrop has
-        grain to measure, in pieces with an inside to measure it in."""
+        grain to measure, in pieces with an inside to measure it in (the others pass, or
+        with ``must_show_grain`` fail)."""
+        if not self.grain_measurable:
+            return np.ones(count, bool)
+        measured, ratio = self._grain_ratio(pieces, count, box)
+        same = measured & (ratio >= T.HOLE_GRAIN_MIN_RATIO)
+        return same if must_show_grain else same | ~measured
+
+    def smoother_parts(self, mask: np.ndarray) -> np.ndarray:
+        """The connected parts of ``mask`` measurably smoother than the backdrop."""
         import cv2
 
-        if self.backdrop_grain is None or self.backdrop_grain < T.HOLE_GRAIN_MIN:
-            return np.ones(count, bool)
+        box = _tight_slices(mask)
+        smoother = np.zeros_like(mask)
+        if box is None or not self.grain_measurable:
+            return smoother
+        count, pieces = cv2.connectedComponents(mask[box].astype(np.uint8), connectivity=4)
+        measured, ratio = self._grain_ratio(pieces, count, box)
+        keep = measured & (ratio < T.HOLE_GRAIN_MIN_RATIO)
+        keep[0] = False
+        smoother[box] = keep[pieces]
+        return smoother
+
+    @property
+    def grain_measurable(self) -> bool:
+        return self.backdrop_grain is not None and self.backdrop_grain >= T.HOLE_GRAIN_MIN
+
+    def _grain_ratio(self, pieces: np.ndarray, count: int, box) -> tuple[np.ndarray, np.ndarray]:
+        """Per label of ``pieces`` (labels of the ``box`` window): (is there an inside to
+        measure it in, the rms grain there over the backdrop's)."""
+        import cv2
+
         # each piece's inside: the pixels whose 5x5 neighbourhood is all that piece
         labels, kernel = pieces.astype(np.float32), np.ones((5, 5), np.uint8)
         interior = ((cv2.erode(labels, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) == labels)
@@ -386,7 +424,7 @@ class _HoleEvidence:
         inside = np.where(interior, pieces, 0)
         measured = np.bincount(inside.ravel(), minlength=count) >= T.HOLE_GRAIN_MIN_PX
         ratio = np.sqrt(_mean_over(inside, count, self.grain[box] ** 2)) / self.backdrop_grain
-        return ~measured | (ratio >= T.HOLE_GRAIN_MIN_RATIO)
+        return measured, ratio
 
 
 def _grain(image: np.ndarray) -> np.ndarray:
@@ -395,13 +433,30 @@ def _grain(image: np.ndarray) -> np.ndarray:
     return grey - _box3(grey)
 
 
+def _smooth_area(grain: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """Areas at least SMOOTH_AREA_MIN_WIDTH_PX wide whose grain is under HOLE_GRAIN_MIN_RATIO
+    of what the ``backdrop`` pixels show (a painted shirt on a noisy or textured backdrop);
+    none where the backdrop's grain is too faint to tell. A local median of the grain's size,
+    so the subject's own edges (a few pixels of large grain) do not count as grain."""
+    import cv2
+
+    smooth = np.zeros(grain.shape, bool)
+    backdrop_grain = _rms_inside(grain, backdrop)
+    if backdrop_grain is None or backdrop_grain < T.HOLE_GRAIN_MIN:
+        return smooth
+    steps = 40.0   # medianBlur takes 8-bit values: the grain's size in 1/40 grey levels, up to 6.4
+    size = np.clip(np.abs(grain) * steps, 0, 255).astype(np.uint8)
+    local = cv2.medianBlur(size, T.GRAIN_MEDIAN_WINDOW_PX).astype(np.float32) / steps
+    typical = float(np.median(local[_eroded(backdrop, 2)]))
+    smooth = (local < T.HOLE_GRAIN_MIN_RATIO * typical).astype(np.uint8)
+    width = T.SMOOTH_AREA_MIN_WIDTH_PX
+    return cv2.morphologyEx(smooth, cv2.MORPH_OPEN, np.ones((width, width), np.uint8)) > 0
+
+
 def _rms_inside(values: np.ndarray, region: np.ndarray) -> float | None:
     """Root mean square of ``values`` over ``region`` shrunk by 2 px (off its edges and the
     image's); None where fewer than HOLE_GRAIN_MIN_PX pixels remain."""
-    import cv2
-
-    inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8),
-                      borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    inner = _eroded(region, 2)
     if inner.sum() < T.HOLE_GRAIN_MIN_PX:
         return None
     return float(np.sqrt(np.mean(values[inner] ** 2)))
@@ -506,6 +561,14 @@ def _grown(mask: np.ndarray, reach: int) -> np.ndarray:
     import cv2
 
     return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+
+def _eroded(mask: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` shrunk by ``reach`` px every way; the image's edge counts as outside it."""
+    import cv2
+
+    kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    return cv2.erode(mask.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
 
 
 def _connected_to(region: np.ndarray, seeds: np.ndarray) -> np.ndarray:

@@ -234,9 +234,19 @@ HOLE_MIN_HARD_EDGE_SHARE = 0.9
 HOLE_GRAIN_MIN_RATIO = 0.6
 HOLE_GRAIN_MIN = 0.5
 HOLE_GRAIN_MIN_PX = 30
+# The same grain, mapped per pixel, finds the smooth areas the outside backdrop may not flood
+# and along which candidate pieces are cut: the median of the grain's size over
+# GRAIN_MEDIAN_WINDOW_PX square (a median, so the subject's edges -- a line of large grain --
+# do not count), under HOLE_GRAIN_MIN_RATIO of the backdrop's, in areas at least
+# SMOOTH_AREA_MIN_WIDTH_PX wide (chance dips in the noise, and the band along an edge where
+# the window half covers the subject, are narrower). On clean_bench (120 generated cases,
+# seed 21) this kept 90.5 -> 95.9 % of near-backdrop regions on flat/gradient/vignette
+# backdrops, and the holes 91.2 -> 93.2 %; windows of 5 and 7 px scored alike.
+GRAIN_MEDIAN_WINDOW_PX = 7
+SMOOTH_AREA_MIN_WIDTH_PX = 7
 # A piece that fails whole may be a hole joined to a shirt patch; its parts where u2netp's
-# saliency is at least SURE_SALIENCY (the shirt) and below (a gap u2netp half sees, ~0.5-0.7)
-# are judged again apart.
+# saliency is at least SURE_SALIENCY (the shirt) and below (a gap u2netp half sees, ~0.5-0.7),
+# and in and out of the smooth areas, are judged again apart.
 SURE_SALIENCY = 0.85
 # A piece that is mostly floor shade (under this share clear backdrop) is a shadow only
 # where u2netp sees no subject: grey trousers on a grey floor are shade-coloured too.
