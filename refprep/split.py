@@ -586,7 +586,7 @@ def _belongs_to(piece: Piece, main: Piece) -> bool:
 def _head_above(piece: Piece, main: Piece) -> bool:
     """Is this piece the figure's head, cut off by a collar and shirt of the backdrop's colour
     (a white shirt on white paper)? A solid shape, no text, over the figure's shoulders and
-    narrower and much shorter than it, a little above it (a figure of the row above is no head)."""
+    narrower and much shorter than it, not far above it (a figure of the row above is taller)."""
     return (not piece.thin and not piece.flat and piece.bottom <= main.y
             and main.x <= piece.x and piece.right <= main.right and piece.w < main.w
             and piece.h <= T.DETACHED_HEAD_MAX_HEIGHT_SHARE * main.h

@@ -63,10 +63,12 @@ ATTACH_GAP_SHARE = 0.12
 CAPTION_GAP_SHARE = 0.02
 # ...except a solid piece (no text) over the figure and narrower than it, up to this share
 # of its height above: the head, where a shirt of the backdrop's colour leaves the neck and
-# collar unseen (measured: 0.15-0.19 of the rest of the figure in clean_bench's figures).
+# collar unseen (measured: 0.15-0.19 of the rest of the figure in clean_bench's figures;
+# 0.55 where a green shirt on a green screen leaves the whole torso unseen -- split_bench's
+# sheets and views came out the same at 0.25 and 0.6).
 # A head is at most DETACHED_HEAD_MAX_HEIGHT_SHARE of the rest's height (0.33 measured); a
 # taller piece above is a figure of the row above.
-DETACHED_HEAD_GAP_SHARE = 0.25
+DETACHED_HEAD_GAP_SHARE = 0.6
 DETACHED_HEAD_MAX_HEIGHT_SHARE = 0.5
 # Touching figures (split.separate_touching). Where figures meet, the column occupancy
 # profile (smoothed over VALLEY_SMOOTH_SHARE of the piece's height) has a valley; valleys
