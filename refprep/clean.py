@@ -318,8 +318,8 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     between them: parts bounded by a soft edge stay subject (``_soft_bounded``); a piece that
     fails whole is judged again in parts, where u2netp is sure of the subject and where not,
     in the ``smooth`` area and out of it (a part must then show the backdrop's grain); and
-    the smooth parts of a piece that passes whole stay subject where they are measurably
-    smoother than the backdrop. Thresholds and their measured ranges: thresholds.py."""
+    the smooth parts of a piece that passes whole, or that touches the view's edge, stay
+    subject where they are measurably smoother than the backdrop. Thresholds and their measured ranges: thresholds.py."""
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
@@ -333,10 +333,10 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     for part in (failed & (saliency < T.SURE_SALIENCY), failed & (saliency >= T.SURE_SALIENCY)):
         for texture in (smooth, ~smooth):
             holes |= evidence.judge(part & texture, must_show_grain=True)[0]
-    holes &= ~evidence.smoother_parts(holes & smooth)
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
-    return candidate & (holes | _reached_from_edge(candidate))
+    holes |= _reached_from_edge(candidate)
+    return candidate & holes & ~evidence.smoother_parts(holes & smooth)
 
 
 @dataclass(frozen=True)
