@@ -319,7 +319,8 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     fails whole is judged again in parts, where u2netp is sure of the subject and where not,
     in the ``smooth`` area and out of it (a part must then show the backdrop's grain); and
     the smooth parts of a piece that passes whole, or that touches the view's edge, stay
-    subject where they are measurably smoother than the backdrop. Thresholds and their measured ranges: thresholds.py."""
+    subject where they are measurably smoother than the backdrop. Thresholds and their
+    measured ranges: thresholds.py."""
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
@@ -410,6 +411,7 @@ class _HoleEvidence:
 
     @property
     def grain_measurable(self) -> bool:
+        """Has the backdrop grain enough to compare pieces with (a clean digital white has none)?"""
         return self.backdrop_grain is not None and self.backdrop_grain >= T.HOLE_GRAIN_MIN
 
     def _grain_ratio(self, pieces: np.ndarray, count: int, box) -> tuple[np.ndarray, np.ndarray]:
@@ -440,10 +442,9 @@ def _smooth_area(grain: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
     so the subject's own edges (a few pixels of large grain) do not count as grain."""
     import cv2
 
-    smooth = np.zeros(grain.shape, bool)
     backdrop_grain = _rms_inside(grain, backdrop)
     if backdrop_grain is None or backdrop_grain < T.HOLE_GRAIN_MIN:
-        return smooth
+        return np.zeros(grain.shape, bool)
     steps = 40.0   # medianBlur takes 8-bit values: the grain's size in 1/40 grey levels, up to 6.4
     size = np.clip(np.abs(grain) * steps, 0, 255).astype(np.uint8)
     local = cv2.medianBlur(size, T.GRAIN_MEDIAN_WINDOW_PX).astype(np.float32) / steps
