@@ -327,6 +327,18 @@ def test_grouping_survives_a_tall_thin_line_beside_a_short_wide_block():
     assert groups and groups[0][0] is banner
 
 
+def _split_bench_case(index: int, kind: str, seed: int, tmp_path):
+    """One of benchmarks/clean_bench.py's generated composites, saved and split as a user's
+    file would be: (the case, its views)."""
+    import clean_bench
+    from PIL import Image
+
+    case = clean_bench.generated_case(index, kind, seed)
+    path = tmp_path / f"{case.name}.png"
+    Image.fromarray(case.image).save(path)
+    return case, split_source(load_image(path)).views
+
+
 @pytest.mark.parametrize("index", [5, 6])
 def test_figure_in_a_shirt_of_the_backdrop_colour_keeps_its_head(index, tmp_path):
     """clean_bench's seed-11 gen05_flat and gen06_flat: a grey shirt within the backdrop
@@ -334,13 +346,7 @@ def test_figure_in_a_shirt_of_the_backdrop_colour_keeps_its_head(index, tmp_path
     joined by their floor shadow. The head floats over the figure (it was taken for a caption
     and dropped), and the seam between the legs runs under it (the legs were cut apart as
     two figures): one view holds the whole figure."""
-    import clean_bench
-    from PIL import Image
-
-    case = clean_bench.generated_case(index, "flat", 11)
-    path = tmp_path / "figure.png"
-    Image.fromarray(case.image).save(path)
-    views = split_source(load_image(path)).views
+    case, views = _split_bench_case(index, "flat", 11, tmp_path)
     assert len(views) == 1
     x, y, w, h = views[0].bbox
     inside = case.alpha[y:y + h, x:x + w].sum() / case.alpha.sum()
@@ -353,13 +359,7 @@ def test_head_over_a_torso_of_the_backdrops_colour_joins_its_figure(index, kind,
     down to the hands and legs (a gap of 0.5-0.55 of their height). The head joins the
     figure: one view, from the head down (the head was left out as a mark, the view began at
     the hands)."""
-    from PIL import Image
-
-    import clean_bench
-
-    case = clean_bench.generated_case(index, kind, seed)
-    Image.fromarray(case.image).save(tmp_path / "case.png")
-    views = split_source(load_image(tmp_path / "case.png")).views
+    case, views = _split_bench_case(index, kind, seed, tmp_path)
     rows = np.flatnonzero((case.alpha > 0.5).any(axis=1))
     top, height = int(rows[0]), int(rows[-1] - rows[0] + 1)
     assert len(views) == 1
