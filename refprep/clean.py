@@ -411,8 +411,7 @@ class _HoleEvidence:
 
     @property
     def grain_measurable(self) -> bool:
-        """Has the backdrop grain enough to compare pieces with (a clean digital white has none)?"""
-        return self.backdrop_grain is not None and self.backdrop_grain >= T.HOLE_GRAIN_MIN
+        return _grain_measurable(self.backdrop_grain)
 
     def _grain_ratio(self, pieces: np.ndarray, count: int, box) -> tuple[np.ndarray, np.ndarray]:
         """Per label of ``pieces`` (labels of the ``box`` window): (is there an inside to
@@ -442,8 +441,7 @@ def _smooth_area(grain: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
     so the subject's own edges (a few pixels of large grain) do not count as grain."""
     import cv2
 
-    backdrop_grain = _rms_inside(grain, backdrop)
-    if backdrop_grain is None or backdrop_grain < T.HOLE_GRAIN_MIN:
+    if not _grain_measurable(_rms_inside(grain, backdrop)):
         return np.zeros(grain.shape, bool)
     steps = 40.0   # medianBlur takes 8-bit values: the grain's size in 1/40 grey levels, up to 6.4
     size = np.clip(np.abs(grain) * steps, 0, 255).astype(np.uint8)
@@ -452,6 +450,11 @@ def _smooth_area(grain: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
     smooth = (local < T.HOLE_GRAIN_MIN_RATIO * typical).astype(np.uint8)
     width = T.SMOOTH_AREA_MIN_WIDTH_PX
     return cv2.morphologyEx(smooth, cv2.MORPH_OPEN, np.ones((width, width), np.uint8)) > 0
+
+
+def _grain_measurable(backdrop_grain: float | None) -> bool:
+    """Has the backdrop grain enough to compare pieces with (a clean digital white has none)?"""
+    return backdrop_grain is not None and backdrop_grain >= T.HOLE_GRAIN_MIN
 
 
 def _rms_inside(values: np.ndarray, region: np.ndarray) -> float | None:
