@@ -232,10 +232,16 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
     return _edge_alpha(image, backdrop, subject)
 
 
-def _box3(values: np.ndarray) -> np.ndarray:
+def _box_mean(values: np.ndarray, size: int = 3) -> np.ndarray:
     import cv2
 
-    return cv2.blur(values, (3, 3))
+    return cv2.blur(values, (size, size))
+
+
+def _opened(mask: np.ndarray, width: int) -> np.ndarray:
+    import cv2
+
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((width, width), np.uint8)) > 0
 
 
 def _clear_of(image: np.ndarray, backdrop: np.ndarray, noise: float) -> np.ndarray:
@@ -243,7 +249,7 @@ def _clear_of(image: np.ndarray, backdrop: np.ndarray, noise: float) -> np.ndarr
     averages out), or on their own (a gap between limbs narrower than 3 px)."""
     difference = image - backdrop
     limit_sq = _match_tolerance(noise) ** 2
-    return (_squared_length(_box3(difference)) < limit_sq) | (_squared_length(difference) < limit_sq)
+    return (_squared_length(_box_mean(difference)) < limit_sq) | (_squared_length(difference) < limit_sq)
 
 
 def _match_tolerance(noise: float) -> float:
@@ -290,7 +296,7 @@ def _floor_shade(image: np.ndarray, backdrop: np.ndarray, clear: np.ndarray, top
     image, backdrop = image[top:], backdrop[top:]
     backdrop_sq = _squared_length(backdrop)
     brightness = np.einsum("...c,...c->...", image, backdrop) / np.maximum(backdrop_sq, 1.0)
-    hue_change_sq = _squared_length(_box3(image - brightness[:, :, None] * backdrop))
+    hue_change_sq = _squared_length(_box_mean(image - brightness[:, :, None] * backdrop))
     tolerance_sq = np.maximum(T.BACKDROP_MATCH_MIN_DISTANCE ** 2, T.SHADOW_HUE_TOLERANCE ** 2 * backdrop_sq)
     shade[top:] = (~clear[top:] & (brightness >= T.SHADOW_MIN_BRIGHTNESS) & (brightness < 1.0)
                    & (hue_change_sq < tolerance_sq))
@@ -317,7 +323,8 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     judged whole, after cuts where a hole and such a patch join into one piece with no line
     between them: parts bounded by a soft edge stay subject (``_soft_bounded``); a piece that
     fails whole is judged again in parts, where u2netp is sure of the subject and where not,
-    in the ``smooth`` area and out of it (a part must then show the backdrop's grain); and
+    in the ``smooth`` area and out of it (a part must then show the backdrop's grain), and
+    what still fails by its level core alone, which must follow the backdrop closely; and
     the smooth parts of a piece that passes whole, or that touches the view's edge, stay
     subject where they are measurably smoother than the backdrop. Thresholds and their
     measured ranges: thresholds.py."""
@@ -334,6 +341,9 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     for part in (failed & (saliency < T.SURE_SALIENCY), failed & (saliency >= T.SURE_SALIENCY)):
         for texture in (smooth, ~smooth):
             holes |= evidence.judge(part & texture, must_show_grain=True)[0]
+    level_core = _squared_length(_box_mean(evidence.difference, 5)) < (T.HOLE_LEVEL_CORE * limit) ** 2
+    level_core = _opened(failed & ~holes & level_core, T.HOLE_LEVEL_CORE_MIN_WIDTH_PX)
+    holes |= evidence.judge(level_core, must_show_grain=True, max_drift_share=T.HOLE_LEVEL_CORE_MAX_DRIFT)[0]
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
     holes |= _reached_from_edge(candidate)
@@ -354,7 +364,8 @@ class _HoleEvidence:
     grain: np.ndarray        # each pixel's departure from its 3x3 mean
     backdrop_grain: float | None  # its rms over the outside backdrop (None: too little of it)
 
-    def judge(self, candidate: np.ndarray, must_show_grain: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def judge(self, candidate: np.ndarray, must_show_grain: bool = False,
+              max_drift_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(the pieces of ``candidate`` that are backdrop showing through, those that do
         not follow the backdrop). Specks stay, and so do pieces too small to be a gap where
         u2netp sees the subject (eye whites; not by the feet, where they are the gap between
@@ -372,7 +383,7 @@ class _HoleEvidence:
         count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate[box].astype(np.uint8), connectivity=4)
         unseen = _mean_over(pieces, count, self.saliency[box]) < T.SALIENT
         level = _follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
-                                  self.limit, self.floor - top) & self._same_grain(pieces, count, box, must_show_grain)
+                                  self.limit, self.floor - top, max_drift_share) & self._same_grain(pieces, count, box, must_show_grain)
         area = stats[:, 4]
         above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
         touches_outside = np.bincount(pieces[self.outside_rim[box]], minlength=count) > 0
@@ -431,7 +442,7 @@ class _HoleEvidence:
 def _grain(image: np.ndarray) -> np.ndarray:
     """Each pixel's grey level minus its 3x3 mean: the image's fine grain."""
     grey = image.mean(axis=2)
-    return grey - _box3(grey)
+    return grey - _box_mean(grey)
 
 
 def _smooth_area(grain: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
@@ -447,9 +458,7 @@ def _smooth_area(grain: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
     size = np.clip(np.abs(grain) * steps, 0, 255).astype(np.uint8)
     local = cv2.medianBlur(size, T.GRAIN_MEDIAN_WINDOW_PX).astype(np.float32) / steps
     typical = float(np.median(local[_eroded(backdrop, 2)]))
-    smooth = (local < T.HOLE_GRAIN_MIN_RATIO * typical).astype(np.uint8)
-    width = T.SMOOTH_AREA_MIN_WIDTH_PX
-    return cv2.morphologyEx(smooth, cv2.MORPH_OPEN, np.ones((width, width), np.uint8)) > 0
+    return _opened(local < T.HOLE_GRAIN_MIN_RATIO * typical, T.SMOOTH_AREA_MIN_WIDTH_PX)
 
 
 def _grain_measurable(backdrop_grain: float | None) -> bool:
@@ -484,7 +493,7 @@ def _soft_bounded(candidate: np.ndarray, outside: np.ndarray, difference: np.nda
     import cv2
 
     ring = _grown(candidate, T.HOLE_EDGE_RING_PX) & ~_grown(candidate, T.HOLE_EDGE_RING_PX - 2) & ~outside & ~candidate
-    hard = ring & (_squared_length(_box3(difference)) > (T.HOLE_HARD_EDGE * limit) ** 2)
+    hard = ring & (_squared_length(_box_mean(difference)) > (T.HOLE_HARD_EDGE * limit) ** 2)
     soft = ring & ~hard
     if not soft.any():
         return np.zeros_like(candidate)
@@ -499,7 +508,8 @@ def _soft_bounded(candidate: np.ndarray, outside: np.ndarray, difference: np.nda
 
 
 def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: np.ndarray,
-                      difference: np.ndarray, unseen: np.ndarray, limit: float, floor: int) -> np.ndarray:
+                      difference: np.ndarray, unseen: np.ndarray, limit: float, floor: int,
+                      max_drift_share: float | None = None) -> np.ndarray:
     """Per label: does it follow the backdrop as backdrop showing through does -- no mean
     offset from it, no drift across it? Only its clear pixels count (floor shade has its own
     test); where u2netp sees no subject either (``unseen``), less closely (paper blotches the
@@ -510,6 +520,8 @@ def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: 
     max_offset = np.where(unseen, T.UNSEEN_HOLE_MAX_OFFSET, T.HOLE_MAX_OFFSET) * limit
     max_drift = np.where(unseen, T.UNSEEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
     max_drift[stats[:, 1] + stats[:, 3] > floor] = T.FLOOR_HOLE_MAX_DRIFT * limit
+    if max_drift_share is not None:
+        max_drift = np.minimum(max_drift, max_drift_share * limit)
     level = (_squared_length(offset) < max_offset ** 2) & (drift < max_drift)
     # Floor shade alone (little clear backdrop) is a shadow only where u2netp sees no
     # subject: grey trousers on a grey floor are shade-coloured too.
