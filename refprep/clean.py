@@ -324,10 +324,11 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     between them: parts bounded by a soft edge stay subject (``_soft_bounded``); a piece that
     fails whole is judged again in parts, where u2netp is sure of the subject and where not,
     in the ``smooth`` area and out of it (a part must then show the backdrop's grain), and
-    what still fails by its level core alone, which must follow the backdrop closely; and
-    the smooth parts of a piece that passes whole, or that touches the view's edge, stay
-    subject where they are measurably smoother than the backdrop. Thresholds and their
-    measured ranges: thresholds.py."""
+    what still fails by its level core alone, which must follow the backdrop closely; a
+    hole found takes the level pixels within a few px of it (its rim, cut off by those
+    rules); and the smooth parts of a piece that passes whole, or that touches the view's
+    edge, stay subject where they are measurably smoother than the backdrop. Thresholds
+    and their measured ranges: thresholds.py."""
     candidate = (clear | shade) & ~outside
     if not candidate.any():
         return candidate
@@ -336,18 +337,22 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
                              outside_rim=_grown(outside, 1),
                              eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())),
                              grain=grain, backdrop_grain=_rms_inside(grain, outside))
+    whole_candidate = candidate.copy()
     candidate &= ~_soft_bounded(candidate, outside, evidence.difference, limit)
     holes, failed = evidence.judge(candidate)
     for part in (failed & (saliency < T.SURE_SALIENCY), failed & (saliency >= T.SURE_SALIENCY)):
         for texture in (smooth, ~smooth):
             holes |= evidence.judge(part & texture, must_show_grain=True)[0]
-    level_core = _squared_length(_box_mean(evidence.difference, 5)) < (T.HOLE_LEVEL_CORE * limit) ** 2
-    level_core = _opened(failed & ~holes & level_core, T.HOLE_LEVEL_CORE_MIN_WIDTH_PX)
+    level = _squared_length(_box_mean(evidence.difference, 5)) < (T.HOLE_LEVEL_CORE * limit) ** 2
+    level_core = _opened(failed & ~holes & level, T.HOLE_LEVEL_CORE_MIN_WIDTH_PX)
     holes |= evidence.judge(level_core, must_show_grain=True, max_drift_share=T.HOLE_LEVEL_CORE_MAX_DRIFT)[0]
     # A piece touching the view's edge is backdrop however salient: u2netp's mask reaches
     # the edge of a tight crop.
     holes |= _reached_from_edge(candidate)
-    return candidate & holes & ~evidence.smoother_parts(holes & smooth)
+    # The rim of a hole found, cut from it by the soft-edge rule or the opening, goes with
+    # it where it is as level with the backdrop as a level core.
+    holes = _grown_within(candidate & holes, whole_candidate & level, T.HOLE_GROW_PX)
+    return holes & ~evidence.smoother_parts(holes & smooth)
 
 
 @dataclass(frozen=True)
@@ -577,6 +582,13 @@ def _grown(mask: np.ndarray, reach: int) -> np.ndarray:
     import cv2
 
     return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+
+def _grown_within(mask: np.ndarray, region: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` grown by up to ``reach`` px (one square step at a time) into ``region``."""
+    for _ in range(reach):
+        mask = mask | (_grown(mask, 1) & region)
+    return mask
 
 
 def _eroded(mask: np.ndarray, reach: int) -> np.ndarray:
