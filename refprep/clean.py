@@ -233,12 +233,14 @@ def backdrop_matte(view: View, saliency: np.ndarray) -> np.ndarray | None:
 
 
 def _box_mean(values: np.ndarray, size: int = 3) -> np.ndarray:
+    """Each pixel's mean over its ``size`` x ``size`` neighbourhood."""
     import cv2
 
     return cv2.blur(values, (size, size))
 
 
 def _opened(mask: np.ndarray, width: int) -> np.ndarray:
+    """``mask`` without its parts narrower than ``width`` px (a morphological opening)."""
     import cv2
 
     return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((width, width), np.uint8)) > 0
@@ -376,8 +378,9 @@ class _HoleEvidence:
         u2netp sees the subject (eye whites; not by the feet, where they are the gap between
         the shoes; not along the outline, where they are slivers of the outside, where
         u2netp's rim is sure). With ``must_show_grain``, a piece too small to measure its
-        grain in is no hole where the backdrop has grain. The work is done in the
-        candidates' bounding box."""
+        grain in is no hole where the backdrop has grain; ``max_drift_share`` tightens the
+        drift allowed (``_follows_backdrop``). The work is done in the candidates' bounding
+        box."""
         import cv2
 
         hole_mask, failed_mask = np.zeros_like(candidate), np.zeros_like(candidate)
@@ -387,8 +390,9 @@ class _HoleEvidence:
         top = box[0].start
         count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate[box].astype(np.uint8), connectivity=4)
         unseen = _mean_over(pieces, count, self.saliency[box]) < T.SALIENT
-        level = _follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
-                                  self.limit, self.floor - top, max_drift_share) & self._same_grain(pieces, count, box, must_show_grain)
+        level = (_follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
+                                   self.limit, self.floor - top, max_drift_share)
+                 & self._same_grain(pieces, count, box, must_show_grain))
         area = stats[:, 4]
         above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
         touches_outside = np.bincount(pieces[self.outside_rim[box]], minlength=count) > 0
@@ -518,7 +522,8 @@ def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: 
     """Per label: does it follow the backdrop as backdrop showing through does -- no mean
     offset from it, no drift across it? Only its clear pixels count (floor shade has its own
     test); where u2netp sees no subject either (``unseen``), less closely (paper blotches the
-    smooth model misses inside a figure); down by the floor a shadow may fade across it."""
+    smooth model misses inside a figure); down by the floor a shadow may fade across it.
+    ``max_drift_share`` (of the tolerance) tightens the drift allowed everywhere."""
     clear_labels = np.where(clear, labels, 0)
     offset = _mean_over(clear_labels, count, difference)
     drift = _drift(clear_labels, count, difference.mean(axis=2))
