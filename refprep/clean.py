@@ -390,8 +390,11 @@ class _HoleEvidence:
         top = box[0].start
         count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate[box].astype(np.uint8), connectivity=4)
         unseen = _mean_over(pieces, count, self.saliency[box]) < T.SALIENT
+        # Paper blotches are paper: they carry its grain. Where the backdrop has none to
+        # compare, there are no blotches, and a pale shirt u2netp misses is judged as closely.
+        blotch_like = unseen & self.grain_measurable & self._same_grain(pieces, count, box, must_show_grain=False)
         level = (_follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
-                                   self.limit, self.floor - top, max_drift_share)
+                                   blotch_like, self.limit, self.floor - top, max_drift_share)
                  & self._same_grain(pieces, count, box, must_show_grain))
         area = stats[:, 4]
         above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
@@ -517,18 +520,19 @@ def _soft_bounded(candidate: np.ndarray, outside: np.ndarray, difference: np.nda
 
 
 def _follows_backdrop(labels: np.ndarray, count: int, stats: np.ndarray, clear: np.ndarray,
-                      difference: np.ndarray, unseen: np.ndarray, limit: float, floor: int,
-                      max_drift_share: float | None = None) -> np.ndarray:
+                      difference: np.ndarray, unseen: np.ndarray, blotch_like: np.ndarray, limit: float,
+                      floor: int, max_drift_share: float | None = None) -> np.ndarray:
     """Per label: does it follow the backdrop as backdrop showing through does -- no mean
     offset from it, no drift across it? Only its clear pixels count (floor shade has its own
-    test); where u2netp sees no subject either (``unseen``), less closely (paper blotches the
-    smooth model misses inside a figure); down by the floor a shadow may fade across it.
+    test); ``blotch_like`` ones (unseen by u2netp, with the backdrop's grain), less closely
+    (paper blotches the smooth model misses inside a figure); down by the floor a shadow may
+    fade across it; floor shade alone is a shadow only where ``unseen``.
     ``max_drift_share`` (of the tolerance) tightens the drift allowed everywhere."""
     clear_labels = np.where(clear, labels, 0)
     offset = _mean_over(clear_labels, count, difference)
     drift = _drift(clear_labels, count, difference.mean(axis=2))
-    max_offset = np.where(unseen, T.UNSEEN_HOLE_MAX_OFFSET, T.HOLE_MAX_OFFSET) * limit
-    max_drift = np.where(unseen, T.UNSEEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
+    max_offset = np.where(blotch_like, T.UNSEEN_HOLE_MAX_OFFSET, T.HOLE_MAX_OFFSET) * limit
+    max_drift = np.where(blotch_like, T.UNSEEN_HOLE_MAX_DRIFT, T.HOLE_MAX_DRIFT) * limit
     max_drift[stats[:, 1] + stats[:, 3] > floor] = T.FLOOR_HOLE_MAX_DRIFT * limit
     if max_drift_share is not None:
         max_drift = np.minimum(max_drift, max_drift_share * limit)
