@@ -338,7 +338,7 @@ def _enclosed_backdrop(image: np.ndarray, clear: np.ndarray, shade: np.ndarray, 
     evidence = _HoleEvidence(image - backdrop, clear, saliency, limit, floor,
                              outside_rim=_grown(outside, 1),
                              eye_white_max_px=T.ENCLOSED_HOLE_KEEP_SHARE * (candidate.size - int(outside.sum())),
-                             grain=grain, backdrop_grain=_rms_inside(grain, outside))
+                             grain=grain, backdrop_grain=_rms_inside(grain, outside), smooth=smooth)
     whole_candidate = candidate.copy()
     candidate &= ~_soft_bounded(candidate, outside, evidence.difference, limit)
     holes, failed = evidence.judge(candidate)
@@ -370,6 +370,7 @@ class _HoleEvidence:
     eye_white_max_px: float
     grain: np.ndarray        # each pixel's departure from its 3x3 mean
     backdrop_grain: float | None  # its rms over the outside backdrop (None: too little of it)
+    smooth: np.ndarray       # areas measurably smoother than the backdrop (``_smooth_area``)
 
     def judge(self, candidate: np.ndarray, must_show_grain: bool = False,
               max_drift_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -390,9 +391,11 @@ class _HoleEvidence:
         top = box[0].start
         count, pieces, stats, _ = cv2.connectedComponentsWithStats(candidate[box].astype(np.uint8), connectivity=4)
         unseen = _mean_over(pieces, count, self.saliency[box]) < T.SALIENT
-        # Paper blotches are paper: they carry its grain. Where the backdrop has none to
-        # compare, there are no blotches, and a pale shirt u2netp misses is judged as closely.
-        blotch_like = unseen & self.grain_measurable & self._same_grain(pieces, count, box, must_show_grain=False)
+        # Paper blotches are paper: they carry its grain (a piece too small to measure it in
+        # must at least lie mostly outside the smooth areas). Where the backdrop has no grain
+        # to compare, there are no blotches, and a pale shirt u2netp misses is judged as closely.
+        blotch_like = (unseen & self.grain_measurable & self._same_grain(pieces, count, box, must_show_grain=False)
+                       & (_mean_over(pieces, count, self.smooth[box]) < T.BLOTCH_MAX_SMOOTH_SHARE))
         level = (_follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
                                    blotch_like, self.limit, self.floor - top, max_drift_share)
                  & self._same_grain(pieces, count, box, must_show_grain))

@@ -364,13 +364,14 @@ def test_a_holes_rim_goes_with_it(kind, index, tmp_path):
     assert all(scores["near_bg"]), scores
 
 
-@pytest.mark.parametrize("index, seed", [(10, None), (6, 33)])
+@pytest.mark.parametrize("index, seed", [(10, None), (6, 33), (1, 33)])
 def test_pale_arm_patches_u2netp_misses_are_not_paper_blotches(index, seed, tmp_path):
-    """clean_bench's gen10_vignette and seed-33 gen06_vignette: small patches of a pale arm
-    that u2netp does not see sit 0.55-0.7 of the tolerance off a vignette without grain. The
-    looser limits for paper blotches apply only to pieces with the backdrop's grain, on a
-    backdrop that has some: the patches stay (before, one and two near-backdrop regions
-    went), and every hole still goes."""
+    """clean_bench's gen10_vignette and seed-33 gen06_vignette and gen01_vignette: small
+    patches of a pale arm that u2netp does not see sit 0.55-0.7 of the tolerance off a
+    vignette. The looser limits for paper blotches apply only to pieces with the backdrop's
+    grain, on a backdrop that has some, and (too small to measure it in) mostly outside the
+    smooth areas: the patches stay (before, one, two and one near-backdrop regions went),
+    and every hole still goes."""
     case, alpha, on_white, holes, scores = _bench_case(index, "vignette", tmp_path, seed=seed)
     assert all(scores["near_bg"]) and holes and all(scores["holes"]), scores
 
