@@ -394,11 +394,12 @@ class _HoleEvidence:
         # Paper blotches are paper: they carry its grain (a piece too small to measure it in
         # must at least lie mostly outside the smooth areas). Where the backdrop has no grain
         # to compare, there are no blotches, and a pale shirt u2netp misses is judged as closely.
-        blotch_like = (unseen & self.grain_measurable & self._same_grain(pieces, count, box, must_show_grain=False)
+        grainy, too_small = self._grain_verdict(pieces, count, box)
+        blotch_like = (unseen & self.grain_measurable & (grainy | too_small)
                        & (_mean_over(pieces, count, self.smooth[box]) < T.BLOTCH_MAX_SMOOTH_SHARE))
         level = (_follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
                                    blotch_like, self.limit, self.floor - top, max_drift_share)
-                 & self._same_grain(pieces, count, box, must_show_grain))
+                 & (grainy | (too_small & (not must_show_grain))))
         area = stats[:, 4]
         above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
         touches_outside = np.bincount(pieces[self.outside_rim[box]], minlength=count) > 0
@@ -409,16 +410,14 @@ class _HoleEvidence:
         hole_mask[box], failed_mask[box] = hole[pieces], ~level[pieces]
         return hole_mask, failed_mask
 
-    def _same_grain(self, pieces: np.ndarray, count: int, box, must_show_grain: bool) -> np.ndarray:
-        """Per label: does it carry the backdrop's grain (its noise, paper texture)? Backdrop
-        showing through does; a painted patch is smoother. Judged where the backdrop has
-        grain to measure, in pieces with an inside to measure it in (the others pass, or
-        with ``must_show_grain`` fail)."""
+    def _grain_verdict(self, pieces: np.ndarray, count: int, box) -> tuple[np.ndarray, np.ndarray]:
+        """Per label: (does it carry the backdrop's grain -- its noise, paper texture --, is it
+        too small to tell: no inside to measure it in). Backdrop showing through does; a
+        painted patch is smoother. Where the backdrop has no grain to measure, all carry it."""
         if not self.grain_measurable:
-            return np.ones(count, bool)
+            return np.ones(count, bool), np.zeros(count, bool)
         measured, ratio = self._grain_ratio(pieces, count, box)
-        same = measured & (ratio >= T.HOLE_GRAIN_MIN_RATIO)
-        return same if must_show_grain else same | ~measured
+        return measured & (ratio >= T.HOLE_GRAIN_MIN_RATIO), ~measured
 
     def smoother_parts(self, mask: np.ndarray) -> np.ndarray:
         """The connected parts of ``mask`` measurably smoother than the backdrop."""
