@@ -399,7 +399,7 @@ class _HoleEvidence:
                        & (_mean_over(pieces, count, self.smooth[box]) < T.BLOTCH_MAX_SMOOTH_SHARE))
         level = (_follows_backdrop(pieces, count, stats, self.clear[box], self.difference[box], unseen,
                                    blotch_like, self.limit, self.floor - top, max_drift_share)
-                 & (grainy | (too_small & (not must_show_grain))))
+                 & (grainy if must_show_grain else grainy | too_small))
         area = stats[:, 4]
         above_floor = stats[:, 1] + stats[:, 3] / 2 < self.floor - top
         touches_outside = np.bincount(pieces[self.outside_rim[box]], minlength=count) > 0
