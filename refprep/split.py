@@ -35,6 +35,7 @@ class Piece:
     one_colour: float = 0.0   # share of its pixels near its median colour (text ink: most)
     flat: bool = False  # a filled shape of one colour: a colour swatch, a button, a scrollbar
     thin: bool = False  # drawn in strokes thin for its height: a letter, a line, an outline
+    faint_group: int = 0  # the faint-subject region it lies in (``find_pieces``); 0: none
 
     @property
     def bottom(self) -> int:
@@ -155,23 +156,29 @@ def _work_copy(array: np.ndarray) -> np.ndarray:
 def foreground_mask(rgb: np.ndarray, alpha: np.ndarray | None, background: Background,
                     box: tuple[int, int, int, int]) -> np.ndarray:
     """Pixels of ``rgb`` (the image region ``box``, in source pixels) that are not backdrop."""
+    return _off_backdrop(rgb, alpha, background, box, [T.FOREGROUND_MIN_DISTANCE])[0]
+
+
+def _off_backdrop(rgb: np.ndarray, alpha: np.ndarray | None, background: Background,
+                  box: tuple[int, int, int, int], min_distances: list[float]) -> list[np.ndarray]:
+    """Per distance: the pixels farther than it from the backdrop model, or than its noise
+    allows (a transparent backdrop: the opaque pixels)."""
     if background.kind == "transparent":
-        if alpha is None:
-            return np.ones(rgb.shape[:2], bool)
-        return alpha >= T.ALPHA_BACKGROUND_BELOW
-    expected = background.render(box, rgb.shape[:2])
-    distance = np.linalg.norm(rgb.astype(np.float32) - expected, axis=2)
-    threshold = max(T.FOREGROUND_MIN_DISTANCE, T.BACKGROUND_NOISE_FACTOR * background.noise)
-    mask = distance > threshold
+        mask = np.ones(rgb.shape[:2], bool) if alpha is None else alpha >= T.ALPHA_BACKGROUND_BELOW
+        return [mask for _ in min_distances]
+    distance = np.linalg.norm(rgb.astype(np.float32) - background.render(box, rgb.shape[:2]), axis=2)
+    masks = [distance > max(d, T.BACKGROUND_NOISE_FACTOR * background.noise) for d in min_distances]
     if alpha is not None:
-        mask &= alpha >= T.ALPHA_BACKGROUND_BELOW
-    return mask
+        masks = [mask & (alpha >= T.ALPHA_BACKGROUND_BELOW) for mask in masks]
+    return masks
 
 
-def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, list[Piece], float]:
+def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, list[Piece], float, np.ndarray]:
     """Label connected non-backdrop pieces on a work-scale copy.
 
-    Returns (label image, pieces, work scale). Specks (SPECK_AREA_SHARE) are dropped.
+    Returns (label image, pieces, work scale, faint-subject label image: the connected
+    regions of pixels off the backdrop by FAINT_SUBJECT_MIN_DISTANCE, which hold the pieces
+    and the pale clothing between them). Specks (SPECK_AREA_SHARE) are dropped.
     """
     import cv2
 
@@ -179,11 +186,13 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
     rgb = _work_copy(source.rgb)
     alpha = _work_copy(source.alpha) if source.alpha is not None else None
     height, width = rgb.shape[:2]
-    mask = foreground_mask(rgb, alpha, background, (0, 0, source.width, source.height))
+    mask, faint = _off_backdrop(rgb, alpha, background, (0, 0, source.width, source.height),
+                                [T.FOREGROUND_MIN_DISTANCE, T.FAINT_SUBJECT_MIN_DISTANCE])
     # Closing joins line art and anti-aliased outlines that a threshold breaks apart.
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    faint_labels = cv2.connectedComponents((faint | (mask > 0)).astype(np.uint8), connectivity=8)[1]
     min_area = max(4, int(T.SPECK_AREA_SHARE * height * width))
     pieces = [
         Piece(i, *(int(v) for v in stats[i, :4]), int(stats[i, 4]))
@@ -197,7 +206,9 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
         piece.flat = (piece.area >= T.FLAT_MIN_FILL * piece.w * piece.h
                       and piece.one_colour >= T.FLAT_MIN_COLOUR_SHARE)
         piece.thin = _is_thin(labels, piece)
-    return labels, pieces, scale
+        window = (slice(piece.y, piece.bottom), slice(piece.x, piece.right))
+        piece.faint_group = int(faint_labels[window][labels[window] == piece.label].max())
+    return labels, pieces, scale, faint_labels
 
 
 def _is_thin(labels: np.ndarray, piece: Piece) -> bool:
@@ -229,7 +240,8 @@ def _one_colour_share(rgb: np.ndarray, labels: np.ndarray, piece: Piece) -> floa
     return float(np.mean(distance <= T.FOREGROUND_MIN_DISTANCE))
 
 
-def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarray, list[Piece]]:
+def separate_touching(labels: np.ndarray, pieces: list[Piece],
+                      faint_labels: np.ndarray | None = None) -> tuple[np.ndarray, list[Piece]]:
     """Cut each piece that holds several touching or overlapping figures into one per figure.
 
     The evidence is the piece's own shape, so a row in which every figure touches its
@@ -242,7 +254,9 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
       (``_valley_seams``); touching figures share a hand or a sleeve, a seam through one
       figure crosses its body, so a seam that crosses much is no cut;
     * a seam must run down a saddle of the top outline, between two heads
-      (``_between_heads``);
+      (``_between_heads``); the outline is that of the piece with the faint subject in its
+      box (``faint_labels``, ``find_pieces``), so a saddle that a pale shirt fills is no gap
+      between heads;
     * a set of seams is kept when every part is a whole figure, standing nearly as tall as
       the piece with its top at the height of the others' heads, and the parts' widths are
       alike; of such sets the one with most parts, then the cheapest seams, wins
@@ -264,7 +278,7 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
             # A seam never runs under a detached head: that is one figure in a pale shirt.
             heads = [(p.x - piece.x, p.right - piece.x) for p in pieces
                      if p not in not_figures and _head_above(p, piece)]
-            seams = _best_cuts(own, heads)
+            seams = _best_cuts(own, heads, _with_faint_subject(own, faint_labels, piece))
         if not seams:
             result.append(piece)
             continue
@@ -277,6 +291,19 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece]) -> tuple[np.ndarr
                                   area=int(rows.size), cut_from=piece.label))
             next_label += 1
     return labels, result
+
+
+def _with_faint_subject(own: np.ndarray, faint_labels: np.ndarray | None, piece: Piece) -> np.ndarray:
+    """The piece's mask (``own``, over its box) with the faint subject of its region in that
+    box; the mask alone where the faint region fills most of the box around the piece (a
+    backdrop the model fits loosely), since it then tells nothing of the outline."""
+    if faint_labels is None or not piece.faint_group:
+        return own
+    faint = faint_labels[piece.y:piece.bottom, piece.x:piece.right] == piece.faint_group
+    around = ~own
+    if around.any() and (faint & around).sum() > T.FAINT_FILL_MAX_SHARE * around.sum():
+        return own
+    return own | faint
 
 
 def _trimmed(part: np.ndarray) -> np.ndarray:
@@ -385,9 +412,10 @@ def _valley_seams(own: np.ndarray, valleys: list[int]) -> list[tuple[np.ndarray,
     return seams
 
 
-def _best_cuts(own: np.ndarray, heads: list[tuple[int, int]]) -> list[np.ndarray]:
+def _best_cuts(own: np.ndarray, heads: list[tuple[int, int]], outlined: np.ndarray | None = None) -> list[np.ndarray]:
     """The seams to cut a mask along so that each part is one whole figure; [] keeps it whole.
-    ``heads``: column spans (in the mask) of detached heads above it, which no seam may pass under."""
+    ``heads``: column spans (in the mask) of detached heads above it, which no seam may pass under;
+    ``outlined``: the mask whose top outline a seam must run down between heads (default ``own``)."""
     from itertools import combinations
 
     valleys = _occupancy_valleys(own)
@@ -395,7 +423,8 @@ def _best_cuts(own: np.ndarray, heads: list[tuple[int, int]]) -> list[np.ndarray
         return []
     height = own.shape[0]
     seams, costs = [], []
-    outline, solid = _top_outline(own), _without_thin_parts(own)
+    outlined = own if outlined is None else outlined
+    outline, solid = _top_outline(outlined), _without_thin_parts(outlined)
     for seam, crossed in _valley_seams(own, valleys):
         entry, column = _seam_entry(solid, seam)
         if (crossed <= T.SEAM_MAX_CROSSING_SHARE * height and _between_heads(outline, entry, column, height)
@@ -474,6 +503,11 @@ def group_pieces(pieces: list[Piece], markings: Markings | None = None) -> tuple
     largest = max(p.area for p in pieces)
     mains = [p for p in pieces
              if p.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and p.area >= T.VIEW_MIN_AREA_SHARE * largest]
+    # A head cut off by a pale shirt is no figure of its own, however large: the shirt joins
+    # it to the figure below as faint subject (a close-up above a figure stands on backdrop).
+    mains = [p for p in mains
+             if not any(m is not p and p.faint_group and m.faint_group == p.faint_group and _head_above(p, m)
+                        for m in mains)]
     if not mains:  # the tallest piece is a thin line (a scrollbar, a rule): the largest leads
         mains = [max(pieces, key=lambda p: p.area)]
     groups = _merge_overlapping([[m] for m in mains])
@@ -688,8 +722,8 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
 def _find_views(source: Source, background: Background, source_index: int,
                 allow_panels: bool) -> tuple[list[View], list[dict]]:
     """Views (not yet laid out) and annotations of one image region on one backdrop."""
-    labels, pieces, scale = find_pieces(source, background)
-    labels, pieces = separate_touching(labels, pieces)
+    labels, pieces, scale, faint_labels = find_pieces(source, background)
+    labels, pieces = separate_touching(labels, pieces, faint_labels)
     markings = find_markings(pieces)
     groups, loose = group_pieces(pieces, markings)
     frames, letters = markings.frames, markings.letters

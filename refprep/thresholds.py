@@ -31,6 +31,16 @@ BORDER_OUTLIER_SHARE = 0.25
 # large enough to ignore JPEG noise and paper grain, small enough to keep pale clothing.
 FOREGROUND_MIN_DISTANCE = 28.0
 BACKGROUND_NOISE_FACTOR = 4.0
+# Pixels this far from the backdrop model (or BACKGROUND_NOISE_FACTOR times its noise) are
+# faint subject: too close to the backdrop to cut figures by (a white shirt on white, a
+# grey one on grey: 8-17 levels off), but they tell which pieces one figure holds -- a head
+# over a shirt of the backdrop's colour, a saddle in the outline that is a pale shirt, not
+# backdrop between two heads. Measured on clean_bench's figures: 82-100 % of the subject is
+# over it (51-77 % over FOREGROUND_MIN_DISTANCE), 5-16 % of the backdrop (its floor shadow).
+FAINT_SUBJECT_MIN_DISTANCE = 6.0
+# ...unless that faint region fills more than this share of a piece's box around it: then
+# the backdrop model fits loosely there, and the faint pixels are backdrop too.
+FAINT_FILL_MAX_SHARE = 0.5
 # Alpha below this (0..255) is background in files that carry transparency.
 ALPHA_BACKGROUND_BELOW = 16
 # Connected pieces smaller than this share of the (work-scale) image are specks: dust,
