@@ -707,6 +707,9 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
         views, small = _sheet_sized(views)
         annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
         views = [views[i] for i in _reading_order([v.bbox for v in views])]
+    if _photographed(views, background, source):
+        background = replace(background, kind="cluttered")   # a scene: cut out by the model alone
+        views = []
     if not views or (len(views) == 1 and _covers_most(views[0], source)):
         # A scene, or one subject filling the frame (a portrait on a plain wall): keep it whole.
         views = [View(source_index=source_index, bbox=(0, 0, source.width, source.height),
@@ -844,6 +847,21 @@ def _sheet_sized(views: list[View]) -> tuple[list[View], list[View]]:
     keep = [v.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and v.mask.sum() >= T.VIEW_MIN_AREA_SHARE * largest
             for v in views]
     return [v for v, k in zip(views, keep) if k], [v for v, k in zip(views, keep) if not k]
+
+
+def _photographed(views: list[View], background: Background, source: Source) -> bool:
+    """Is this a photograph whose border happened to look plain (a wall and a floor, out of
+    focus)? Its backdrop has a camera's noise, more than paper's grain, and what stands on
+    it runs off the frame; a drawn sheet's figures stand clear of its edges."""
+    if background.noise < T.PHOTO_MIN_NOISE:
+        return False
+    on_edge = 0
+    for view in views:
+        x, y, w, h = view.bbox
+        mask = view.mask
+        on_edge += (int(mask[0].sum()) if y == 0 else 0) + (int(mask[-1].sum()) if y + h == source.height else 0)
+        on_edge += (int(mask[:, 0].sum()) if x == 0 else 0) + (int(mask[:, -1].sum()) if x + w == source.width else 0)
+    return on_edge >= T.PHOTO_MIN_EDGE_SHARE * 2 * (source.width + source.height)
 
 
 def _covers_most(view: View, source: Source) -> bool:

@@ -167,6 +167,12 @@ VIEW_MARGIN_SHARE = 0.06
 # crowd, a page of specks): every view costs a segmentation and a face-model pass (~0.4 s on
 # a laptop core), so the run would take minutes; refprep refuses it instead.
 MAX_VIEWS_PER_IMAGE = 64
+# A plain-looking border with more noise than this (per-channel std about the fitted
+# backdrop; paper scans show 2.5-2.9, digital sheets under 1, clean_bench's scenes 4-12)
+# whose views cover at least PHOTO_MIN_EDGE_SHARE of the image's edge is a photograph: one
+# view. split_bench's 206 generated sheets have no view on the edge at all; scenes 0.036-0.23.
+PHOTO_MIN_NOISE = 3.5
+PHOTO_MIN_EDGE_SHARE = 0.02
 # A view shorter than this share of its sheet's tallest view is a close-up (a head study
 # beside full-body views).
 CLOSE_UP_HEIGHT_SHARE = 0.6

@@ -390,3 +390,15 @@ def test_a_saddle_filled_by_a_pale_shirt_is_no_gap_between_heads(index, kind, se
     x, y, w, h = views[0].bbox
     # all but the top of a white hat, as pale as the backdrop
     assert case.alpha[y:y + h, x:x + w].sum() / case.alpha.sum() > 0.9
+
+
+@pytest.mark.parametrize("index, seed", [(4, 44), (9, 44), (16, 21)])
+def test_a_scene_whose_border_looks_plain_is_one_photo(index, seed, tmp_path):
+    """clean_bench's photo-like scenes (seed-44 gen04 and gen09, seed-21 gen16): wall and floor
+    fit a gradient along the border, so the out-of-focus blobs and poles came out as two or
+    three figure views, each cut against a backdrop that is not there. The border's noise (a
+    camera's, over paper's grain) and the pieces running off the frame say photograph: one
+    whole-image view, on a backdrop called cluttered (the model cuts it out)."""
+    case, views = _split_bench_case(index, "photo", seed, tmp_path)
+    assert [(v.kind, v.bbox) for v in views] == [("photo", (0, 0, case.image.shape[1], case.image.shape[0]))]
+    assert views[0].backdrop.kind == "cluttered"
