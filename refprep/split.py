@@ -8,7 +8,8 @@
 4. ``layout_views`` puts all views of a sheet on canvases of one size, at one scale, feet
    aligned, so a character keeps its height from view to view.
 
-A cluttered border means a photo: the whole image is one view.
+A cluttered border means a photo: the whole image is one view. So does a border that looks
+plain but has a camera's noise, with pieces running off the frame (a wall and a floor).
 """
 
 from __future__ import annotations
