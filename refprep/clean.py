@@ -6,7 +6,8 @@ The matte comes from the best evidence at hand:
   model, u2netp saliency and the image's edges -- what matches the backdrop is background,
   outside the figure or enclosed by it, a floor shadow too; what does not is subject however
   close to the backdrop colour; the band along the outline gets a measured alpha;
-- a scene: the u2netp saliency mask, snapped to the image's edges by a guided filter.
+- a scene: the u2netp saliency mask, snapped to the image's edges by a guided filter and
+  checked against colour (GrabCut), which opens the scene showing through a hole u2netp fills;
 Edge colours are then decontaminated: with the backdrop colour B known (the fitted model
 corrected by the clear pixels around the subject, or estimated from them), the observed
 colour I = a*F + (1-a)*B gives the true subject colour F = (I - (1-a)*B) / a, so no grey
@@ -175,8 +176,8 @@ def estimate_matte(view: View, session, source_alpha: np.ndarray | None) -> np.n
     if background.is_plain and background.kind != "transparent":
         saliency = _unpad(session.predict_mask(_pad_for_model(view.image, background)), view.image.shape)
         matte = backdrop_matte(view, saliency)
-        return saliency_matte(view.image, saliency) if matte is None else matte
-    return saliency_matte(view.image, session.predict_mask(view.image))
+        return scene_matte(view.image, saliency) if matte is None else matte
+    return scene_matte(view.image, session.predict_mask(view.image))
 
 
 def _figure_region(mask: np.ndarray) -> np.ndarray:
@@ -672,6 +673,45 @@ def _spread_inwards(image: np.ndarray, source: np.ndarray, where: tuple[np.ndarr
             return result
     result[missing] = image[source].mean(axis=0)
     return result
+
+
+def scene_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """The matte of a subject in a scene: the saliency matte, less what a colour model of the
+    scene claims (``_subject_by_colour``), its cut snapped to the image's edges likewise."""
+    matte = saliency_matte(rgb, saliency)
+    subject = _subject_by_colour(rgb, saliency, matte)
+    if subject is None:
+        return matte
+    return np.minimum(matte, saliency_matte(rgb, subject))
+
+
+def _subject_by_colour(rgb: np.ndarray, saliency: np.ndarray, matte: np.ndarray) -> np.ndarray | None:
+    """Where GrabCut keeps the subject (float 0/1 upsampled, HxW), started from the matte:
+    sure subject where u2netp is sure, sure scene far from the matte, the rest decided by
+    colour models of each side and a cut along the image's edges. Scene showing through a
+    hole has the scene's colours; u2netp, which sees shapes, often fills it in. None when
+    one side has too few pixels to model."""
+    import cv2
+
+    height, width = saliency.shape
+    scale = min(1.0, T.SCENE_COLOUR_LONG_SIDE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small_saliency = cv2.resize(saliency, size, interpolation=cv2.INTER_AREA)
+    small_matte = cv2.resize(matte, size, interpolation=cv2.INTER_AREA) >= T.SALIENT
+    far = round(T.SCENE_SURE_BACKDROP_SHARE * max(size))
+    labels = np.full(small_matte.shape, cv2.GC_PR_BGD, np.uint8)
+    labels[small_matte] = cv2.GC_PR_FGD
+    labels[_eroded(small_saliency >= T.SCENE_SURE_SALIENCY, 1)] = cv2.GC_FGD
+    labels[~_grown(small_matte, far)] = cv2.GC_BGD
+    subject_side = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
+    if min(int(subject_side.sum()), int((~subject_side).sum())) < T.SCENE_MIN_MODEL_PX:
+        return None
+    image = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), size, interpolation=cv2.INTER_AREA)
+    cv2.setRNGSeed(0)   # GrabCut seeds its colour models by k-means: the same cut every run
+    cv2.grabCut(image, labels, None, np.zeros((1, 65)), np.zeros((1, 65)), T.SCENE_COLOUR_ITERATIONS,
+                cv2.GC_INIT_WITH_MASK)
+    subject = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
+    return cv2.resize(subject, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def saliency_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
