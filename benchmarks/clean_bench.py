@@ -137,7 +137,6 @@ def draw_figure(rng: np.random.Generator, height: int, near_colour, hair_colour,
     cx = w / 2 + rng.uniform(-0.05, 0.05) * w
     skin = np.array((236, 196, 166)) * rng.uniform(0.75, 1.05)
     trousers = rng.uniform(30, 120, 3)
-    line_px = max(1.2, 0.45 * u)
 
     def shape(fn):
         return _supersampled(lambda d, s: fn(d, s), (w, h))

@@ -682,7 +682,25 @@ def scene_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
     subject = _subject_by_colour(rgb, saliency, matte)
     if subject is None:
         return matte
-    return np.minimum(matte, saliency_matte(rgb, subject))
+    # Only what the subject encloses opens, or nearly: a piece of the cut whose rim lies along
+    # the outline is more likely the subject's (hair before foliage, a face before a wall of
+    # its colour); a hole u2netp's rim leaks into touches it only through a narrow gap.
+    inside = matte >= T.SALIENT
+    opened = _mostly_enclosed(inside & (subject < T.SALIENT), _grown(_reached_from_edge(~inside), 1))
+    return np.where(_grown(opened, 1), np.minimum(matte, saliency_matte(rgb, subject)), matte)
+
+
+def _mostly_enclosed(pieces_mask: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """The connected parts of ``pieces_mask`` under SCENE_OPEN_MAX_OUTLINE_SHARE of whose rim
+    lies in ``outside``."""
+    import cv2
+
+    count, pieces = cv2.connectedComponents(pieces_mask.astype(np.uint8), connectivity=8)
+    rim = np.bincount(pieces[pieces_mask & ~_eroded(pieces_mask, 1)], minlength=count)
+    on_outline = np.bincount(pieces[pieces_mask & outside], minlength=count)
+    enclosed = on_outline < T.SCENE_OPEN_MAX_OUTLINE_SHARE * np.maximum(rim, 1)
+    enclosed[0] = False
+    return enclosed[pieces]
 
 
 def _subject_by_colour(rgb: np.ndarray, saliency: np.ndarray, matte: np.ndarray) -> np.ndarray | None:

@@ -478,6 +478,20 @@ def test_scene_coloured_inside_stays_where_u2netp_is_sure():
     assert (scene_matte(image, saliency)[radius < 25] >= 0.5).mean() > 0.95
 
 
+def test_scene_coloured_part_along_the_outline_is_not_opened():
+    """A subject part of the scene's colour along the outline (hair before foliage, a face
+    before a wall of its colour) stays, though the colour models give it to the scene."""
+    from refprep.clean import scene_matte
+
+    image, saliency, radius = _ring_scene(0.9)
+    image[radius <= 30] = (200, 30, 30)          # a red disc ...
+    image[40:160, 150:200] = (60, 150, 60)      # ... whose right side is the scene's green
+    saliency[:] = 0.0
+    saliency[40:160, 50:190] = 0.9
+    matte = scene_matte(image, saliency)
+    assert (matte[60:140, 160:185] >= 0.5).mean() > 0.9
+
+
 @pytest.mark.parametrize("index, seed", [(2, 11), (1, 44)])
 def test_holes_in_photo_like_scenes_are_opened(index, seed, tmp_path):
     """clean_bench's seed-11 gen02_photo and seed-44 gen01_photo: u2netp fills the ring and the
