@@ -687,6 +687,8 @@ def scene_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
     # its colour); a hole u2netp's rim leaks into touches it only through a narrow gap.
     inside = matte >= T.SALIENT
     opened = _mostly_enclosed(inside & (subject < T.SALIENT), _grown(_reached_from_edge(~inside), 1))
+    if not opened.any():
+        return matte   # the usual portrait: no second full-size guided filter for nothing
     return np.where(_grown(opened, 1), np.minimum(matte, saliency_matte(rgb, subject)), matte)
 
 
