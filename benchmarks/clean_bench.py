@@ -430,7 +430,7 @@ class RefprepRunner:
         self.workdir = workdir
 
     def __call__(self, case: Case, options: dict):
-        from refprep.clean import composite_views
+        from refprep.stages.clean import composite_views
 
         path = self.workdir / f"{case.name}.png"
         Image.fromarray(case.image).save(path)

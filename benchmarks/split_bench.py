@@ -7,7 +7,7 @@
 Sheets come from benchmarks/sheet_generator.py (exact boxes; sheet 0 is a 4608x768 strip for the
 speed target; --extra sheets of its second series, kinds the first lacks, are scored apart so the
 first series' numbers compare from run to run) and, when the folder is there, from the devdata sheets (labels.json categories in
-DEVDATA_CATEGORIES: only their view count is known). refprep.split.split_source runs on each; the
+DEVDATA_CATEGORIES: only their view count is known). refprep.stages.split.split_source runs on each; the
 process is pinned to --cores CPUs (default 2, as in the issue's target). Per group of sheets:
 
 * exact_count  share of sheets split into exactly the true number of views
@@ -133,7 +133,7 @@ def summarise(rows: list[dict]) -> dict:
 
 # ---------------------------------------------------------------- running
 def _source(image, name: str):
-    """An in-memory Source as refprep.load makes one: RGB, alpha only where not all opaque."""
+    """An in-memory Source as refprep.stages.load makes one: RGB, alpha only where not all opaque."""
     from refprep.data import Source
 
     pixels = np.asarray(image)
@@ -143,7 +143,7 @@ def _source(image, name: str):
 
 def _timed_split(source) -> tuple[list, float, str | None]:
     """split_source's views, its seconds, and the error it raised if it failed (then no views)."""
-    from refprep.split import split_source
+    from refprep.stages.split import split_source
 
     start = time.perf_counter()
     try:
@@ -170,7 +170,7 @@ def run(count: int, seed: int, devdata: Path | None, start: int = 0, extra: int 
         row = score(sheet.name, views, seconds, len(sheet.drawn.truth["views"]), sheet.drawn.truth)
         rows.append({**row, "error": error, "source": source_kind, "tags": list(sheet.tags)})
     if devdata is not None and (devdata / "labels.json").is_file():
-        from refprep.load import load_image
+        from refprep.stages.load import load_image
 
         for label in json.loads((devdata / "labels.json").read_text()):
             if label["category"] in DEVDATA_CATEGORIES:

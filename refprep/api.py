@@ -22,7 +22,7 @@ import numpy as np
 
 from .data import Background, Source, View, worst_status
 from .errors import InputError, RefprepError
-from .load import find_images, load_image
+from .stages.load import find_images, load_image
 
 # progress(stage, done, total): called as work advances; the CLI draws it on stderr.
 Progress = Callable[[str, int, int], None]
@@ -76,7 +76,7 @@ class Pipeline:
     @property
     def segmenter(self):
         if self._segmenter is None:
-            from .clean import announce_download, new_session
+            from .stages.clean import announce_download, new_session
 
             announce_download(self.model)
             self._segmenter = new_session(self.model, threads=self.threads, device=self.device)
@@ -85,7 +85,7 @@ class Pipeline:
     @property
     def poser(self):
         if self._poser is None:
-            from .pose import PoseEstimator
+            from .stages.pose import PoseEstimator
 
             self._poser = PoseEstimator()
         return self._poser
@@ -111,7 +111,7 @@ class Pipeline:
         return sources
 
     def split(self, sources: list[Source], margin: float | None = None) -> SheetAnalysis:
-        from .split import split_source
+        from .stages.split import split_source
         from .thresholds import VIEW_MARGIN_SHARE
 
         backgrounds, views, annotations = [], [], []
@@ -124,20 +124,20 @@ class Pipeline:
         return SheetAnalysis(sources, backgrounds, views, annotations)
 
     def matte(self, analysis: SheetAnalysis) -> None:
-        from .clean import matte_views
+        from .stages.clean import matte_views
 
         ticker = _ticker(self.progress, "clean", len(analysis.views))
         analysis.views = matte_views(analysis.views, [s.alpha for s in analysis.sources], self.segmenter, ticker)
 
     def pose(self, analysis: SheetAnalysis) -> None:
-        from .pose import estimate_poses
+        from .stages.pose import estimate_poses
 
         analysis.views = estimate_poses(analysis.views, self.poser, _ticker(self.progress, "pose", len(analysis.views)))
 
     def prepare(self, paths: list[Path], target, margin: float | None = None) -> SheetAnalysis:
         """Load, split, matte, put on the ``target`` background and classify: everything
         ``build`` does before the preset's checks."""
-        from .clean import composite_views
+        from .stages.clean import composite_views
 
         analysis = self.split(self.load(paths), margin)
         self.matte(analysis)
@@ -147,7 +147,7 @@ class Pipeline:
         return analysis
 
     def check(self, analysis: SheetAnalysis, preset, target, cleaned: bool) -> None:
-        from .quality import check_view
+        from .stages.quality import check_view
 
         checked = []
         for i, view in enumerate(analysis.views):
@@ -217,7 +217,7 @@ class BuildSettings:
 def analyse_source(pipeline: Pipeline, path: Path, settings: BuildSettings) -> SheetAnalysis:
     """Everything ``build`` does to one input file before export: load, split, clean (matte
     and composite onto the target background), pose, quality checks."""
-    from .presets import get_preset
+    from .targets.presets import get_preset
 
     analysis = pipeline.prepare([path], settings.target, settings.margin)
     pipeline.check(analysis, get_preset(settings.preset), settings.target, cleaned=True)
@@ -327,9 +327,9 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     Images in a folder that cannot be read are skipped and listed in the manifest's
     ``skipped``; a file named on its own that cannot be read stops the build.
     """
-    from .clean import check_device, needs_download, parse_background
-    from .package import check_target, display_name, safe_package_name
-    from .presets import get_preset
+    from .stages.clean import check_device, needs_download, parse_background
+    from .stages.package import check_target, display_name, safe_package_name
+    from .targets.presets import get_preset
 
     inputs = [Path(item) for item in inputs]
     paths = expand_inputs(inputs)
@@ -363,10 +363,10 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     """Choose, fit and encode the checked views ``preset`` takes, judge the package against
     every rule of the preset and write it to ``target`` (the folder's name is the package's).
     ``skipped`` lists input files left out as unusable ({"file", "reason"})."""
-    from .clean import parse_background
-    from .export import export_view, select_views
-    from .package import build_manifest, excluded_entry, view_entry, write_package
-    from .rules import package_findings
+    from .stages.clean import parse_background
+    from .targets.export import export_view, select_views
+    from .stages.package import build_manifest, excluded_entry, view_entry, write_package
+    from .targets.rules import package_findings
 
     progress = progress or _no_progress
     colour = parse_background(background)
@@ -403,7 +403,7 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
     """
     import contextlib
 
-    from .presets import get_preset
+    from .targets.presets import get_preset
 
     chosen = get_preset(preset)
     paths = resolve_inputs(images)
@@ -449,8 +449,8 @@ def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
           progress: Progress | None = None) -> dict:
     """Cut a sheet into its views (original pixels, with a margin) and write them as PNGs,
     with ``views.json`` (the same document this returns) beside them."""
-    from .export import png_bytes
-    from .package import safe_package_name
+    from .targets.export import png_bytes
+    from .stages.package import safe_package_name
 
     path = resolve_inputs([sheet])[0]
     with Pipeline(progress=progress) as pipeline:
@@ -480,9 +480,9 @@ def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
 def clean(images, out_dir: str | Path | None = None, background: str = "white", model: str = "u2netp",
           progress: Progress | None = None) -> dict:
     """Remove the background of every view and write each on the chosen background."""
-    from .clean import composite_views, parse_background
-    from .export import png_bytes
-    from .package import safe_package_name
+    from .stages.clean import composite_views, parse_background
+    from .targets.export import png_bytes
+    from .stages.package import safe_package_name
 
     target_colour = parse_background(background)
     paths = resolve_inputs(images)
@@ -511,8 +511,8 @@ def validate(package, preset: str | None = None):
     Returns a ``ValidationReport``: ``status`` "valid" or "invalid", ``problems`` (one sentence
     each), ``warnings``; ``as_dict()`` is what ``refprep validate --json`` prints.
     """
-    from .presets import get_preset
-    from .validation import validate_package
+    from .targets.presets import get_preset
+    from .stages.validation import validate_package
 
     path = Path(package)
     if not path.exists():

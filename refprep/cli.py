@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .errors import RefprepError, printable, stop_signals
-from .presets import PRESETS  # plain data: the names for --help, no heavy imports
+from .targets.presets import PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"

@@ -51,7 +51,7 @@ def test_unreadable_file_in_a_folder_is_skipped_and_reported(tmp_path):
     assert str(tmp_path) not in json.dumps(manifest["skipped"])  # names only, no paths of this machine
     summary = result.stderr[result.stderr.index("skipped 2"):]
     assert "truncated.png:" in summary and "not_an_image.png:" in summary and "Traceback" not in result.stderr
-    from refprep.validation import schema_problems
+    from refprep.stages.validation import schema_problems
 
     assert schema_problems(manifest) == []
     assert schema_problems({**manifest, "skipped": [{"file": str(folder / "truncated.png"), "reason": "x"}]})

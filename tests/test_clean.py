@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from refprep.clean import U2netpSession, composite_views, matte_views, parse_background
-from refprep.load import load_image
-from refprep.quality import view_fringe
-from refprep.split import split_source
+from refprep.stages.clean import U2netpSession, composite_views, matte_views, parse_background
+from refprep.stages.load import load_image
+from refprep.stages.quality import view_fringe
+from refprep.stages.split import split_source
 
 from conftest import FIXTURES
 
@@ -122,7 +122,7 @@ def test_photo_is_cut_out_by_the_model(u2netp, astronaut):
 
 def test_fringe_measure_catches_a_halo(u2netp):
     """A matte grown by 3 px keeps a ring of old grey backdrop: the measure must see it."""
-    from refprep.clean import composite_view, view_backdrop
+    from refprep.stages.clean import composite_view, view_backdrop
     from dataclasses import replace
 
     split, views = _cleaned("sheet_row6_gray.png", (255, 255, 255), u2netp)
@@ -379,7 +379,7 @@ def test_pale_arm_patches_u2netp_misses_are_not_paper_blotches(index, seed, tmp_
 def test_smooth_area_is_wide_and_smoother_than_the_backdrop():
     """A painted patch on a noisy backdrop is a smooth area; a line as thin as the median's
     window (chance or an edge band) is not, nor is anything on a backdrop without grain."""
-    from refprep.clean import _grain, _smooth_area
+    from refprep.stages.clean import _grain, _smooth_area
 
     rng = np.random.default_rng(2)
     image = np.full((120, 120, 3), 180.0, np.float32) + rng.integers(-2, 3, (120, 120, 1)).astype(np.float32)
@@ -395,7 +395,7 @@ def test_smooth_area_is_wide_and_smoother_than_the_backdrop():
 
 
 def test_grain_is_each_pixels_departure_from_its_neighbourhood():
-    from refprep.clean import _grain, _rms_inside
+    from refprep.stages.clean import _grain, _rms_inside
 
     rng = np.random.default_rng(1)
     noisy = np.full((80, 80, 3), 200.0, np.float32) + rng.normal(0, 2, (80, 80, 1)).astype(np.float32)
@@ -410,7 +410,7 @@ def test_soft_bounded_parts_follow_the_nearest_kind_of_edge():
     """A backdrop-coloured gap bounded by a hard edge (the subject's colour, 40 levels off)
     joined to a patch that fades out at its sides (RGB distance 7.8, just past the tolerance 6):
     the patch is soft-bounded, the gap is not; a piece with a hard edge all round is kept whole."""
-    from refprep.clean import _soft_bounded
+    from refprep.stages.clean import _soft_bounded
 
     difference = np.full((120, 120, 3), 40.0, np.float32)
     candidate = np.zeros((120, 120), bool)
@@ -432,7 +432,7 @@ def test_soft_bounded_parts_follow_the_nearest_kind_of_edge():
 def test_drift_measures_how_far_a_piece_rises_across_itself():
     """A piece whose offset from the backdrop is flat has no drift; one on a ramp drifts by
     the ramp's rise across it, whatever its shape."""
-    from refprep.clean import _drift
+    from refprep.stages.clean import _drift
 
     labels = np.zeros((60, 80), np.int32)
     labels[5:25, 5:45] = 1      # a 40 px wide block
@@ -462,7 +462,7 @@ def _ring_scene(ring_saliency: float):
 
 def test_scene_showing_through_a_filled_in_ring_is_opened():
     """u2netp fills the ring (saliency 0.9 inside); the colour models see the scene there."""
-    from refprep.clean import scene_matte
+    from refprep.stages.clean import scene_matte
 
     image, saliency, radius = _ring_scene(0.9)
     matte = scene_matte(image, saliency)
@@ -472,7 +472,7 @@ def test_scene_showing_through_a_filled_in_ring_is_opened():
 
 def test_scene_coloured_inside_stays_where_u2netp_is_sure():
     """Where u2netp is sure (0.99) of the subject, a scene-coloured inside is the subject's."""
-    from refprep.clean import scene_matte
+    from refprep.stages.clean import scene_matte
 
     image, saliency, radius = _ring_scene(0.99)
     assert (scene_matte(image, saliency)[radius < 25] >= 0.5).mean() > 0.95
@@ -481,7 +481,7 @@ def test_scene_coloured_inside_stays_where_u2netp_is_sure():
 def test_scene_coloured_part_along_the_outline_is_not_opened():
     """A subject part of the scene's colour along the outline (hair before foliage, a face
     before a wall of its colour) stays, though the colour models give it to the scene."""
-    from refprep.clean import scene_matte
+    from refprep.stages.clean import scene_matte
 
     image, saliency, radius = _ring_scene(0.9)
     image[radius <= 30] = (200, 30, 30)          # a red disc ...

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from refprep.face import FaceAnalyzer, FaceDetection, FaceMeasurement
+from refprep.evidence.face import FaceAnalyzer, FaceDetection, FaceMeasurement
 
 DEVDATA = Path(__file__).resolve().parents[1].parent / "shared" / "devdata"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -194,7 +194,7 @@ def render_turned(rgb: np.ndarray, landmarks: np.ndarray, yaw_deg: float) -> np.
     import cv2
     from scipy.spatial import Delaunay
 
-    from refprep.face import MESH_DEPTH_SCALE
+    from refprep.evidence.face import MESH_DEPTH_SCALE
 
     points = landmarks * (1.0, 1.0, MESH_DEPTH_SCALE)  # the mesh's depth at true head scale
     centre = points.mean(axis=0)
@@ -271,7 +271,7 @@ def test_litert_detectors_match_mediapipe_face_detector(astronaut):
     mp = pytest.importorskip("mediapipe")
     from mediapipe.tasks.python import BaseOptions, vision
 
-    from refprep.face import DETECTOR_MIN_SCORE, FullRangeDetector, ShortRangeDetector
+    from refprep.evidence.face import DETECTOR_MIN_SCORE, FullRangeDetector, ShortRangeDetector
     from refprep.models import bundled_model_path
 
     compared = 0
@@ -306,7 +306,7 @@ def test_import_is_cheap_and_a_run_leaves_stderr_clean():
     prints nothing on stderr (no native LiteRT/XNNPACK logs, nothing from teardown)."""
     script = (
         "import sys\n"
-        "import refprep.face as face\n"
+        "import refprep.evidence.face as face\n"
         "assert not {'mediapipe', 'cv2', 'ai_edge_litert'} & set(sys.modules), 'heavy import'\n"
         "from skimage.data import astronaut\n"
         "analyzer = face.FaceAnalyzer()\n"

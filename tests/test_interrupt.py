@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import refprep
-from refprep import package as pk
+from refprep.stages import package as pk
 
 from conftest import FIXTURES
 
@@ -41,7 +41,7 @@ STARTED_S = 0.3
 WRITE_WINDOW_S = 0.2
 SLOW_DISK = """
 import time
-import refprep.package as _package
+import refprep.stages.package as _package
 
 def _slowly(real):
     def slow(*args, **kwargs):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from refprep import load
+from refprep.stages import load
 from refprep.errors import InputError
-from refprep.load import load_image
+from refprep.stages.load import load_image
 
 from conftest import FIXTURES
 

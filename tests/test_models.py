@@ -30,6 +30,6 @@ def test_missing_and_corrupt_models_are_named(tmp_path, monkeypatch):
 
 def test_no_non_commercial_default():
     assert "bria-rmbg" not in models.DOWNLOADABLE_REMBG_MODELS
-    from refprep.clean import needs_download
+    from refprep.stages.clean import needs_download
 
     assert needs_download("u2netp") is False

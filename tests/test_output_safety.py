@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import refprep
-from refprep import package as pk
+from refprep.stages import package as pk
 from refprep.errors import OutputError
 
 from cli_helpers import cli, shared_models  # noqa: F401  (a fixture)

@@ -12,7 +12,7 @@ from PIL import Image
 
 import refprep
 from refprep.errors import OutputError
-from refprep.package import safe_package_name
+from refprep.stages.package import safe_package_name
 
 from conftest import FIXTURES, box_iou
 

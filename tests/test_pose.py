@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from refprep.data import Pose, classify_yaw
-from refprep.load import load_image
-from refprep.pose import combine
-from refprep.silhouette import ShapeEvidence, classify_sheet, measure_shape, skin_mask
+from refprep.stages.load import load_image
+from refprep.stages.pose import combine
+from refprep.evidence.silhouette import ShapeEvidence, classify_sheet, measure_shape, skin_mask
 
 from conftest import DEVDATA, FIXTURES
 
@@ -23,7 +23,7 @@ def test_classes_follow_the_spec(yaw, expected):
 
 def _sheet_poses(path, pipeline, mirror=False):
     from refprep.api import SheetAnalysis
-    from refprep.split import split_source
+    from refprep.stages.split import split_source
 
     source = load_image(path)
     if mirror:
@@ -63,7 +63,7 @@ def test_skin_mask_keeps_red_hair_out():
 
 
 def test_shape_cues_on_a_drawn_profile():
-    from refprep.split import split_source
+    from refprep.stages.split import split_source
 
     views = split_source(load_image(FIXTURES / "sheet_row6_gray.png")).views
     front, side_right = measure_shape(views[0].image, views[0].mask), measure_shape(views[4].image, views[4].mask)
@@ -119,7 +119,7 @@ def standing_figure(toes: int, height=400) -> np.ndarray:
 
 @pytest.mark.parametrize("toes", [1, -1, 0])
 def test_toes_say_which_way_a_standing_figure_faces(toes):
-    from refprep.silhouette import _toe_direction
+    from refprep.evidence.silhouette import _toe_direction
 
     mask = standing_figure(toes)
     rows = np.flatnonzero(mask.any(axis=1))

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from refprep.data import Check, Pose, View
-from refprep.export import Chosen, canvas_coverage, encode, export_view, fit_picture, select_views
-from refprep.presets import GROUP_ORDER, PRESETS, Preset, get_preset
-from refprep.rules import RULES, file_problems, package_findings, regrade, view_set_problems
+from refprep.targets.export import Chosen, canvas_coverage, encode, export_view, fit_picture, select_views
+from refprep.targets.presets import GROUP_ORDER, PRESETS, Preset, get_preset
+from refprep.targets.rules import RULES, file_problems, package_findings, regrade, view_set_problems
 from refprep.thresholds import QUALITY_THRESHOLDS
 
 from conftest import heavy_imports

@@ -17,8 +17,8 @@ from PIL import Image
 
 from refprep.data import Source
 from refprep.errors import InputError
-from refprep.load import load_image
-from refprep.split import split_source
+from refprep.stages.load import load_image
+from refprep.stages.split import split_source
 
 MODES = ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr", "I;16", "I", "F", "LAB", "HSV"]
 FORMATS = ["PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF"]

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from refprep import measures
+from refprep.stages import measures
 from refprep.api import SheetAnalysis
 from refprep.data import Pose, Source, View
-from refprep.presets import Preset, get_preset
-from refprep.quality import check_eye_distance, check_eyes_visible
-from refprep.split import split_source
+from refprep.targets.presets import Preset, get_preset
+from refprep.stages.quality import check_eye_distance, check_eyes_visible
+from refprep.stages.split import split_source
 from refprep.thresholds import QUALITY_THRESHOLDS
 
 CHECK_IDS = ["resolution", "face_size", "eye_distance", "sharpness", "jpeg_artifacts", "exposure", "brightness",
@@ -271,10 +271,10 @@ def test_checks_on_a_12_megapixel_photo_are_fast(astronaut):
     photo as it is (`check`) and on its cleaned export (`build`)."""
     import time
 
-    from refprep.clean import composite_view, view_backdrop
+    from refprep.stages.clean import composite_view, view_backdrop
     from refprep.data import Background
-    from refprep.quality import check_view
-    from refprep.split import layout_views
+    from refprep.stages.quality import check_view
+    from refprep.stages.split import layout_views
 
     big = cv2.resize(astronaut, (4096, 3072), interpolation=cv2.INTER_CUBIC)
     alpha = np.zeros(big.shape[:2], np.float32)

@@ -93,7 +93,7 @@ def test_report_page_parses_with_every_check_in_the_dom(package, browser):
 
 
 def test_contact_sheet_names_the_failing_checks(package):
-    from refprep.report import CONTACT_TILE_HEIGHT, STATUS_COLOURS
+    from refprep.stages.report import CONTACT_TILE_HEIGHT, STATUS_COLOURS
 
     sheet = np.asarray(Image.open(package.package / "contact_sheet.png").convert("RGB")).astype(int)
     views = package.manifest["views"]

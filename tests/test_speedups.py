@@ -10,7 +10,7 @@ from refprep.data import Background, View
 
 @pytest.mark.parametrize("target", [(255, 255, 255), (0, 177, 64), None])
 def test_composite_matches_the_blend_over_the_whole_canvas(target):
-    from refprep.clean import composite_view, decontaminate
+    from refprep.stages.clean import composite_view, decontaminate
 
     rng = np.random.default_rng(1)
     h, w = 40, 30

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from refprep.load import load_image
-from refprep.split import estimate_background, split_source
+from refprep.stages.load import load_image
+from refprep.stages.split import estimate_background, split_source
 
 from conftest import DEVDATA, FIXTURES, box_iou
 
@@ -161,7 +161,7 @@ def test_touching_figures_are_cut_along_a_seam_not_a_straight_line():
     """A's hand reaches over to touch B with a fingertip; B's elbow juts out towards A above
     it, over the same columns. No straight cut keeps both with their own figure; the seam
     runs between them and through the fingertip."""
-    from refprep.split import Piece, separate_touching
+    from refprep.stages.split import Piece, separate_touching
 
     height = 160
     own = _figure_mask(40, height, 130) | _figure_mask(90, height, 130)   # torsos x 24-56, 74-106
@@ -319,7 +319,7 @@ def Source_from(rgb):
 
 def test_grouping_survives_a_tall_thin_line_beside_a_short_wide_block():
     """A UI scrollbar (tallest) and a wide banner (largest): neither passes both view tests."""
-    from refprep.split import Piece, group_pieces
+    from refprep.stages.split import Piece, group_pieces
 
     scrollbar = Piece(1, 590, 0, 4, 400, 1600)
     banner = Piece(2, 0, 0, 500, 100, 50000)

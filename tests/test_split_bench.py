@@ -119,7 +119,7 @@ def test_a_figure_in_a_backdrop_coloured_shirt_is_one_view():
     import clean_bench
 
     from refprep.data import Source
-    from refprep.split import split_source
+    from refprep.stages.split import split_source
 
     case = clean_bench.generated_case(3, "vignette", clean_bench.DEFAULT_SEED)
     views = split_source(Source(REPO / "shirt.png", case.image, None, "0" * 64, "PNG", "RGB")).views

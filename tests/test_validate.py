@@ -17,10 +17,10 @@ from PIL import Image
 import refprep
 from refprep.api import export_package
 from refprep.data import Pose
-from refprep.package import content_sha256, manifest_text
-from refprep.presets import PRESETS, get_preset
+from refprep.stages.package import content_sha256, manifest_text
+from refprep.targets.presets import PRESETS, get_preset
 from refprep.thresholds import QUALITY_THRESHOLDS
-from refprep.validation import manifest_schema, schema_problems
+from refprep.stages.validation import manifest_schema, schema_problems
 
 from conftest import DEVDATA, FIXTURES
 

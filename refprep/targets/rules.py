@@ -10,7 +10,7 @@ facts ``format``, ``width``, ``height`` and ``bytes``.
 
 from __future__ import annotations
 
-from .presets import FORMAT_EXTENSIONS, GROUP_ORDER, MB, Preset, view_group
+from ..targets.presets import FORMAT_EXTENSIONS, GROUP_ORDER, MB, Preset, view_group
 
 # What each rule id means; presets name their sources by these ids and problems cite them.
 RULES = {
@@ -174,7 +174,7 @@ def regrade(check: dict, thresholds: dict[str, dict[str, float]]) -> str | None:
 
     A warn level is always reached before a fail level, so a fail threshold above the warn
     threshold means higher values are worse, and below it that lower values are."""
-    from .quality import _grade
+    from ..stages.quality import _grade
 
     limits = thresholds.get(str(check.get("id")), {})
     value, warn, fail = check.get("value"), limits.get("warn"), limits.get("fail")

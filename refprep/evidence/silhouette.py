@@ -29,8 +29,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import thresholds as T
-from .data import Pose, classify_yaw
+from .. import thresholds as T
+from ..data import Pose, classify_yaw
 
 
 @dataclass
@@ -65,7 +65,7 @@ def measure_shape(rgb: np.ndarray, mask: np.ndarray | None) -> ShapeEvidence | N
         return None
     factor = max(1, -(-max(mask.shape) // T.SHAPE_LONG_SIDE))
     if factor > 1:
-        from .measures import shrink_by
+        from ..stages.measures import shrink_by
 
         shape = _measure_shape(shrink_by(rgb, factor), shrink_by(mask.astype(np.uint8), factor) > 0)
         return None if shape is None else replace(shape, width=shape.width * factor)

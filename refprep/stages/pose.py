@@ -21,16 +21,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import thresholds as T
-from .data import Pose, View, classify_yaw
-from .silhouette import classify_sheet, measure_shape
+from .. import thresholds as T
+from ..data import Pose, View, classify_yaw
+from ..evidence.silhouette import classify_sheet, measure_shape
 
 
 class PoseEstimator:
     """Holds the face models for the whole run; call ``estimate`` per view image."""
 
     def __init__(self):
-        from .face import FaceAnalyzer
+        from ..evidence.face import FaceAnalyzer
 
         self.faces = FaceAnalyzer()
 

@@ -232,7 +232,7 @@ def backdrop_clutter(rgb: np.ndarray, clear: np.ndarray) -> tuple[float, tuple[i
     split fits the sheet backdrop), and the backdrop's median RGB colour. Working in CIELAB
     makes dark scenes count: a pattern in a dark-blue stage wall is a few RGB levels but a
     visible ΔE."""
-    from .split import fit_backdrop
+    from ..stages.split import fit_backdrop
 
     ys, xs = np.nonzero(clear)
     step = max(1, len(xs) // _CLUTTER_SAMPLES)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import thresholds as T
-from .data import Background, Source, View
+from .. import thresholds as T
+from ..data import Background, Source, View
 
 
 @dataclass
@@ -716,7 +716,7 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
         views = [View(source_index=source_index, bbox=(0, 0, source.width, source.height),
                       image=source.rgb, mask=None, kind="photo", backdrop=background)]
     if len(views) > T.MAX_VIEWS_PER_IMAGE:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(source.path, f"too many figures: {len(views)} found, refprep takes at most "
                                       f"{T.MAX_VIEWS_PER_IMAGE} views from one image (crop the sheet into parts)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 
-from .thresholds import QUALITY_THRESHOLDS
+from ..thresholds import QUALITY_THRESHOLDS
 
 # Coarse groups a preset asks for; each view class falls in one. The order is the order
 # views are chosen and written in: the frontal first, the back last.

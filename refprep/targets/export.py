@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import View
-from .presets import FORMAT_EXTENSIONS, GROUP_ORDER, JPEG_QUALITY_RANGE, Preset, view_group
+from ..data import View
+from ..targets.presets import FORMAT_EXTENSIONS, GROUP_ORDER, JPEG_QUALITY_RANGE, Preset, view_group
 
 UNCLASSIFIED = "unclassified"
 # When no encoding fits the byte limit, scale down by the square root of (limit / size) -

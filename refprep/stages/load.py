@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .data import Source
-from .errors import InputError
-from .thresholds import MAX_FILE_BYTES, MAX_IMAGE_PIXELS
+from ..data import Source
+from ..errors import InputError
+from ..thresholds import MAX_FILE_BYTES, MAX_IMAGE_PIXELS
 
 SUPPORTED_FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "TIFF", "BMP", "GIF"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}

@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import thresholds as T
-from .data import Background, View
-from .errors import ModelError
-from .models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, rembg_cache_dir
+from .. import thresholds as T
+from ..data import Background, View
+from ..errors import ModelError
+from ..models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, rembg_cache_dir
 
 # The backdrop behind a photo's subject is estimated at this resolution (long side, px).
 LOCAL_BACKDROP_LONG_SIDE = 512

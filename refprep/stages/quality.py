@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import measures as M
-from .data import SUBJECT_ALPHA, Check, View
-from .presets import Preset
-from .thresholds import THREE_QUARTER_MAX_YAW
+from ..data import SUBJECT_ALPHA, Check, View
+from ..targets.presets import Preset
+from ..thresholds import THREE_QUARTER_MAX_YAW
 
 # Regions taller than this are scaled down to it before measuring sharpness, so blur is
 # judged relative to the face's size: a large face with a 2 px blur is as sharp as a face a
@@ -433,7 +433,7 @@ def view_fringe(view: View, target, work: WorkCopy | None = None) -> float:
 def _old_backdrop(view: View, target) -> np.ndarray | None:
     """The old backdrop behind the view (float32 HxWx3 over ``view.image``), or None when it
     already looks like the target (then no fringe can show)."""
-    from .clean import view_backdrop
+    from ..stages.clean import view_backdrop
 
     backdrop = view_backdrop(view)
     typical = backdrop[::8, ::8].mean(axis=(0, 1))  # smooth by construction: a sparse mean will do

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .package import CONTACT_SHEET, MANIFEST, REPORT, content_sha256, manifest_text, sha256
-from .presets import PRESETS, Preset
-from .rules import dicts, package_findings, regrade
+from ..errors import InputError
+from ..stages.package import CONTACT_SHEET, MANIFEST, REPORT, content_sha256, manifest_text, sha256
+from ..targets.presets import PRESETS, Preset
+from ..targets.rules import dicts, package_findings, regrade
 
 SCHEMA_FILE = "subject-package-1.json"
 # Pillow format names -> the names presets use.
@@ -104,7 +104,7 @@ def _decode(name: str, data: bytes):
 
 
 def border_problem(name: str, picture: np.ndarray, background) -> str | None:
-    from .clean import parse_background
+    from ..stages.clean import parse_background
 
     try:
         colour = parse_background(str(background))

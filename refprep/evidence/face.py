@@ -156,7 +156,7 @@ def _litert_interpreter(model_name: str):
     """A single-threaded LiteRT interpreter for a bundled model, tensors allocated."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from .models import bundled_model_path
+    from ..models import bundled_model_path
 
     with _stderr_silenced():  # the XNNPACK delegate announces itself on fd 2
         interpreter = Interpreter(model_path=str(bundled_model_path(model_name)), num_threads=1)

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .data import Source
-from .errors import OutputError, stop_signals
-from .export import Exported, LeftOut
-from .report import contact_sheet, html_report
+from .. import __version__
+from ..data import Source
+from ..errors import OutputError, stop_signals
+from ..targets.export import Exported, LeftOut
+from ..stages.report import contact_sheet, html_report
 
 SCHEMA = "refprep.subject-package/1"
 MANIFEST = "manifest.json"
@@ -188,7 +188,7 @@ def write_package(target: Path, manifest: dict, exported: list[Exported], force:
                   make_zip: bool = False) -> dict:
     """Write the package to ``target`` atomically; returns the manifest with its file list
     (contact sheet and report hashes) and integrity hash added."""
-    from .export import png_bytes
+    from ..targets.export import png_bytes
 
     sheet = png_bytes(np.asarray(contact_sheet(manifest["views"], [item.picture for item in exported])))
     report = html_report(manifest).encode("utf-8")

@@ -1,0 +1,1 @@
+"""What each generator accepts and how to fit it: presets, package rules, export."""
