@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .data import Background, Source, View, worst_status
-from .errors import InputError, RefprepError
+from .errors import InputError, RefprepError, UsageError
 from .stages.load import find_images, load_image
 
 # progress(stage, done, total): called as work advances; the CLI draws it on stderr.
@@ -313,17 +313,59 @@ def merge_analyses(parts: list[SheetAnalysis]) -> SheetAnalysis:
     return merged
 
 
+def declaration(views=None, view=None, exclude=()):
+    """The creator's word as a ``ViewDeclaration``.
+
+    ``views``: classes in sheet order, a comma-separated string (``"f,3/4l,-,b"``) or a list
+    (None or ``"-"`` skips a view); ``view``: ``{number: class}`` or ``["2=side_left"]``;
+    ``exclude``: view numbers to leave out. Numbers count from 1. A malformed item raises
+    UsageError.
+    """
+    from .stages.pose import ViewDeclaration
+
+    if isinstance(views, (list, tuple)):
+        views = ",".join(item or "-" for item in views)
+    if isinstance(view, dict):
+        view = [f"{number}={name}" for number, name in view.items()]
+    try:
+        return ViewDeclaration.parse(views, view or (), exclude or ())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def declare(analysis: SheetAnalysis, declared, preset=None, target=None, cleaned: bool = True) -> None:
+    """Give ``analysis``'s views their declared classes; views already checked are checked
+    again (the face check depends on the class). Raises UsageError when the declaration
+    numbers more views than were found."""
+    from .stages.pose import apply_declaration
+    from .stages.quality import check_view
+
+    try:
+        declared.check_count(len(analysis.views))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    views = apply_declaration(analysis.views, declared)
+    for i, (before, after) in enumerate(zip(analysis.views, views)):
+        if after is not before and before.checks and preset is not None:
+            source = analysis.sources[after.source_index]
+            views[i] = check_view(after, (source.width, source.height), preset, target, cleaned=cleaned)
+    analysis.views = views
+
+
 # --- commands --------------------------------------------------------------------------------
 
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
           margin: float | None = None, jobs: int | None = None, device: str = "cpu",
-          progress: Progress | None = None) -> BuildResult:
+          views=None, view=None, exclude=(), progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
     ``margin`` is the space left around the views, as a share of the largest view's size.
     ``jobs`` processes analyse the input files in parallel (default: one per core).
     ``device`` "cuda" runs background removal on the GPU (needs onnxruntime-gpu).
+    ``views``, ``view`` and ``exclude`` are the creator's word on the views, numbered from 1
+    in sheet order over all inputs (see ``declaration``): a declared class wins over what
+    refprep infers.
     Images in a folder that cannot be read are skipped and listed in the manifest's
     ``skipped``; a file named on its own that cannot be read stops the build.
     """
@@ -333,6 +375,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
 
     inputs = [Path(item) for item in inputs]
     paths = expand_inputs(inputs)
+    declared = declaration(views, view, exclude)
     chosen = get_preset(preset)
     check_device(device)
     background = background.strip().lower()
@@ -353,16 +396,19 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     if not analyses:
         raise InputError(", ".join(str(item) for item in inputs), "none of the images could be used: "
                          + "; ".join(f"{item['file']}: {item['reason']}" for item in skipped))
-    return export_package(merge_analyses(analyses), chosen, target, background, force=force, make_zip=zip,
-                          progress=progress, skipped=skipped)
+    merged = merge_analyses(analyses)
+    declare(merged, declared, chosen, target_colour, cleaned=True)
+    return export_package(merged, chosen, target, background, force=force, make_zip=zip,
+                          progress=progress, skipped=skipped, excluded=declared.excluded)
 
 
 def export_package(analysis: SheetAnalysis, preset, target: Path, background: str, force: bool = False,
                    make_zip: bool = False, progress: Progress | None = None,
-                   skipped: list[dict] | None = None) -> BuildResult:
+                   skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset()) -> BuildResult:
     """Choose, fit and encode the checked views ``preset`` takes, judge the package against
     every rule of the preset and write it to ``target`` (the folder's name is the package's).
-    ``skipped`` lists input files left out as unusable ({"file", "reason"})."""
+    ``skipped`` lists input files left out as unusable ({"file", "reason"}); ``excluded``
+    numbers the views the creator left out (1-based)."""
     from .stages.clean import parse_background
     from .targets.export import export_view, select_views
     from .stages.package import build_manifest, excluded_entry, view_entry, write_package
@@ -370,7 +416,7 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
 
     progress = progress or _no_progress
     colour = parse_background(background)
-    chosen, left_out = select_views(analysis.views, preset)
+    chosen, left_out = select_views(analysis.views, preset, excluded)
     exported = []
     for position, item in enumerate(chosen, 1):
         exported.append(export_view(item, position, preset, colour))
@@ -394,12 +440,13 @@ def _view_summary(view: View) -> dict:
 
 
 def check(images, preset: str = "generic", model: str = "u2netp", progress: Progress | None = None,
-          pipeline: Pipeline | None = None) -> dict:
+          pipeline: Pipeline | None = None, views=None, view=None, exclude=()) -> dict:
     """Validate images as they are (nothing is changed or written).
 
     Returns ``{"images": [{"file", "status", "checks", "views"}]}``; an image's checks are
     the worst result per check id over its views. Pass a ``pipeline`` to reuse its loaded
-    models across calls (it is left open).
+    models across calls (it is left open). ``views``, ``view`` and ``exclude`` are the
+    creator's word, as for ``build``.
     """
     import contextlib
 
@@ -407,10 +454,13 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
 
     chosen = get_preset(preset)
     paths = resolve_inputs(images)
+    declared = declaration(views, view, exclude)
     with contextlib.nullcontext(pipeline) if pipeline else Pipeline(model, progress) as running:
         analysis = running.split(running.load(paths))
         running.matte(analysis)
         running.pose(analysis)
+        declare(analysis, declared)
+        _drop_excluded(analysis, declared.excluded)
         running.check(analysis, chosen, None, cleaned=False)
 
     report = []
@@ -432,13 +482,17 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
     return {"images": report}
 
 
-def pose(images, progress: Progress | None = None) -> dict:
-    """Head-pose class and angles for every view found in each image."""
+def pose(images, progress: Progress | None = None, views=None, view=None, exclude=()) -> dict:
+    """View class and angles for every view found in each image (``views``, ``view`` and
+    ``exclude`` as for ``build``)."""
     paths = resolve_inputs(images)
+    declared = declaration(views, view, exclude)
     with Pipeline(progress=progress) as pipeline:
         analysis = pipeline.split(pipeline.load(paths))
         pipeline.matte(analysis)  # the subject's outline is pose evidence where no face is found
         pipeline.pose(analysis)
+    declare(analysis, declared)
+    _drop_excluded(analysis, declared.excluded)
     return {"images": [
         {"file": str(path), "views": [_view_summary(v) for v in analysis.views if v.source_index == i]}
         for i, path in enumerate(paths)
@@ -520,6 +574,10 @@ def validate(package, preset: str | None = None):
     if preset is not None:
         get_preset(preset)  # an unknown name is bad usage (exit 2), not an invalid package
     return validate_package(path, preset)
+
+
+def _drop_excluded(analysis: SheetAnalysis, excluded: frozenset[int]) -> None:
+    analysis.views = [v for number, v in enumerate(analysis.views, 1) if number not in excluded]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

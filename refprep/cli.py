@@ -207,6 +207,19 @@ def common_output_options(func):
     return func
 
 
+def view_options(func):
+    """--views / --view / --exclude: the creator's word on the views (numbered from 1 in sheet
+    order, row-major, over all inputs; `refprep split` shows the numbers)."""
+    func = click.option("--exclude", type=click.IntRange(min=1), multiple=True, metavar="N",
+                        help="Leave view N out (repeatable).")(func)
+    func = click.option("--view", "view", multiple=True, metavar="N=CLASS",
+                        help="Declare one view's class, e.g. --view 2=side_left (repeatable).")(func)
+    func = click.option("--views", "views", metavar="CLASS,...",
+                        help="Declare every view's class in sheet order: front, three_quarter_left, side_right, back... "
+                             "or short forms f,3/4l,3/4r,sl,sr,b; '-' keeps refprep's reading for that view.")(func)
+    return func
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="refprep-out", show_default=True,
@@ -228,10 +241,11 @@ def common_output_options(func):
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
               help="Where background removal runs; cuda needs onnxruntime-gpu.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every check of every view.")
+@view_options
 @common_output_options
 @run_command
 def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, jobs, device, verbose,
-          as_json, quiet):
+          views, view, exclude, as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
 
     Images in a folder that cannot be read are skipped, listed at the end and in the
@@ -243,11 +257,13 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
       refprep build front.jpg side.jpg -o packages --name hero --zip
       refprep build sheets/ --jobs 4
       refprep build sheet.png --background transparent --json
+      refprep build sheet.png --views f,3/4l,sl,b      # the creator's word on the views
     """
     from . import api
 
     result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
-                       zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, progress=Progress(quiet))
+                       zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, views=views, view=view,
+                       exclude=exclude, progress=Progress(quiet))
     manifest = result.manifest
     if as_json:
         emit_json({**manifest, "package": str(result.package)})
@@ -289,9 +305,10 @@ def _print_build(result, verbose: bool) -> None:
 @click.option("--preset", default="generic", show_default=True, help="Thresholds of this preset.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("-v", "--verbose", is_flag=True, help="Show passing checks too.")
+@view_options
 @common_output_options
 @run_command
-def check(images, preset, strict, verbose, as_json, quiet):
+def check(images, preset, strict, verbose, views, view, exclude, as_json, quiet):
     """Check images as references, as they are; nothing is changed.
 
     Exit 1 when any image fails a check.
@@ -302,7 +319,7 @@ def check(images, preset, strict, verbose, as_json, quiet):
     """
     from . import api
 
-    report = api.check(images, preset=preset, progress=Progress(quiet))
+    report = api.check(images, preset=preset, progress=Progress(quiet), views=views, view=view, exclude=exclude)
     if as_json:
         emit_json(report)
     else:
@@ -402,16 +419,17 @@ def clean(images, out_dir, background, model, as_json, quiet):
 
 @main.command()
 @click.argument("images", nargs=-1, required=True, type=click.Path())
+@view_options
 @common_output_options
 @run_command
-def pose(images, as_json, quiet):
+def pose(images, views, view, exclude, as_json, quiet):
     """Head-pose class, yaw/pitch/roll and confidence of every view in each image.
 
     Yaw is positive when the nose points toward the image's right edge.
     """
     from . import api
 
-    report = api.pose(images, progress=Progress(quiet))
+    report = api.pose(images, progress=Progress(quiet), views=views, view=view, exclude=exclude)
     if as_json:
         emit_json(report)
         return

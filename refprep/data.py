@@ -110,6 +110,8 @@ class Pose:
     eye_distance_px: float | None = None
     # BlazeFace's six keypoints (eyes, nose tip, mouth, ears) in view-crop pixels, (6, 2).
     keypoints: np.ndarray | None = None
+    # Where the creator's declared class contradicts strong evidence: what that evidence says.
+    conflict: str | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -119,6 +121,7 @@ class Pose:
             "roll_deg": _round(self.roll_deg),
             "pose_confidence": round(float(self.confidence), 3),
             "pose_method": self.method,
+            **({"pose_conflict": self.conflict} if self.conflict else {}),
         }
 
 

@@ -46,6 +46,10 @@ class InputError(RefprepError):
         return (InputError, (self.path, self.reason))
 
 
+class UsageError(RefprepError):
+    """An option's value makes no sense for these inputs (exit 2)."""
+
+
 class ModelError(RefprepError):
     """A model file is missing or corrupt, or a non-bundled model cannot be fetched (exit 2)."""
 

@@ -368,6 +368,10 @@ MIN_POSE_CONFIDENCE = 0.15
 # faces 0.5-0.8, and there the mesh can under-read a three-quarter turn as front (devdata
 # and its mirror image: -21 and 13 deg for 45 deg views at 0.68-0.73).
 FACE_TRUSTED_CONFIDENCE = 0.8
+# A view class inferred with less confidence than this is marked unsure (the view_class
+# check warns and points to --views): the pose stage's confidences are calibrated so views
+# at or above it are right on >= 95 % of labelled real sheets (pose_bench).
+UNSURE_BELOW = 0.7
 # Where the two disagree, the silhouette's confidence counts this many times: it is capped
 # at SILHOUETTE_CONFIDENCE by design, a face's reaches 1. A firm silhouette call (0.45)
 # beats a 0.7 face; a hesitant one (0.12 on a lopsided kimono) does not.
@@ -504,6 +508,8 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     "single_subject": {"fail": 2},
     # Largest of |pitch|, |roll| in degrees: generators copy a tilted head into every clip.
     "pose_extreme": {"warn": 25.0, "fail": 40.0},
+    # A view class inferred less surely than this warns and points to --views (UNSURE_BELOW).
+    "view_class": {"min_confidence": UNSURE_BELOW},
 }
 
 # Face detector score below which a face is not counted for single_subject (a second,

@@ -23,7 +23,7 @@ from refprep.thresholds import QUALITY_THRESHOLDS
 
 CHECK_IDS = ["resolution", "face_size", "eye_distance", "sharpness", "jpeg_artifacts", "exposure", "brightness",
              "dynamic_range", "shadow", "eyes_visible", "colour", "background", "cropped", "single_subject",
-             "face_visible", "pose_extreme"]
+             "face_visible", "view_class", "pose_extreme"]
 
 
 def checked_view(rgb: np.ndarray, pipeline):

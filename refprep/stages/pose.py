@@ -17,13 +17,16 @@ agrees with it on the coarse class, or is less sure (its confidence counted
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import thresholds as T
 from ..data import Pose, View, classify_yaw
 from ..evidence.silhouette import classify_sheet, measure_shape
+
+# Evidence strong enough, when confident, to question a class the creator declared.
+STRONG_METHODS = ("face_landmarks", "label", "body")
 
 
 class PoseEstimator:
@@ -103,3 +106,115 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None) -
                 pose = None
             shapes[i] = pose
     return [replace(view, pose=combine(face, shape)) for view, face, shape in zip(views, faces, shapes)]
+
+
+# --- the creator's word ----------------------------------------------------------------------
+
+VIEW_CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back", "unknown")
+
+# Short forms a creator types after --views / --view; full class names work too.
+VIEW_ALIASES = {
+    "f": "front", "front": "front",
+    "3/4l": "three_quarter_left", "3/4-l": "three_quarter_left", "tql": "three_quarter_left",
+    "3/4r": "three_quarter_right", "3/4-r": "three_quarter_right", "tqr": "three_quarter_right",
+    "sl": "side_left", "l": "side_left", "left": "side_left",
+    "sr": "side_right", "r": "side_right", "right": "side_right",
+    "b": "back", "back": "back",
+    "u": "unknown", "?": "unknown",
+}
+
+
+def parse_view_class(text: str) -> str:
+    """A view class from its name or short form (``f``, ``3/4l``, ``sr``, ``b``...).
+
+    Raises ValueError naming the accepted forms when ``text`` is none of them.
+
+    Examples
+    --------
+    >>> parse_view_class("3/4L"), parse_view_class("side_right")
+    ('three_quarter_left', 'side_right')
+    """
+    key = text.strip().lower().replace(" ", "")
+    if key in VIEW_CLASSES:
+        return key
+    if key in VIEW_ALIASES:
+        return VIEW_ALIASES[key]
+    raise ValueError(f"unknown view class {text!r}: use one of {', '.join(VIEW_CLASSES[:-1])} "
+                     "or f, 3/4l, 3/4r, sl, sr, b (- skips a view)")
+
+
+@dataclass(frozen=True)
+class ViewDeclaration:
+    """What the creator says about the views, numbered 1.. in sheet order (row-major) over
+    all inputs: ``classes`` from ``--views`` (None where ``-`` skips one), ``overrides`` from
+    ``--view N=CLASS``, ``excluded`` from ``--exclude N``. ``--view`` wins over ``--views``."""
+
+    classes: tuple[str | None, ...] = ()
+    overrides: tuple[tuple[int, str], ...] = ()
+    excluded: frozenset[int] = frozenset()
+
+    @classmethod
+    def parse(cls, views: str | None = None, view: tuple[str, ...] | list[str] = (),
+              exclude: tuple[int, ...] | list[int] = ()) -> ViewDeclaration:
+        """From the CLI's strings, e.g. ``parse("f,3/4l,-,b", ["2=side_left"], [5])``.
+
+        Raises ValueError with a one-line reason for a malformed item.
+        """
+        classes = tuple(None if item.strip() in ("-", "") else parse_view_class(item)
+                        for item in views.split(",")) if views else ()
+        overrides = []
+        for item in view:
+            number, _, name = item.partition("=")
+            if not number.strip().isdigit() or int(number) < 1 or not name:
+                raise ValueError(f"--view takes N=CLASS with N counted from 1, got {item!r}")
+            overrides.append((int(number), parse_view_class(name)))
+        if any(n < 1 for n in exclude):
+            raise ValueError("--exclude takes view numbers counted from 1")
+        return cls(classes, tuple(overrides), frozenset(exclude))
+
+    def __bool__(self) -> bool:
+        return bool(self.classes or self.overrides or self.excluded)
+
+    def class_of(self, number: int) -> str | None:
+        """The declared class of view ``number`` (1-based), or None where nothing is declared."""
+        for n, name in reversed(self.overrides):
+            if n == number:
+                return name
+        if number <= len(self.classes):
+            return self.classes[number - 1]
+        return None
+
+    def check_count(self, found: int) -> None:
+        """Raise ValueError when the declaration names views the inputs do not have."""
+        named = [n for n, _ in self.overrides] + list(self.excluded)
+        if len(self.classes) > found or any(n > found for n in named):
+            raise ValueError(f"views declared for {max([len(self.classes), *named])} views "
+                             f"but {found} were found (see `refprep split` for their numbers)")
+
+
+def declared_pose(measured: Pose, declared: str) -> Pose:
+    """The pose of a view whose class the creator declared.
+
+    The declared class wins; the measured angles stay only where they agree with it (an
+    angle of another class would contradict the manifest's own ``view``). Where strong
+    evidence (a trusted face, a printed label) names another coarse class, ``conflict``
+    says so, for a warning.
+    """
+    agrees = _coarse(measured.view) == _coarse(declared) and measured.view.split("_")[-1] == declared.split("_")[-1]
+    strong = measured.method in STRONG_METHODS and measured.confidence >= T.FACE_TRUSTED_CONFIDENCE
+    conflict = None
+    if strong and measured.view != "unknown" and _coarse(measured.view) != _coarse(declared):
+        conflict = (f"{measured.method.replace('_', ' ')} reads {measured.view} "
+                    f"(confidence {measured.confidence:.2f})")
+    angles = {} if agrees else {"yaw_deg": None, "pitch_deg": None, "roll_deg": None}
+    return replace(measured, view=declared, confidence=1.0, method="declared", conflict=conflict, **angles)
+
+
+def apply_declaration(views: list[View], declaration: ViewDeclaration) -> list[View]:
+    """``views`` with their declared classes (``--exclude`` is the export's to apply, so the
+    numbers of the other views stay as the creator counted them)."""
+    out = []
+    for number, view in enumerate(views, 1):
+        declared = declaration.class_of(number)
+        out.append(replace(view, pose=declared_pose(view.pose, declared)) if declared else view)
+    return out

@@ -545,9 +545,32 @@ def check_face_visible(view: View, limits: dict) -> Check:
     if pose.view == "back":
         return Check("face_visible", "pass", None, None, "Back view: no face expected.")
     if pose.face_box is None:
+        if pose.view == "unknown":
+            return Check("face_visible", "warn", 0.0, None,
+                         "No face found and nothing else told the view: check the face is visible, "
+                         "or declare the view with --views / --view N=CLASS.")
         return Check("face_visible", "warn", 0.0, None,
-                     "No face found: refprep cannot tell which view this is; check the face is visible and unobstructed.")
+                     f"The face models found no face (the view was read from {pose.method.replace('_', ' ')}): "
+                     "a generator may not see one either; prefer a view with a clear face.")
     return Check("face_visible", "pass", float(pose.face_score or 0.0), None, "The face is visible.")
+
+
+def check_view_class(view: View, limits: dict) -> Check:
+    """How sure the view's class is: a declared class that strong evidence contradicts, or
+    a class inferred with confidence under ``min_confidence``, warns and points to --views."""
+    pose = view.pose
+    threshold = limits["min_confidence"]
+    if pose.conflict:
+        return Check("view_class", "warn", pose.confidence, threshold,
+                     f"Declared {pose.view}, but {pose.conflict}: check the declaration (the declared class is used).")
+    if pose.method == "declared":
+        return Check("view_class", "pass", pose.confidence, threshold, f"{pose.view}, as declared.")
+    if pose.confidence < threshold:
+        return Check("view_class", "warn", pose.confidence, threshold,
+                     f"Unsure which view this is (read as {pose.view} from {pose.method.replace('_', ' ')}, "
+                     f"confidence {pose.confidence:.2f}): declare it with --view N=CLASS or --views.")
+    return Check("view_class", "pass", pose.confidence, threshold,
+                 f"{pose.view} (from {pose.method.replace('_', ' ')}, confidence {pose.confidence:.2f}).")
 
 
 def check_pose_extreme(view: View, limits: dict) -> Check:
@@ -589,6 +612,7 @@ def check_view(view: View, source_size: tuple[int, int], preset: Preset,
         check_cropped(view, source_size, limits["cropped"]),
         check_single_subject(view, work, limits["single_subject"]),
         check_face_visible(view, limits.get("face_visible", {})),
+        check_view_class(view, limits["view_class"]),
         check_pose_extreme(view, limits["pose_extreme"]),
     ]
     return replace(view, checks=checks)

@@ -83,17 +83,22 @@ def _slot_order(slot: str) -> int:
     return GROUP_ORDER.index(slot) if slot in GROUP_ORDER else len(GROUP_ORDER)
 
 
-def select_views(views: list[View], preset: Preset) -> tuple[list[Chosen], list[LeftOut]]:
+def select_views(views: list[View], preset: Preset, excluded: frozenset[int] = frozenset()
+                 ) -> tuple[list[Chosen], list[LeftOut]]:
     """The views ``preset`` takes, frontal first, and every other view with the reason it was left out.
+
+    ``excluded`` numbers (1-based, sheet order) views the creator left out with ``--exclude``.
 
     One view per wanted group (required groups, then recommended, then the rest), the best
     ranked; then further classified views of a class not yet in; then views of unknown pose,
     in sheet order (turnaround sheets conventionally start with the front), only while slots
     are left. A view that fails a check fills only a required slot that has no alternative.
     """
-    numbered = list(enumerate(views, 1))
+    numbered = [(i, v) for i, v in enumerate(views, 1) if i not in excluded]
     if preset.include_all:
-        return [Chosen(view, index, view_group(view.pose.view) or UNCLASSIFIED) for index, view in numbered], []
+        return ([Chosen(view, index, view_group(view.pose.view) or UNCLASSIFIED) for index, view in numbered],
+                [LeftOut(view, index, f"excluded with --exclude {index}") for index, view in enumerate(views, 1)
+                 if index in excluded])
     capacity = preset.max_views if preset.max_views is not None else len(views)
     chosen: list[Chosen] = []
     taken: set[int] = set()
@@ -123,8 +128,9 @@ def select_views(views: list[View], preset: Preset) -> tuple[list[Chosen], list[
             take(index, view, UNCLASSIFIED)
 
     chosen.sort(key=lambda c: (_slot_order(c.slot), c.index))
-    left_out = [LeftOut(view, index, _left_out_reason(view, chosen, preset, capacity))
-                for index, view in numbered if index not in taken]
+    left_out = [LeftOut(view, index, f"excluded with --exclude {index}" if index in excluded
+                        else _left_out_reason(view, chosen, preset, capacity))
+                for index, view in enumerate(views, 1) if index not in taken]
     return chosen, left_out
 
 
