@@ -105,6 +105,8 @@ def run(folder: Path, batches: set[str] | None = None) -> dict:
     mismatched = []
     missed = 0
     seconds = 0.0
+    pose_seconds = 0.0
+    pose_sheet_seconds = []
     view_count = 0
     with Pipeline(progress=None) as pipeline:
         for index, label in enumerate(labels):
@@ -116,8 +118,13 @@ def run(folder: Path, batches: set[str] | None = None) -> dict:
             start = time.perf_counter()
             analysis = pipeline.split(pipeline.load([folder / label["file"]]))
             pipeline.matte(analysis)
+            pose_start = time.perf_counter()
             pipeline.pose(analysis)
-            seconds += time.perf_counter() - start
+            now = time.perf_counter()
+            seconds += now - start
+            pose_seconds += now - pose_start
+            if len(analysis.views) > 1:
+                pose_sheet_seconds.append(now - pose_start)
             view_count += len(analysis.views)
             if len(analysis.views) != len(truth):
                 mismatched.append(label["file"])
@@ -131,10 +138,12 @@ def run(folder: Path, batches: set[str] | None = None) -> dict:
                 rows.append({
                     "file": label["file"], "view": number, "style": style_of(label), "batch": batch_of(index, label),
                     "true": true_class, "pred": pose.view, "true_yaw": true_yaw, "pred_yaw": pose.yaw_deg,
-                    "confidence": pose.confidence, "method": pose.method,
+                    "confidence": pose.confidence, "method": pose.method, "evidence": list(pose.evidence),
+                    "kind": analysis.views[found].kind,
                 })
     return {"rows": rows, "count_mismatch": mismatched, "missed": missed,
-            "seconds_per_view": seconds / max(view_count, 1)}
+            "seconds_per_view": seconds / max(view_count, 1), "pose_seconds_per_view": pose_seconds / max(view_count, 1),
+            "pose_seconds_per_sheet": sum(pose_sheet_seconds) / max(len(pose_sheet_seconds), 1)}
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -192,7 +201,10 @@ def main(argv=None) -> int:
         groups[row["style"]].append(row)
         groups[f"batch:{row['batch']}"].append(row)
     report = {"all": summarise(result["rows"]), **{s: summarise(r) for s, r in sorted(groups.items())},
-              "seconds_per_view": round(result["seconds_per_view"], 3), "count_mismatch": result["count_mismatch"],
+              "seconds_per_view": round(result["seconds_per_view"], 3),
+              "pose_seconds_per_view": round(result["pose_seconds_per_view"], 3),
+              "pose_seconds_per_sheet": round(result["pose_seconds_per_sheet"], 3),
+              "count_mismatch": result["count_mismatch"],
               "missed": result["missed"]}
     if args.json:
         print(json.dumps({**report, "rows": result["rows"] if args.rows else None}, indent=2))
@@ -205,7 +217,8 @@ def main(argv=None) -> int:
         if isinstance(summary, dict):
             print(f"{name:12}" + "".join(f"{str(summary[c]):>13}" for c in columns))
     print(f"labelled views no found view matched: {report['missed']}")
-    print(f"seconds per view (split + clean + pose): {report['seconds_per_view']}")
+    print(f"seconds per view (split + clean + pose): {report['seconds_per_view']}; pose stage alone "
+          f"{report['pose_seconds_per_view']} per view, {report['pose_seconds_per_sheet']} per multi-view sheet")
     if report["count_mismatch"]:
         print(f"view count differs from labels: {', '.join(report['count_mismatch'])}")
     if args.rows:

@@ -132,7 +132,8 @@ class Pipeline:
     def pose(self, analysis: SheetAnalysis) -> None:
         from .stages.pose import estimate_poses
 
-        analysis.views = estimate_poses(analysis.views, self.poser, _ticker(self.progress, "pose", len(analysis.views)))
+        analysis.views = estimate_poses(analysis.views, self.poser, _ticker(self.progress, "pose", len(analysis.views)),
+                                        analysis.sources)
 
     def prepare(self, paths: list[Path], target, margin: float | None = None) -> SheetAnalysis:
         """Load, split, matte, put on the ``target`` background and classify: everything

@@ -112,6 +112,9 @@ class Pose:
     keypoints: np.ndarray | None = None
     # Where the creator's declared class contradicts strong evidence: what that evidence says.
     conflict: str | None = None
+    # What each reader saw ({"method", "view", "yaw_deg", "confidence", ...}), for the
+    # manifest and report: why the view got its class.
+    evidence: tuple[dict, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -122,6 +125,7 @@ class Pose:
             "pose_confidence": round(float(self.confidence), 3),
             "pose_method": self.method,
             **({"pose_conflict": self.conflict} if self.conflict else {}),
+            **({"pose_evidence": list(self.evidence)} if self.evidence else {}),
         }
 
 

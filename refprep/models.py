@@ -51,6 +51,24 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
             "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
             "468-point face mesh, used for yaw/pitch/roll",
         ),
+        BundledModel(
+            "ppocr_det",
+            "PP-OCRv6_det_small.onnx",
+            "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f",
+            "PP-OCRv6 small text detector (DB), finds printed view captions on sheets",
+        ),
+        BundledModel(
+            "ppocr_rec",
+            "PP-OCRv6_rec_small.onnx",
+            "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884",
+            "PP-OCRv6 small text recogniser (Latin + CJK), reads those captions",
+        ),
+        BundledModel(
+            "pose_landmark_full",
+            "pose_landmark_full.tflite",
+            "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+            "BlazePose 33-point body landmarks, used for whole-body facing (yaw all the way round)",
+        ),
     )
 }
 

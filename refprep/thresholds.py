@@ -368,6 +368,24 @@ MIN_POSE_CONFIDENCE = 0.15
 # faces 0.5-0.8, and there the mesh can under-read a three-quarter turn as front (devdata
 # and its mirror image: -21 and 13 deg for 45 deg views at 0.68-0.73).
 FACE_TRUSTED_CONFIDENCE = 0.8
+# How far the pose stage trusts each reader (stages/pose.py, evidence/sheet.py): a reading's
+# weight is ``reliability`` x its own confidence (a label's is fixed), the rest of it spread
+# evenly over the classes; ``spread_deg`` is the reader's typical yaw error. Calibrated on
+# devdata's first batch and its second batch's ``tune`` half, checked on ``aside``
+# (pose_bench): body yaw errs ~6-9 deg (median) on full figures, the face mesh ~3 deg on
+# photos and much more on drawn faces; printed labels are right on every captioned sheet but
+# one, where the caption named a panel's place, not its view.
+POSE_READERS: dict[str, dict[str, float]] = {
+    "label": {"reliability": 0.95, "side_weight": 0.1},
+    "face_photo": {"reliability": 0.97, "spread_deg": 10.0},
+    "face_landmarks": {"reliability": 0.8, "spread_deg": 15.0},
+    "face_detector": {"reliability": 0.6, "spread_deg": 25.0},
+    "body": {"reliability": 0.85, "spread_deg": 20.0},
+    "silhouette": {"reliability": 0.6, "side_weight": 1.0},
+}
+# Body readings under this confidence are noise (devdata: 5 of 54 right below 0.3, 40 of 46
+# above): busts, head tiles and non-human mascots.
+BODY_MIN_CONFIDENCE = 0.3
 # A view class inferred with less confidence than this is marked unsure (the view_class
 # check warns and points to --views): the pose stage's confidences are calibrated so views
 # at or above it are right on >= 95 % of labelled real sheets (pose_bench).

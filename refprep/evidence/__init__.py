@@ -1,2 +1,3 @@
 """What a view shows, each reader a small class around its model: face (BlazeFace + mesh),
-silhouette (outline rules), and the readers the pose stage combines."""
+body (BlazePose landmarks), text (PP-OCR captions), silhouette (outline cues), and sheet (one
+decision per view from all of them)."""

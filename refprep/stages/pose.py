@@ -1,18 +1,22 @@
-"""Pose stage: each view -> head yaw/pitch/roll, a view class and how sure we are.
+"""Pose stage: each view -> a view class, yaw/pitch/roll where measured, and how sure.
 
-Evidence, strongest first (``pose_method`` names the one that decided):
-- ``face_landmarks``: BlazeFace finds the face, the 468-point mesh gives its 3D shape,
-  the rotation of that shape gives yaw, pitch and roll (see ``face.py``);
-- ``face_detector``: only the detector's six keypoints were usable (rougher yaw);
-- ``silhouette``: no trustworthy face; the figure's symmetry, its width among its siblings
-  and where skin shows in its head give the class (see ``silhouette.py``);
-- ``none``: nothing to go on. The class is ``unknown`` with confidence 0: a wrong class
-  silently ruins a package, so refprep does not guess.
+Four readers look at every view (``refprep.evidence``), and one decision weighs them all
+(``evidence.sheet.fuse``); ``pose_method`` names the reader that did most for the winner:
 
-A face reading with confidence of at least ``FACE_TRUSTED_CONFIDENCE`` decides alone. A
-weaker one (stylised faces fool the face models) stands where the silhouette has no call,
-agrees with it on the coarse class, or is less sure (its confidence counted
-``SILHOUETTE_WEIGHT`` times, since it is capped low by design).
+- ``label``: a printed caption under or over the view ("FRONT VIEW", "3/4 BACK", 側面...),
+  read with PP-OCR on the whole sheet (``evidence.text``) and given to the view it sits
+  under or over; the strongest evidence, since the creator wrote it;
+- ``face_landmarks`` / ``face_detector``: BlazeFace and the face mesh (``evidence.face``):
+  exact on photos, fooled by some drawn faces, blind to the back of a head;
+- ``body``: BlazePose's world landmarks (``evidence.body``): the facing of shoulders, hips
+  and head all the way round, on drawn and rendered figures too, but only for full figures;
+- ``silhouette``: outline rules (``evidence.silhouette``): weak, trusted little.
+
+Each reading's weight comes from its own confidence (thresholds.POSE_READERS); the
+decision's posterior probability is the view's confidence, so a view no reader is sure of
+stays under ``UNSURE_BELOW`` and is flagged for the creator to declare. ``yaw_deg`` is a
+measured angle that agrees with the class, else null. The creator's word (``--views``)
+overrides all of it (``apply_declaration``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import thresholds as T
-from ..data import Pose, View, classify_yaw
+from ..data import Pose, Source, View, classify_yaw
+from ..evidence.sheet import Reading, caption_target, class_reading, fuse, labels_for_views, yaw_reading
 from ..evidence.silhouette import classify_sheet, measure_shape
 
 # Evidence strong enough, when confident, to question a class the creator declared.
@@ -30,12 +35,17 @@ STRONG_METHODS = ("face_landmarks", "label", "body")
 
 
 class PoseEstimator:
-    """Holds the face models for the whole run; call ``estimate`` per view image."""
+    """Holds the pose readers for the whole run (each loads its model on first use)."""
 
     def __init__(self):
+        from ..evidence.body import BodyPoseReader
         from ..evidence.face import FaceAnalyzer
+        from ..evidence.text import TextReader
 
         self.faces = FaceAnalyzer()
+        self.body = BodyPoseReader()
+        # 960 px reads every devdata caption, 3840-wide sheets included, in 2/3 of 1280's time.
+        self.text = TextReader(max_side=960)
 
     def estimate(self, rgb: np.ndarray) -> Pose:
         """The face-based reading of one image (``none`` when no usable face)."""
@@ -64,38 +74,103 @@ class PoseEstimator:
 
     def close(self) -> None:
         self.faces.close()
+        self.body.close()
+        self.text.close()
 
 
 def _coarse(view_class: str) -> str:
     return view_class.replace("_left", "").replace("_right", "")
 
 
-def combine(face: Pose, shape: Pose | None) -> Pose:
-    """One view's pose from its face reading and its silhouette reading."""
-    if face.method == "none" or (face.confidence < T.FACE_TRUSTED_CONFIDENCE and shape is not None
-                                 and _coarse(shape.view) != _coarse(face.view)
-                                 and T.SILHOUETTE_WEIGHT * shape.confidence >= face.confidence):
-        if shape is None:
-            return face
-        # The silhouette decides the class; what the face models saw (a box, a score) still
-        # serves the quality checks, but not a contradicting angle.
-        return replace(shape, face_box=face.face_box, face_count=face.face_count, face_score=face.face_score,
-                       eye_distance_px=face.eye_distance_px, keypoints=face.keypoints)
-    return face
+@dataclass(frozen=True)
+class ViewEvidence:
+    """What each reader saw in one view (None: that reader had nothing to say)."""
+
+    face: Pose
+    body_yaw: float | None = None
+    body_confidence: float = 0.0
+    shape: Pose | None = None
+    label: object | None = None  # evidence.text.LabelMatch
+
+    def as_dicts(self) -> tuple[dict, ...]:
+        """Each reader's raw say, rounded for the manifest."""
+        out = []
+        if self.label is not None:
+            out.append({"method": "label", "view": self.label.coarse, "side_word": self.label.side_word,
+                        "text": self.label.text})
+        face = self.face
+        if face.method != "none" and face.yaw_deg is not None:
+            out.append({"method": face.method, "view": face.view, "yaw_deg": round(face.yaw_deg, 1),
+                        "confidence": round(face.confidence, 3)})
+        if self.body_yaw is not None:
+            out.append({"method": "body", "view": classify_yaw(self.body_yaw), "yaw_deg": round(self.body_yaw, 1),
+                        "confidence": round(self.body_confidence, 3)})
+        if self.shape is not None and self.shape.view != "unknown":
+            out.append({"method": "silhouette", "view": self.shape.view,
+                        "confidence": round(self.shape.confidence, 3)})
+        return tuple(out)
 
 
-def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None) -> list[View]:
+def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
+    """The evidence of one view as readings for ``fuse``, each weighed by its reader's
+    confidence as thresholds.POSE_READERS says."""
+    out = []
+    face = evidence.face
+    if face.method != "none" and face.yaw_deg is not None:
+        weight = T.POSE_READERS["face_photo" if photo else face.method]
+        out.append(yaw_reading(face.method, face.yaw_deg, weight["reliability"] * face.confidence,
+                               weight["spread_deg"]))
+    if evidence.body_yaw is not None and evidence.body_confidence >= T.BODY_MIN_CONFIDENCE:
+        weight = T.POSE_READERS["body"]
+        out.append(yaw_reading("body", evidence.body_yaw, weight["reliability"] * evidence.body_confidence,
+                               weight["spread_deg"]))
+    if evidence.shape is not None and evidence.shape.view != "unknown":
+        weight = T.POSE_READERS["silhouette"]
+        side = evidence.shape.view.rsplit("_", 1)[-1] if evidence.shape.view.endswith(("_left", "_right")) else None
+        out.append(class_reading("silhouette", _coarse(evidence.shape.view),
+                                 weight["reliability"] * evidence.shape.confidence, side, weight["side_weight"]))
+    if evidence.label is not None:
+        weight = T.POSE_READERS["label"]
+        # A printed LEFT/RIGHT most often names the side of the character shown (a left
+        # profile faces the image's right); only a small say, the image decides.
+        side = {"left": "right", "right": "left"}.get(evidence.label.side_word)
+        out.append(class_reading("label", evidence.label.coarse, weight["reliability"], side, weight["side_weight"]))
+    return out
+
+
+def decide(evidence: ViewEvidence, photo: bool = False) -> Pose:
+    """One view's pose from all its evidence (``unknown`` with confidence 0 when none)."""
+    face = evidence.face
+    found = {"face_box": face.face_box, "face_count": face.face_count, "face_score": face.face_score,
+             "eye_distance_px": face.eye_distance_px, "keypoints": face.keypoints, "evidence": evidence.as_dicts()}
+    decision = fuse(readings(evidence, photo))
+    if decision is None:
+        return Pose(view="unknown", confidence=0.0, method="none", **found)
+    # Pitch and roll come from the face mesh alone, and only where its yaw agrees.
+    face_agrees = face.method != "none" and face.view == decision.view
+    return Pose(view=decision.view, yaw_deg=decision.yaw_deg,
+                pitch_deg=face.pitch_deg if face_agrees else None,
+                roll_deg=face.roll_deg if face_agrees else None,
+                confidence=round(decision.confidence, 3), method=decision.method, **found)
+
+
+def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
+                   sources: list[Source] | None = None) -> list[View]:
     """Run the pose stage on every view (on the original pixels, not the cleaned ones).
 
-    Views of one source are classified together: a sheet's siblings tell which view is the
-    widest and which symmetric view shows the face.
+    Views of one source are read together: printed labels are read once over the whole
+    sheet and given to the views they caption, and the outline cues compare siblings.
     """
-    faces = []
+    faces, bodies = [], []
     for view in views:
-        faces.append(estimator.estimate(np.ascontiguousarray(view.image)))
+        image = np.ascontiguousarray(view.image)
+        faces.append(estimator.estimate(image))
+        # Busts and head tiles too: the body reader's own confidence falls where no legs show.
+        bodies.append(estimator.body.read(image, view.subject_mask))
         if progress:
             progress()
     shapes: list[Pose | None] = [None] * len(views)
+    labels: list[object | None] = [None] * len(views)
     for source_index in sorted({v.source_index for v in views}):
         members = [i for i, v in enumerate(views) if v.source_index == source_index]
         evidence = [measure_shape(views[i].image, views[i].subject_mask) for i in members]
@@ -105,7 +180,17 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None) -
             if views[i].kind == "photo" and pose is not None and pose.view != "back":
                 pose = None
             shapes[i] = pose
-    return [replace(view, pose=combine(face, shape)) for view, face, shape in zip(views, faces, shapes)]
+        if sources is not None and len(members) >= 2:
+            boxes = [views[i].bbox for i in members]
+            lines = estimator.text.read(sources[source_index].rgb,
+                                        where=lambda box: caption_target(box, boxes) is not None)
+            for i, label in zip(members, labels_for_views(lines, boxes)):
+                labels[i] = label
+    out = []
+    for view, face, body, shape, label in zip(views, faces, bodies, shapes, labels):
+        evidence = ViewEvidence(face, body.yaw_deg, body.confidence, shape, label)
+        out.append(replace(view, pose=decide(evidence, photo=view.kind == "photo")))
+    return out
 
 
 # --- the creator's word ----------------------------------------------------------------------

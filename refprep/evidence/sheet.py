@@ -1,0 +1,192 @@
+"""One decision per view from every reader's evidence: face, body, printed label, outline.
+
+Each reader's output becomes a ``Reading``: how likely each of the six SPEC classes is given
+what that reader saw. A measured yaw spreads over the classes as a normal distribution of
+the reader's typical error (``spread_deg``) integrated over each class's yaw range; a printed
+label names a coarse class. A reader is trusted only so far (``reliability``): the rest of
+its weight is spread evenly, so one reader that is sure and wrong cannot outvote two that
+agree. The readings of a view multiply (independent evidence, naive Bayes) and the most
+likely class wins; its posterior probability is the view's confidence, which is what lets
+refprep say when it is unsure instead of guessing.
+
+Examples
+--------
+>>> face = yaw_reading("face_landmarks", 30.0, reliability=0.8, spread_deg=15.0)
+>>> body = yaw_reading("body", 50.0, reliability=0.7, spread_deg=20.0)
+>>> decision = fuse([face, body])
+>>> decision.view, decision.method
+('three_quarter_right', 'face_landmarks')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back")
+# Each class's yaw range (degrees, SPEC): front < 22.5 <= three_quarter < 67.5 <= side <= 112.5 < back.
+_RANGES = {
+    "front": (-22.5, 22.5),
+    "three_quarter_right": (22.5, 67.5),
+    "side_right": (67.5, 112.5),
+    "back": (112.5, 247.5),
+    "side_left": (-112.5, -67.5),
+    "three_quarter_left": (-67.5, -22.5),
+}
+_COARSE = {name: name.replace("_left", "").replace("_right", "") for name in CLASSES}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reader's evidence on one view: ``likelihood`` of each class in ``CLASSES`` (sums
+    to 1), the yaw it measured (None for a label) and the reliability it was given."""
+
+    method: str
+    likelihood: np.ndarray
+    yaw_deg: float | None = None
+    reliability: float = 0.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The fused class of one view, how sure (posterior probability), the yaw where a
+    reader that agrees with the class measured one, and the reader that decided."""
+
+    view: str
+    confidence: float
+    yaw_deg: float | None
+    method: str
+    posterior: np.ndarray
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def yaw_reading(method: str, yaw_deg: float, reliability: float, spread_deg: float) -> Reading:
+    """A measured yaw as class likelihoods.
+
+    Parameters
+    ----------
+    method : str
+        The reader (``face_landmarks``, ``body``...), reported when it decides.
+    yaw_deg : float
+        The measured yaw (SPEC convention, any wrap).
+    reliability : float
+        0..1: the share of the weight that follows the measurement; the rest is spread evenly.
+    spread_deg : float
+        The reader's typical error in degrees (the normal's standard deviation).
+    """
+    probabilities = np.empty(len(CLASSES))
+    for index, name in enumerate(CLASSES):
+        low, high = _RANGES[name]
+        mass = 0.0
+        for turn in (-360.0, 0.0, 360.0):  # yaw wraps at +-180
+            mass += (_normal_cdf((high + turn - yaw_deg) / spread_deg)
+                     - _normal_cdf((low + turn - yaw_deg) / spread_deg))
+        probabilities[index] = mass
+    probabilities /= probabilities.sum()
+    return Reading(method, _blend(probabilities, reliability), float(yaw_deg), float(reliability))
+
+
+def class_reading(method: str, coarse: str, reliability: float, side: str | None = None,
+                  side_weight: float = 0.0) -> Reading:
+    """A coarse class (``front``, ``three_quarter``, ``side``, ``back``) as class likelihoods.
+
+    ``side`` ("left" or "right": the direction the nose points in the image), where known,
+    tips the two classes of a sided coarse class by ``side_weight`` (0 = no say).
+    """
+    probabilities = np.zeros(len(CLASSES))
+    for index, name in enumerate(CLASSES):
+        if _COARSE[name] == coarse:
+            probabilities[index] = 1.0
+            if side is not None and name.endswith(("_left", "_right")):
+                probabilities[index] += side_weight if name.endswith(side) else -side_weight
+    probabilities = np.clip(probabilities, 0.0, None)
+    probabilities /= probabilities.sum()
+    return Reading(method, _blend(probabilities, reliability), None, float(reliability))
+
+
+def _blend(probabilities: np.ndarray, reliability: float) -> np.ndarray:
+    reliability = min(max(reliability, 0.0), 1.0)
+    return reliability * probabilities + (1.0 - reliability) / len(CLASSES)
+
+
+def fuse(readings: list[Reading], prior: np.ndarray | None = None) -> Decision | None:
+    """The most likely class given every reading (None when there is none).
+
+    The deciding ``method`` is the agreeing reading that raised the winner's odds most; the
+    yaw is the reliability-weighted circular mean of agreeing measured yaws (same coarse class
+    and side), None where no reader measured one.
+    """
+    if not readings:
+        return None
+    posterior = np.ones(len(CLASSES)) if prior is None else np.asarray(prior, float).copy()
+    for reading in readings:
+        posterior = posterior * reading.likelihood
+    posterior /= posterior.sum()
+    winner = int(np.argmax(posterior))
+    view = CLASSES[winner]
+    # Which reading did most for the winner: the largest likelihood ratio against uniform.
+    decider = max(readings, key=lambda r: r.likelihood[winner] * len(CLASSES))
+    agreeing = [r for r in readings if r.yaw_deg is not None and int(np.argmax(r.likelihood)) == winner]
+    yaw = None
+    if agreeing:
+        weights = np.array([max(r.reliability, 1e-3) for r in agreeing])
+        angles = np.radians([r.yaw_deg for r in agreeing])
+        yaw = float(np.degrees(np.arctan2((weights * np.sin(angles)).sum(), (weights * np.cos(angles)).sum())))
+    return Decision(view, float(posterior[winner]), yaw, decider.method, posterior)
+
+
+def caption_target(box: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]], *,
+                   max_gap: float = 0.35, edge_share: float = 0.25) -> tuple[float, int] | None:
+    """(gap in view heights, view index) of the view a text box at ``box`` would caption.
+
+    A caption sits under or over its view: its centre within the view's columns, its box no
+    farther than ``max_gap`` of the view's height from the view's top or bottom edge (or
+    inside the view's top or bottom ``edge_share``, where a split kept it in the crop), and
+    not inside any other view. The nearest such view, or None.
+    """
+    lx, ly, lw, lh = box
+    cx, cy = lx + lw / 2, ly + lh / 2
+    candidates = []
+    for index, (x, y, w, h) in enumerate(boxes):
+        if not x <= cx <= x + w:
+            continue
+        if any(j != index and bx <= cx <= bx + bw and by <= cy <= by + bh for j, (bx, by, bw, bh) in enumerate(boxes)):
+            continue
+        below = ly - (y + h)         # gap under the view (negative: overlaps it)
+        above = y - (ly + lh)        # gap over the view
+        if -edge_share * h <= below <= max_gap * h:
+            candidates.append((max(below, 0.0) / h, index))
+        elif -edge_share * h <= above <= max_gap * h:
+            candidates.append((max(above, 0.0) / h, index))
+    return min(candidates) if candidates else None
+
+
+def labels_for_views(lines, boxes: list[tuple[int, int, int, int]]) -> list[object | None]:
+    """The printed view label of each view box (None where it has none).
+
+    Each view takes the nearest caption that ``caption_target`` gives it; text that names
+    no view (``evidence.text.view_label`` is None) is ignored.
+
+    Parameters
+    ----------
+    lines : list of evidence.text.TextLine
+        Text read on the whole sheet (its pixels, same as the boxes').
+    boxes : list of (x, y, w, h)
+        The views' boxes in the sheet.
+    """
+    from .text import view_label
+
+    best: list[tuple[float, object] | None] = [None] * len(boxes)
+    for line in lines:
+        match = view_label(line.text)
+        target = caption_target(line.box, boxes) if match is not None else None
+        if target is not None:
+            gap, index = target
+            if best[index] is None or gap < best[index][0]:
+                best[index] = (gap, match)
+    return [None if item is None else item[1] for item in best]
