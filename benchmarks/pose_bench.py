@@ -184,12 +184,46 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
+MARKDOWN_COLUMNS = ["views", "coarse_classed", "coarse_balanced", "left_right_accuracy", "sure_share", "sure_accuracy",
+                    "yaw_mae", "unknown_share", "confident_front_on_back_or_side"]
+GROUP_NOTES = {
+    "all": "every labelled view found",
+    "batch:first": "devdata entries 1-40 (renders, photos, MV-Adapter / CharacterGen sheets)",
+    "batch:tune": "second batch, the half the pose stage was tuned on",
+    "batch:aside": "second batch, held aside: measured only",
+    "batch:extra": "real sheets collected later, never tuned on",
+    "ai_sheet": "real AI-made character sheets (second batch)",
+    "photo": "photographs", "render": "3D renders", "stylised": "drawn / anime sheets of the first batch",
+}
+
+
+def write_markdown(report: dict, args) -> None:
+    from markdown import table, write_section
+
+    rows = [[f"{name} ({GROUP_NOTES.get(name, '')})"] + [summary[c] for c in MARKDOWN_COLUMNS]
+            for name, summary in report.items() if isinstance(summary, dict)]
+    body = ("## Pose: view classes on labelled real images (`benchmarks/pose_bench.py`)\n\n"
+            "Coarse = front / three-quarter / side / back, on views with a known class; balanced = the mean over "
+            "those four classes; sure = views given confidence >= 0.7 (the rest are marked unsure and point to "
+            "`--views`); yaw MAE in degrees where labels give yaw. Views are the ones the split found, matched to "
+            "labelled boxes (IoU >= 0.3).\n\n"
+            + table(["group"] + MARKDOWN_COLUMNS, rows)
+            + f"\n\nLabelled views no found view matched (split misses): {report['missed']}. "
+            f"Seconds per view, split + clean + pose: {report['seconds_per_view']}; pose stage alone "
+            f"{report['pose_seconds_per_view']} per view and {report['pose_seconds_per_sheet']} per multi-view sheet.")
+    command = "python benchmarks/pose_bench.py " + " ".join(
+        [args.folder.name] + [f"--batch {b}" for b in (args.batch or [])] + ["--markdown"])
+    write_section("pose_bench", body, command)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="folder with labels.json and the images")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--rows", action="store_true", help="also print every view's result")
-    parser.add_argument("--batch", action="append", choices=["first", "tune", "aside", "other"],
+    parser.add_argument("--markdown", action="store_true",
+                        help="also write the results into docs/benchmarks.md (section pose_bench)")
+    parser.add_argument("--batch", action="append", choices=["first", "tune", "aside", "extra", "other"],
                         help="only these batches (repeatable; default all)")
     args = parser.parse_args(argv)
     if not (args.folder / "labels.json").is_file():
@@ -206,6 +240,8 @@ def main(argv=None) -> int:
               "pose_seconds_per_sheet": round(result["pose_seconds_per_sheet"], 3),
               "count_mismatch": result["count_mismatch"],
               "missed": result["missed"]}
+    if args.markdown:
+        write_markdown(report, args)
     if args.json:
         print(json.dumps({**report, "rows": result["rows"] if args.rows else None}, indent=2))
         return 0

@@ -147,7 +147,10 @@ def emit_json(document: dict) -> None:
 
 
 def _fmt_angle(value) -> str:
-    return "    -" if value is None else f"{value:+5.0f}"
+    if value is None:
+        return "    -"
+    degrees = round(value)
+    return f"{degrees:+5d}" if degrees else "    0"  # never "-0"
 
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": None,

@@ -52,7 +52,7 @@ def signature_colour(picture: np.ndarray) -> np.ndarray:
 
 def test_report_lists_every_view_and_check(package):
     page = (package.package / "report.html").read_text()
-    assert "<script" not in page and "http" not in page  # self-contained: opens offline
+    assert "<script src" not in page and "http" not in page  # self-contained: opens offline
     for view in package.manifest["views"]:
         assert f"src='{view['file']}'" in page
         assert f"<h2>{package.manifest['views'].index(view) + 1}. {view['view'].replace('_', ' ')}" in page
@@ -90,6 +90,36 @@ def test_report_page_parses_with_every_check_in_the_dom(package, browser):
     assert dom.count("<section class=\"view\"") == len(package.manifest["views"])
     checks = package.manifest["views"][0]["checks"]
     assert dom.count("<tr class=") >= len(checks) * len(package.manifest["views"])
+
+
+def test_report_class_menu_composes_the_build_command(package, browser, tmp_path):
+    """The menu's script runs in a real browser: the command it writes follows the form."""
+    from refprep.stages.report import build_command
+
+    page = (package.package / "report.html").read_text()
+    dom = run_browser(browser, "--dump-dom", (package.package / "report.html").as_uri()).stdout
+    assert html.escape(build_command(package.manifest)) in dom
+    # The creator picks "back" for view 2 and leaves view 1 out: the same page, that form state.
+    views = [v["view"] for v in package.manifest["views"]]
+    start = page.index("data-index='2'")
+    end = page.index("</tr>", start)
+    row = page[start:end].replace(" selected>", ">").replace("<option value='back'>", "<option value='back' selected>")
+    edited = (page[:start] + row + page[end:]).replace("aria-label='include view 1' checked>",
+                                                         "aria-label='include view 1'>")
+    copy = tmp_path / "edited.html"
+    copy.write_text(edited)
+    dom = run_browser(browser, "--dump-dom", copy.as_uri()).stdout
+    wanted = build_command(package.manifest, classes=[views[0], "back", *views[2:]], excluded=[1])
+    assert html.escape(wanted) in dom, dom[-3000:]
+
+
+def test_build_command_declares_every_found_view(package):
+    from refprep.stages.report import build_command
+
+    command = build_command(package.manifest)
+    views = ",".join(v["view"] for v in package.manifest["views"])
+    assert command.startswith("refprep build sheet_row3_vignette.png --views " + views)
+    assert command.endswith("--force")
 
 
 def test_contact_sheet_names_the_failing_checks(package):

@@ -71,6 +71,15 @@ class BodyReading:
     visibility: np.ndarray  # (33,) sigmoid of the visibility logits
 
 
+# Smaller crops hold no figure the network could read (a 256 px input from a few pixels).
+MIN_SIDE_PX = 8
+
+
+def _no_reading() -> BodyReading:
+    empty = np.zeros((BODY_LANDMARKS, 3))
+    return BodyReading(None, 0.0, 0.0, empty, empty.copy(), np.zeros(BODY_LANDMARKS))
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))
 
@@ -246,7 +255,10 @@ class BodyPoseReader:
             with confidence >= 0.3 had the right coarse class 90% of the time (about half of
             all views pass; busts, head tiles and most non-human figures stay below).
         """
-        rgb = _as_rgb(rgb)
+        image = np.asarray(rgb)
+        if image.ndim >= 2 and min(image.shape[:2]) < MIN_SIDE_PX:
+            return _no_reading()
+        rgb = _as_rgb(image)
         if mask is not None:
             mask = np.asarray(mask).astype(bool)
             if mask.shape != rgb.shape[:2]:

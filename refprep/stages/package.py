@@ -101,6 +101,7 @@ def view_entry(item: Exported) -> dict:
     view = item.chosen.view
     return {
         "file": item.file,
+        "index": item.chosen.index,  # the view's number in sheet order (--views, --view N, --exclude N)
         "sha256": sha256(item.data),
         "width": item.width,
         "height": item.height,

@@ -26,7 +26,10 @@ def _font(size: int):
 
 
 def _angle(value) -> str:
-    return "-" if value is None else f"{value:+.0f}°"
+    if value is None:
+        return "-"
+    degrees = round(value)
+    return f"{degrees:+d}°" if degrees else "0°"  # never "-0°"
 
 
 def _fit(text: str, font, width: int) -> str:
@@ -99,6 +102,24 @@ white-space:nowrap;font-variant-numeric:tabular-nums}.badge{display:inline-block
 padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}
 .badge.pass{background:#2ea043}.badge.warn{background:#bf8700}.badge.fail{background:#cf222e}.badge.skip{background:#8c959f}
 tr.skip td{color:#8c959f}ul.problems li{margin:3px 0}.sheet img{max-width:100%;border:1px solid #d0d7de}
+section.fix{background:#fff;border:1px solid #d0d7de;border-radius:10px;padding:16px 20px;margin:16px 0}
+section.fix table{width:auto}section.fix pre{background:#f6f8fa;padding:10px;white-space:pre-wrap;word-break:break-all}
+.unsure{color:#9a6700;font-weight:600}
+"""
+VIEW_CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back", "unknown")
+# Composes the `refprep build` command from the form below it; no network, no server.
+FIX_SCRIPT = """
+function composeCommand(){
+  var rows=document.querySelectorAll('tr.found'),views=[],drop=[];
+  rows.forEach(function(row){var n=row.dataset.index,pick=row.querySelector('select').value;
+    views.push(pick);if(!row.querySelector('input').checked){drop.push('--exclude '+n);}});
+  var fix=document.getElementById('fix');
+  document.getElementById('command').textContent=[fix.dataset.base,'--views',views.join(',')].concat(drop)
+    .concat([fix.dataset.tail]).join(' ');
+}
+document.querySelectorAll('section.fix select, section.fix input').forEach(function(el){
+  el.addEventListener('change',composeCommand);});
+composeCommand();
 """
 VERDICT_WORDS = {"valid": "Valid: ready to upload", "valid_with_warnings": "Valid, with warnings",
                  "invalid": "Invalid: fix the problems below before uploading"}
@@ -132,9 +153,72 @@ def _view_section(number: int, view: dict) -> str:
         f"{rows}</table></div></section>")
 
 
+def _shell_word(text: str) -> str:
+    """``text`` quoted for a POSIX shell where it needs it."""
+    import shlex
+
+    return shlex.quote(text)
+
+
+def found_views(manifest: dict) -> list[dict]:
+    """Every view the inputs had, exported or left out, in sheet order (by ``index``)."""
+    views = [v for v in manifest["views"] if "index" in v] + [v for v in manifest.get("excluded", []) if "index" in v]
+    return sorted(views, key=lambda v: v["index"])
+
+
+def build_command(manifest: dict, classes: list[str] | None = None, excluded: list[int] | None = None) -> str:
+    """The ``refprep build`` command that rebuilds this package with ``classes`` declared for
+    the found views in sheet order (default: as they are now) and ``excluded`` left out
+    (default: those the creator left out before)."""
+    found = found_views(manifest)
+    if classes is None:
+        classes = [v["view"] for v in found]
+    if excluded is None:
+        excluded = [v["index"] for v in found if "--exclude" in v.get("reason", "")]
+    return " ".join([_fix_base(manifest), "--views", ",".join(classes), *(f"--exclude {n}" for n in excluded),
+                     _fix_tail(manifest)])
+
+
+def _fix_base(manifest: dict) -> str:
+    return " ".join(["refprep build", *(_shell_word(s["file"]) for s in manifest["sources"])])
+
+
+def _fix_tail(manifest: dict) -> str:
+    return (f"--name {_shell_word(manifest['name'])} --preset {_shell_word(manifest['preset'])} "
+            f"--background {_shell_word(str(manifest['background']))} --force")
+
+
+def _fix_section(manifest: dict) -> str:
+    """A class menu and an include box per found view, and the command they compose."""
+    e = html.escape
+    found = found_views(manifest)
+    if not found:
+        return ""
+    rows = []
+    for view in found:
+        options = "".join(f"<option value='{c}'{' selected' if c == view['view'] else ''}>{c.replace('_', ' ')}</option>"
+                          for c in VIEW_CLASSES)
+        unsure = view.get("pose_confidence", 0.0) < 0.7 and view.get("pose_method") != "declared"
+        note = "<span class='unsure'>unsure</span>" if unsure else f"{e(view.get('pose_method', ''))}"
+        included = "--exclude" not in view.get("reason", "")
+        where = f"<a href='#view-{manifest['views'].index(view) + 1}'>{e(view['file'])}</a>" if "file" in view \
+            else "left out"
+        rows.append(f"<tr class='found' data-index='{view['index']}'><td>{view['index']}</td>"
+                    f"<td><select aria-label='class of view {view['index']}'>{options}</select></td>"
+                    f"<td><input type='checkbox' aria-label='include view {view['index']}'{' checked' if included else ''}>"
+                    f"</td><td>{note} &middot; {view.get('pose_confidence', 0):.2f}</td><td>{where}</td></tr>")
+    return (f"<section class='fix' id='fix' data-base='{e(_fix_base(manifest))}' data-tail='{e(_fix_tail(manifest))}'>"
+            "<h3>Wrong class? Correct it here</h3><p>Pick the right class or leave a view out; the command below "
+            "rebuilds the package with your word on the views (copy it to a terminal in the sheet's folder).</p>"
+            "<table><tr><th>#</th><th>class</th><th>include</th><th>read from</th><th>file</th></tr>"
+            + "".join(rows) + f"</table><pre id='command'>{e(build_command(manifest))}</pre></section>"
+            f"<script>{FIX_SCRIPT}</script>")
+
+
 def html_report(manifest: dict) -> str:
-    """A self-contained HTML page for the package: inline styles, no scripts, the view
-    images and contact sheet referenced beside it in the package folder."""
+    """A self-contained HTML page for the package: inline styles, one inline script (the
+    class menu composing a ``refprep build`` command), the view images and contact sheet
+    referenced beside it in the package folder."""
     e = html.escape
     verdict = manifest["status"]
     colour = {"valid": STATUS_COLOURS["pass"], "valid_with_warnings": STATUS_COLOURS["warn"],
@@ -158,6 +242,7 @@ def html_report(manifest: dict) -> str:
         parts.append("<h3>Left out</h3><ul>" + "".join(
             f"<li>view {e(str(item.get('index')))} ({e(item['view'])}, box {e(str(item['bbox']))}): "
             f"{e(item['reason'])}</li>" for item in manifest["excluded"]) + "</ul>")
+    parts.append(_fix_section(manifest))
     parts.extend(_view_section(number, view) for number, view in enumerate(manifest["views"], 1))
     parts.append("<h3>Contact sheet</h3><p class='sheet'><img src='contact_sheet.png' alt='contact sheet'></p>"
                  "</main></body></html>")
