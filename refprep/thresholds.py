@@ -376,7 +376,9 @@ FACE_TRUSTED_CONFIDENCE = 0.8
 # photos and much more on drawn faces; printed labels are right on every captioned sheet but
 # one, where the caption named a panel's place, not its view.
 POSE_READERS: dict[str, dict[str, float]] = {
-    "label": {"reliability": 0.95, "side_weight": 0.1},
+    "label": {"reliability": 0.95, "side_weight": 0.1, "facing_weight": 1.0},
+    # A file's name is the creator's word too, but names are reused more loosely than captions.
+    "filename": {"reliability": 0.9, "side_weight": 0.1, "facing_weight": 1.0},
     "face_photo": {"reliability": 0.97, "spread_deg": 10.0},
     "face_landmarks": {"reliability": 0.8, "spread_deg": 15.0},
     "face_detector": {"reliability": 0.6, "spread_deg": 25.0},

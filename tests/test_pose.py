@@ -208,3 +208,14 @@ def test_devdata_pose_benchmark_floor(devdata_labels):
     assert summary["coarse_accuracy"] >= 0.9
     assert summary["left_right_accuracy"] >= 0.9
     assert summary["confident_front_on_back_or_side"] == 0
+
+
+def test_a_file_named_for_its_view_is_the_creators_word():
+    from refprep.evidence.text import name_label
+
+    weak_front = Pose(view="front", yaw_deg=5.0, confidence=0.3, method="face_landmarks")
+    named = decide(ViewEvidence(weak_front, filename=name_label("hero_back_view")))
+    assert named.view == "back" and named.method == "filename"
+    spec_named = decide(ViewEvidence(Pose(), filename=name_label("02_side_right")))
+    assert spec_named.view == "side_right" and spec_named.confidence >= UNSURE_BELOW
+    assert decide(ViewEvidence(weak_front, filename=name_label("hero_v2"))).view == "front"

@@ -206,3 +206,13 @@ def test_devdata_captions_are_read(reader):
         assert [m.coarse for m in matches if m] == coarse, name
     labels = {entry["file"] for entry in json.loads((DEVDATA / "labels.json").read_text())}
     assert set(expected) <= labels
+
+
+@pytest.mark.parametrize("stem, coarse", [
+    ("hy3d2_front", "front"), ("Char-3_4-left", "three_quarter"), ("BackView", "back"), ("side", "side"),
+    ("正面", "front"), ("backyard_photo", None), ("front_and_back", None), ("image00050", None)])
+def test_file_names_name_views_only_with_whole_words(stem, coarse):
+    from refprep.evidence.text import name_label
+
+    match = name_label(stem)
+    assert (match.coarse if match else None) == coarse

@@ -354,6 +354,9 @@ class LabelMatch:
     coarse: str  # "front", "three_quarter", "side" or "back"
     side_word: str | None  # "left" / "right" printed with it (meaning unknown, see module doc), else None
     text: str  # the caption as matched: normalised words joined by spaces
+    # Where the words are a SPEC class name ("side_left", refprep's own file names), the
+    # direction the nose points in the image; None where left/right is ambiguous.
+    facing: str | None = None
 
 
 # Words a view caption is made of: word -> (coarse view or None, side word or None).
@@ -458,6 +461,40 @@ def view_label(text: str) -> LabelMatch | None:
         if pieces is None:
             return None
         found.extend(pieces)
+    return _match(found)
+
+
+def name_label(stem: str) -> LabelMatch | None:
+    """The coarse view a file name names ("hero_front", "side-view", "3-4_left", 背面), or None.
+
+    The creator's own word where no caption is printed: the words of the name (split at
+    ``_``, ``-``, spaces, dots and case changes are not needed: "FrontView" reads as FRONT
+    VIEW) that are wholly view vocabulary count, the rest ("hero", "v2", "backyard") is
+    ignored. None when no view word is there or two views are named.
+
+    Examples
+    --------
+    >>> name_label("hero_front").coarse, name_label("Char-3_4-Left").coarse, name_label("backyard_v2")
+    ('front', 'three_quarter', None)
+    >>> name_label("02_side_right").facing  # refprep's own view names say where the nose points
+    'right'
+    """
+    spec = re.search(r"(?<![a-z])(three_quarter|side)_(left|right)(?![a-z])", stem.lower())
+    if spec:
+        coarse, facing = spec.groups()
+        return LabelMatch(coarse, facing, spec.group(0), facing)
+    words, longest = _lexicon()
+    text = re.sub(r"3[\s_\-]?4", "3/4", _normalise(stem))
+    found: list[str] = []
+    for token in re.split(r"[\s_\-.()\[\]]+", text):
+        pieces = _segment(token, words, longest) if token else None
+        if pieces:
+            found.extend(pieces)
+    return _match(found) if any(w in _VIEW_WORDS for w in found) else None
+
+
+def _match(found: list[str]) -> LabelMatch | None:
+    """The view that a list of vocabulary words names (see ``view_label``)."""
     coarse = {_VIEW_WORDS[w][0] for w in found if w in _VIEW_WORDS} - {None}
     sides = {_VIEW_WORDS[w][1] for w in found if w in _VIEW_WORDS} - {None}
     if "THREE" in found and "QUARTER" not in found:

@@ -10,6 +10,8 @@ Four readers look at every view (``refprep.evidence``), and one decision weighs 
   exact on photos, fooled by some drawn faces, blind to the back of a head;
 - ``body``: BlazePose's world landmarks (``evidence.body``): the facing of shoulders, hips
   and head all the way round, on drawn and rendered figures too, but only for full figures;
+- ``filename``: a single-view file named for its view ("hero_front.png", "side_left.png"):
+  the creator's word, nearly as strong as a caption;
 - ``silhouette``: outline rules (``evidence.silhouette``): weak, trusted little.
 
 Each reading's weight comes from its own confidence (thresholds.POSE_READERS); the
@@ -22,6 +24,7 @@ overrides all of it (``apply_declaration``).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +32,7 @@ from .. import thresholds as T
 from ..data import Pose, Source, View, classify_yaw
 from ..evidence.sheet import Reading, caption_target, class_reading, fuse, labels_for_views, yaw_reading
 from ..evidence.silhouette import classify_sheet, measure_shape
+from ..evidence.text import name_label
 
 # Evidence strong enough, when confident, to question a class the creator declared.
 STRONG_METHODS = ("face_landmarks", "label", "body")
@@ -90,14 +94,16 @@ class ViewEvidence:
     body_yaw: float | None = None
     body_confidence: float = 0.0
     shape: Pose | None = None
-    label: object | None = None  # evidence.text.LabelMatch
+    label: object | None = None  # evidence.text.LabelMatch: a caption printed on the sheet
+    filename: object | None = None  # evidence.text.LabelMatch: what the file's name says
 
     def as_dicts(self) -> tuple[dict, ...]:
         """Each reader's raw say, rounded for the manifest."""
         out = []
-        if self.label is not None:
-            out.append({"method": "label", "view": self.label.coarse, "side_word": self.label.side_word,
-                        "text": self.label.text})
+        for method, label in (("label", self.label), ("filename", self.filename)):
+            if label is not None:
+                out.append({"method": method, "view": label.coarse, "side_word": label.side_word,
+                            "facing": label.facing, "text": label.text})
         face = self.face
         if face.method != "none" and face.yaw_deg is not None:
             out.append({"method": face.method, "view": face.view, "yaw_deg": round(face.yaw_deg, 1),
@@ -129,12 +135,17 @@ def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
         side = evidence.shape.view.rsplit("_", 1)[-1] if evidence.shape.view.endswith(("_left", "_right")) else None
         out.append(class_reading("silhouette", _coarse(evidence.shape.view),
                                  weight["reliability"] * evidence.shape.confidence, side, weight["side_weight"]))
-    if evidence.label is not None:
-        weight = T.POSE_READERS["label"]
-        # A printed LEFT/RIGHT most often names the side of the character shown (a left
-        # profile faces the image's right); only a small say, the image decides.
-        side = {"left": "right", "right": "left"}.get(evidence.label.side_word)
-        out.append(class_reading("label", evidence.label.coarse, weight["reliability"], side, weight["side_weight"]))
+    for method, label in (("label", evidence.label), ("filename", evidence.filename)):
+        if label is None:
+            continue
+        weight = T.POSE_READERS[method]
+        if label.facing:
+            side, side_weight = label.facing, weight["facing_weight"]
+        else:
+            # A printed LEFT/RIGHT most often names the side of the character shown (a left
+            # profile faces the image's right); only a small say, the image decides.
+            side, side_weight = {"left": "right", "right": "left"}.get(label.side_word), weight["side_weight"]
+        out.append(class_reading(method, label.coarse, weight["reliability"], side, side_weight))
     return out
 
 
@@ -171,6 +182,7 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
             progress()
     shapes: list[Pose | None] = [None] * len(views)
     labels: list[object | None] = [None] * len(views)
+    names: list[object | None] = [None] * len(views)
     for source_index in sorted({v.source_index for v in views}):
         members = [i for i, v in enumerate(views) if v.source_index == source_index]
         evidence = [measure_shape(views[i].image, views[i].subject_mask) for i in members]
@@ -180,6 +192,9 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
             if views[i].kind == "photo" and pose is not None and pose.view != "back":
                 pose = None
             shapes[i] = pose
+        if sources is not None and len(members) == 1:
+            # One view per file: the creator may have named it ("hero_front.png").
+            names[members[0]] = name_label(Path(sources[source_index].path).stem)
         if sources is not None and len(members) >= 2:
             boxes = [views[i].bbox for i in members]
             lines = estimator.text.read(sources[source_index].rgb,
@@ -187,8 +202,8 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
             for i, label in zip(members, labels_for_views(lines, boxes)):
                 labels[i] = label
     out = []
-    for view, face, body, shape, label in zip(views, faces, bodies, shapes, labels):
-        evidence = ViewEvidence(face, body.yaw_deg, body.confidence, shape, label)
+    for view, face, body, shape, label, name in zip(views, faces, bodies, shapes, labels, names):
+        evidence = ViewEvidence(face, body.yaw_deg, body.confidence, shape, label, name)
         out.append(replace(view, pose=decide(evidence, photo=view.kind == "photo")))
     return out
 
