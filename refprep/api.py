@@ -117,11 +117,28 @@ class Pipeline:
         backgrounds, views, annotations = [], [], []
         for index, source in enumerate(sources):
             result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin)
+            if len(result.views) <= 1:
+                result = self._split_by_captions(source, index, result, VIEW_MARGIN_SHARE if margin is None else margin)
             backgrounds.append(result.background)
             views.extend(result.views)
             annotations.append(result.annotations)
             self.progress("split", index + 1, len(sources))
         return SheetAnalysis(sources, backgrounds, views, annotations)
+
+    def _split_by_captions(self, source: Source, index: int, result, margin: float):
+        """Where the split found one view or none, printed view captions may still show a
+        sheet's views (guide lines or a grid joined its figures): split by them, if they
+        give two or more views."""
+        from .evidence.sheet import caption_rows
+        from .stages.split import SplitResult, layout_views, split_by_captions
+
+        rows = caption_rows(self.poser.text.read(source.rgb))
+        if not rows:
+            return result
+        found, notes = split_by_captions(source, rows, index)
+        if len(found) < 2:
+            return result
+        return SplitResult(result.background, layout_views(found, margin), result.annotations + notes)
 
     def matte(self, analysis: SheetAnalysis) -> None:
         from .stages.clean import matte_views

@@ -190,3 +190,38 @@ def labels_for_views(lines, boxes: list[tuple[int, int, int, int]]) -> list[obje
             if best[index] is None or gap < best[index][0]:
                 best[index] = (gap, match)
     return [None if item is None else item[1] for item in best]
+
+
+def caption_rows(lines, *, stack_gap: float = 1.5) -> list[list[tuple[tuple[int, int, int, int], object]]]:
+    """Rows of view captions on a sheet: [(box, LabelMatch), ...] left to right, rows top to
+    bottom, only rows naming two or more views (a turnaround's row of captions).
+
+    A caption printed on two lines ("PROFILE" over "(RIGHT)") is read as one: a line whose
+    centre lies within the box above it, at most ``stack_gap`` line heights under it (or
+    overlapping it by up to half a line, as detected boxes of tight lines do).
+    """
+    from .text import view_label
+
+    lines = sorted(lines, key=lambda line: (line.box[1], line.box[0]))
+    merged: list[tuple[tuple[int, int, int, int], str]] = []
+    for line in lines:
+        x, y, w, h = line.box
+        for i, ((mx, my, mw, mh), text) in enumerate(merged):
+            gap = y - (my + mh)
+            if mx <= x + w / 2 <= mx + mw and -0.5 * min(h, mh) <= gap <= stack_gap * min(h, mh):
+                x0, y0 = min(x, mx), my
+                merged[i] = ((x0, y0, max(x + w, mx + mw) - x0, y + h - y0), f"{text} {line.text}")
+                break
+        else:
+            merged.append((line.box, line.text))
+    captions = [(box, view_label(text)) for box, text in merged]
+    captions = sorted(((box, m) for box, m in captions if m is not None), key=lambda c: c[0][1] + c[0][3] / 2)
+    rows: list[list] = []
+    for box, match in captions:
+        centre = box[1] + box[3] / 2
+        last = rows[-1][-1][0] if rows else None
+        if last is not None and abs(centre - (last[1] + last[3] / 2)) <= max(box[3], last[3]):
+            rows[-1].append((box, match))
+        else:
+            rows.append([(box, match)])
+    return [sorted(row, key=lambda c: c[0][0]) for row in rows if len(row) >= 2]

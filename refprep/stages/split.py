@@ -914,3 +914,72 @@ def _tight_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     if rows.size == 0:
         return None
     return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def split_by_captions(source: Source, rows: list, source_index: int = 0, *,
+                      min_band_lines: float = 3.0) -> tuple[list[View], list[dict]]:
+    """Views found column by column beside rows of printed view captions.
+
+    Where guide lines, grids or a busy page join a sheet's figures into one piece, the
+    creator's own captions ("FRONT  3/4  SIDE  BACK") still say where the views are: each
+    caption owns the column halfway to its neighbours, and the band between its row and the
+    next (below a row in the sheet's upper half, above one in its lower half, or the other
+    band where that one is already taken) holds its view. Inside each column the figure is
+    split against the column's own backdrop, as a panel is; the largest piece is the view.
+
+    Parameters
+    ----------
+    rows : list
+        ``evidence.sheet.caption_rows`` of the sheet's text.
+    min_band_lines : float
+        A band must be at least this many caption heights tall to hold a figure.
+
+    Returns
+    -------
+    (views, annotations)
+        Views not yet laid out, in reading order; the captions as ``text`` annotations.
+    """
+    height, width = source.height, source.width
+    claimed: list[tuple[int, int]] = []
+    views: list[View] = []
+    notes = [{"bbox": [int(v) for v in box], "kind": "text"} for row in rows for box, _ in row]
+    for k, row in enumerate(rows):
+        top = min(box[1] for box, _ in row)
+        bottom = max(box[1] + box[3] for box, _ in row)
+        line = max(box[3] for box, _ in row)
+        above = (max(box[1] + box[3] for box, _ in rows[k - 1]) if k else 0, top)
+        below = (bottom, min(box[1] for box, _ in rows[k + 1]) if k + 1 < len(rows) else height)
+        order = (below, above) if top + bottom < height else (above, below)
+        band = next((b for b in order if b[1] - b[0] >= min_band_lines * line
+                     and not any(_overlap_1d(b, c) > 0.5 for c in claimed)), None)
+        if band is None:
+            continue
+        claimed.append(band)
+        centres = [box[0] + box[2] / 2 for box, _ in row]
+        for i, centre in enumerate(centres):
+            left = (centres[i - 1] + centre) / 2 if i else max(0.0, centre - (centres[1] - centre) / 2)
+            right = (centres[i + 1] + centre) / 2 if i + 1 < len(centres) else \
+                min(float(width), centre + (centre - centres[i - 1]) / 2)
+            column = (int(left), band[0], int(right - left), band[1] - band[0])
+            found, _ = _split_panel(source, column, source_index)
+            views.append(max(found, key=lambda v: int(v.mask.sum()) if v.mask is not None else 0) if found
+                         else _column_view(source, column, source_index))
+    return views, notes
+
+
+def _column_view(source: Source, box: tuple[int, int, int, int], source_index: int) -> View:
+    """A captioned column whose figure cannot be told from its backdrop by colour alone
+    (it crosses the column's edge, or the page is busy): the whole column is the view, and
+    the clean stage cuts the figure out as it does a scene's."""
+    x, y, w, h = box
+    column = Source(path=source.path, rgb=source.rgb[y:y + h, x:x + w],
+                    alpha=None if source.alpha is None else source.alpha[y:y + h, x:x + w],
+                    sha256=source.sha256, file_format=source.file_format, original_mode=source.original_mode)
+    backdrop = replace(estimate_background(column), origin=(x, y))
+    return View(source_index=source_index, bbox=box, image=column.rgb, mask=None, backdrop=backdrop)
+
+
+def _overlap_1d(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """How much two intervals overlap, as a share of the shorter."""
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return max(0, inter) / max(1, min(a[1] - a[0], b[1] - b[0]))
