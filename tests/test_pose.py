@@ -198,15 +198,30 @@ def test_a_lone_silhouette_call_stays_unsure():
     assert chosen.view == "side_right" and chosen.confidence < UNSURE_BELOW and chosen.yaw_deg is None
 
 
-@pytest.mark.devdata
-def test_devdata_pose_benchmark_floor(devdata_labels):
-    """Regression floor for benchmarks/pose_bench.py on ../shared/devdata (measured: coarse
-    0.96, left/right 1.0)."""
+@pytest.fixture(scope="module")
+def devdata_pose(devdata_labels):
+    """benchmarks/pose_bench.py over all of ../shared/devdata, summarised per batch."""
     from pose_bench import run, summarise
 
-    summary = summarise(run(DEVDATA)["rows"])
-    assert summary["coarse_accuracy"] >= 0.9
-    assert summary["left_right_accuracy"] >= 0.9
+    rows = run(DEVDATA)["rows"]
+    return {batch: summarise([r for r in rows if r["batch"] == batch]) for batch in ("first", "tune", "aside")}
+
+
+# Floors a little under what pose_bench measured (docs/benchmarks.md): the first 40 entries,
+# and the second batch's halves (tuned on "tune", "aside" only measured).
+DEVDATA_FLOORS = {
+    "first": {"coarse_classed": 0.9, "left_right_accuracy": 0.8, "sure_accuracy": 0.95},
+    "tune": {"coarse_classed": 0.7, "sure_accuracy": 0.95},
+    "aside": {"coarse_classed": 0.8, "coarse_balanced": 0.8, "sure_accuracy": 0.9},
+}
+
+
+@pytest.mark.devdata
+@pytest.mark.parametrize("batch", sorted(DEVDATA_FLOORS))
+def test_devdata_pose_benchmark_floor(devdata_pose, batch):
+    summary = devdata_pose[batch]
+    for key, floor in DEVDATA_FLOORS[batch].items():
+        assert summary[key] >= floor, (batch, key, summary)
     assert summary["confident_front_on_back_or_side"] == 0
 
 
