@@ -57,6 +57,8 @@ class SheetAnalysis:
     backgrounds: list[Background]
     views: list[View]
     annotations: list[list[dict]]
+    # Text read on each source by the split (evidence.text.TextLine), reused by the pose stage.
+    texts: list[list] = field(default_factory=list)
 
 
 class Pipeline:
@@ -114,31 +116,38 @@ class Pipeline:
         from .stages.split import split_source
         from .thresholds import VIEW_MARGIN_SHARE
 
-        backgrounds, views, annotations = [], [], []
+        backgrounds, views, annotations, texts = [], [], [], []
         for index, source in enumerate(sources):
             result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin)
-            if len(result.views) <= 1:
-                result = self._split_by_captions(source, index, result, VIEW_MARGIN_SHARE if margin is None else margin)
+            result, lines = self._split_by_captions(source, index, result, VIEW_MARGIN_SHARE if margin is None else margin)
             backgrounds.append(result.background)
             views.extend(result.views)
             annotations.append(result.annotations)
+            texts.append(lines)
             self.progress("split", index + 1, len(sources))
-        return SheetAnalysis(sources, backgrounds, views, annotations)
+        return SheetAnalysis(sources, backgrounds, views, annotations, texts)
 
     def _split_by_captions(self, source: Source, index: int, result, margin: float):
-        """Where the split found one view or none, printed view captions may still show a
-        sheet's views (guide lines or a grid joined its figures): split by them, if they
-        give two or more views."""
-        from .evidence.sheet import caption_rows
-        from .stages.split import SplitResult, layout_views, split_by_captions
+        """The split checked against the sheet's printed view captions: where guide lines,
+        a grid or a panel joined several captioned figures into one view (or none was
+        found), the captions place the views. Returns the split and the text read (only text
+        outside the views' insides is recognised: captions sit over, under or at the edge
+        of their figures)."""
+        from .evidence.sheet import caption_rows, outside_views
+        from .stages.split import SplitResult, layout_views, resplit_by_captions, split_by_captions
 
-        rows = caption_rows(self.poser.text.read(source.rgb))
+        boxes = [] if len(result.views) <= 1 else [v.bbox for v in result.views]
+        lines = self.poser.text.read(source.rgb, where=lambda box: outside_views(box, boxes))
+        rows = caption_rows(lines)
         if not rows:
-            return result
-        found, notes = split_by_captions(source, rows, index)
-        if len(found) < 2:
-            return result
-        return SplitResult(result.background, layout_views(found, margin), result.annotations + notes)
+            return result, lines
+        if len(result.views) <= 1:
+            found, notes = split_by_captions(source, rows, index)
+        else:
+            found, notes = resplit_by_captions(source, result.views, rows, index)
+        if len(found) < 2 or found == result.views:
+            return result, lines
+        return SplitResult(result.background, layout_views(found, margin), result.annotations + notes), lines
 
     def matte(self, analysis: SheetAnalysis) -> None:
         from .stages.clean import matte_views
@@ -150,7 +159,7 @@ class Pipeline:
         from .stages.pose import estimate_poses
 
         analysis.views = estimate_poses(analysis.views, self.poser, _ticker(self.progress, "pose", len(analysis.views)),
-                                        analysis.sources)
+                                        analysis.sources, analysis.texts or None)
 
     def prepare(self, paths: list[Path], target, margin: float | None = None) -> SheetAnalysis:
         """Load, split, matte, put on the ``target`` background and classify: everything
@@ -321,12 +330,13 @@ def _attempt_in_worker(path: Path, skippable: bool, settings: BuildSettings):
 
 def merge_analyses(parts: list[SheetAnalysis]) -> SheetAnalysis:
     """One analysis of several sources, each view pointing at its source's new index."""
-    merged = SheetAnalysis([], [], [], [])
+    merged = SheetAnalysis([], [], [], [], [])
     for part in parts:
         offset = len(merged.sources)
         merged.sources += part.sources
         merged.backgrounds += part.backgrounds
         merged.annotations += part.annotations
+        merged.texts += part.texts or [[] for _ in part.sources]
         merged.views += [replace(view, source_index=view.source_index + offset) for view in part.views]
     return merged
 

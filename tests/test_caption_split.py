@@ -70,3 +70,30 @@ def test_guide_lines_do_not_merge_a_captioned_sheet(tmp_path, pipeline):
 def test_a_single_figure_stays_one_view(pipeline):
     analysis = pipeline.split(pipeline.load([FIXTURES / "single_front_white.png"]))
     assert len(analysis.views) == 1
+
+
+def test_a_title_over_a_caption_is_not_read_with_it():
+    title = _line("CHARACTER TURNAROUND", 19, 50, w=128, h=13)
+    lines = [title, _line("FRONT", 117, 82, w=41, h=15), _line("BACK", 531, 82, w=35, h=15)]
+    assert [m.coarse for _, m in caption_rows(lines)[0]] == ["front", "back"]
+
+
+def test_a_view_spanning_captioned_figures_is_split_by_its_captions(tmp_path):
+    """A split that joined the ruled figures into one view (as a panel or a ruled page does)
+    is split again column by column; a view spanning fewer than two captions is kept."""
+    from refprep.data import View
+    from refprep.stages.load import load_image
+    from refprep.stages.split import resplit_by_captions
+
+    source = load_image(guide_lined_sheet(tmp_path))
+    step = (source.width - 60) // 3
+    captions = [_line(word, 30 + i * step + step // 2 - 40, source.height - 55, w=80, h=28)
+                for i, word in enumerate(("FRONT", "SIDE", "BACK"))]
+    rows = caption_rows(captions)
+    joined = View(0, (0, 0, source.width, source.height - 60), source.rgb[:source.height - 60])
+    views, notes = resplit_by_captions(source, [joined], rows)
+    assert len(views) == 3 and len(notes) == 3
+    centres = [v.bbox[0] + v.bbox[2] / 2 for v in views]
+    assert all(abs(c - (box[0] + box[2] / 2)) < step / 2 for c, (box, _) in zip(centres, rows[0]))
+    narrow = View(0, (0, 0, step, source.height - 60), source.rgb[:source.height - 60, :step])
+    assert resplit_by_captions(source, [narrow], rows)[0] == [narrow]

@@ -196,9 +196,9 @@ def caption_rows(lines, *, stack_gap: float = 1.5) -> list[list[tuple[tuple[int,
     """Rows of view captions on a sheet: [(box, LabelMatch), ...] left to right, rows top to
     bottom, only rows naming two or more views (a turnaround's row of captions).
 
-    A caption printed on two lines ("PROFILE" over "(RIGHT)") is read as one: a line whose
-    centre lies within the box above it, at most ``stack_gap`` line heights under it (or
-    overlapping it by up to half a line, as detected boxes of tight lines do).
+    A caption printed on two lines ("PROFILE" over "(RIGHT)") is read as one: two lines
+    each centred within the other's columns, the lower at most ``stack_gap`` line heights
+    under the upper (or overlapping it by up to half a line, as tight lines' boxes do).
     """
     from .text import view_label
 
@@ -208,7 +208,8 @@ def caption_rows(lines, *, stack_gap: float = 1.5) -> list[list[tuple[tuple[int,
         x, y, w, h = line.box
         for i, ((mx, my, mw, mh), text) in enumerate(merged):
             gap = y - (my + mh)
-            if mx <= x + w / 2 <= mx + mw and -0.5 * min(h, mh) <= gap <= stack_gap * min(h, mh):
+            centred = mx <= x + w / 2 <= mx + mw and x <= mx + mw / 2 <= x + w  # each under the other's middle
+            if centred and -0.5 * min(h, mh) <= gap <= stack_gap * min(h, mh):
                 x0, y0 = min(x, mx), my
                 merged[i] = ((x0, y0, max(x + w, mx + mw) - x0, y + h - y0), f"{text} {line.text}")
                 break
@@ -225,3 +226,13 @@ def caption_rows(lines, *, stack_gap: float = 1.5) -> list[list[tuple[tuple[int,
         else:
             rows.append([(box, match)])
     return [sorted(row, key=lambda c: c[0][0]) for row in rows if len(row) >= 2]
+
+
+def outside_views(box: tuple[int, int, int, int], views: list[tuple[int, int, int, int]], *,
+                  edge_share: float = 0.25) -> bool:
+    """Whether text at ``box`` could be a caption: its centre not inside any view's middle
+    (the view's box less its top and bottom ``edge_share``), where callouts and the figure's
+    own prints are, never its caption."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return not any(x <= cx <= x + w and y + edge_share * h <= cy <= y + (1 - edge_share) * h
+                   for x, y, w, h in views)

@@ -166,11 +166,12 @@ def decide(evidence: ViewEvidence, photo: bool = False) -> Pose:
 
 
 def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
-                   sources: list[Source] | None = None) -> list[View]:
+                   sources: list[Source] | None = None, texts: list[list] | None = None) -> list[View]:
     """Run the pose stage on every view (on the original pixels, not the cleaned ones).
 
     Views of one source are read together: printed labels are read once over the whole
-    sheet and given to the views they caption, and the outline cues compare siblings.
+    sheet (or taken from ``texts``, what the split read on each source) and given to the
+    views they caption, and the outline cues compare siblings.
     """
     faces, bodies = [], []
     for view in views:
@@ -197,8 +198,8 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
             names[members[0]] = name_label(Path(sources[source_index].path).stem)
         if sources is not None and len(members) >= 2:
             boxes = [views[i].bbox for i in members]
-            lines = estimator.text.read(sources[source_index].rgb,
-                                        where=lambda box: caption_target(box, boxes) is not None)
+            lines = texts[source_index] if texts is not None else estimator.text.read(
+                sources[source_index].rgb, where=lambda box: caption_target(box, boxes) is not None)
             for i, label in zip(members, labels_for_views(lines, boxes)):
                 labels[i] = label
     out = []

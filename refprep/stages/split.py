@@ -955,16 +955,55 @@ def split_by_captions(source: Source, rows: list, source_index: int = 0, *,
         if band is None:
             continue
         claimed.append(band)
-        centres = [box[0] + box[2] / 2 for box, _ in row]
-        for i, centre in enumerate(centres):
-            left = (centres[i - 1] + centre) / 2 if i else max(0.0, centre - (centres[1] - centre) / 2)
-            right = (centres[i + 1] + centre) / 2 if i + 1 < len(centres) else \
-                min(float(width), centre + (centre - centres[i - 1]) / 2)
-            column = (int(left), band[0], int(right - left), band[1] - band[0])
-            found, _ = _split_panel(source, column, source_index)
-            views.append(max(found, key=lambda v: int(v.mask.sum()) if v.mask is not None else 0) if found
-                         else _column_view(source, column, source_index))
+        views += _column_views(source, [box[0] + box[2] / 2 for box, _ in row], (0, width), band, source_index)
     return views, notes
+
+
+def resplit_by_captions(source: Source, views: list[View], rows: list, source_index: int = 0, *,
+                        max_gap: float = 0.35) -> tuple[list[View], list[dict]]:
+    """``views`` with every view that holds several captioned figures split by its captions.
+
+    A view spans a row's captions when their centres lie within its columns and within
+    ``max_gap`` of its height above or below it (or inside it): a panel or a ruled backdrop
+    joined those figures. Its figures lie on the side of the captions where more of the
+    view is; each caption owns its column as in ``split_by_captions``.
+    """
+    out: list[list[View]] = [[view] for view in views]
+    notes = []
+    for row in rows:
+        for slot, group in enumerate(out):
+            if len(group) != 1:
+                continue
+            x, y, w, h = group[0].bbox
+            inside = [box for box, _ in row if x <= box[0] + box[2] / 2 <= x + w
+                      and y - max_gap * h <= box[1] + box[3] / 2 <= y + h + max_gap * h]
+            if len(inside) < 2:
+                continue
+            top = min(box[1] for box in inside)
+            bottom = max(box[1] + box[3] for box in inside)
+            band = (y, max(y + 1, min(top, y + h))) if top - y >= y + h - bottom else (max(bottom, y), y + h)
+            if band[1] - band[0] < 3 * max(box[3] for box in inside):
+                continue
+            out[slot] = _column_views(source, sorted(box[0] + box[2] / 2 for box in inside), (x, x + w), band,
+                                      source_index)
+            notes += [{"bbox": [int(v) for v in box], "kind": "text"} for box in inside]
+    return [view for group in out for view in group], notes
+
+
+def _column_views(source: Source, centres: list[float], limits: tuple[int, int], band: tuple[int, int],
+                  source_index: int) -> list[View]:
+    """One view per caption centre: the column halfway to its neighbours (the outer ones as
+    wide again, within ``limits``) over ``band``, split against its own backdrop."""
+    views = []
+    for i, centre in enumerate(centres):
+        left = (centres[i - 1] + centre) / 2 if i else max(float(limits[0]), centre - (centres[1] - centre) / 2)
+        right = (centres[i + 1] + centre) / 2 if i + 1 < len(centres) else \
+            min(float(limits[1]), centre + (centre - centres[i - 1]) / 2)
+        column = (int(left), band[0], int(right - left), band[1] - band[0])
+        found, _ = _split_panel(source, column, source_index)
+        views.append(max(found, key=lambda v: int(v.mask.sum()) if v.mask is not None else 0) if found
+                     else _column_view(source, column, source_index))
+    return views
 
 
 def _column_view(source: Source, box: tuple[int, int, int, int], source_index: int) -> View:
