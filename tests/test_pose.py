@@ -186,7 +186,7 @@ def test_a_trusted_face_wins_and_a_weak_contradicted_one_does_not():
 
 
 def test_a_printed_label_outweighs_one_reader_and_takes_its_side_from_the_image():
-    label = SimpleNamespace(coarse="side", side_word=None, text="SIDE VIEW")
+    label = SimpleNamespace(coarse="side", side_word=None, text="SIDE VIEW", facing=None)
     face = Pose(view="three_quarter_left", yaw_deg=-40.0, confidence=0.7, method="face_landmarks")
     chosen = decide(ViewEvidence(face, label=label))
     assert chosen.view == "side_left" and chosen.method == "label"
