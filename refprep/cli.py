@@ -381,14 +381,15 @@ def _print_check_table(image: dict, verbose: bool) -> None:
               help="Folder for the view crops and views.json (default: refprep-out/NAME-views).")
 @click.option("--margin", type=click.FloatRange(0, 1), default=None,
               help="Margin around each view, as a share of the largest view (default 0.06).")
+@click.option("--force", is_flag=True, help="Replace view files already in the output folder.")
 @common_output_options
 @run_command
-def split(sheet, out_dir, margin, as_json, quiet):
+def split(sheet, out_dir, margin, force, as_json, quiet):
     """Cut a sheet into its views (original pixels, with a margin); labels, frames and
     panels are reported as annotations, not views."""
     from . import api
 
-    report = api.split(sheet, out_dir=out_dir, margin=margin, progress=Progress(quiet))
+    report = api.split(sheet, out_dir=out_dir, margin=margin, force=force, progress=Progress(quiet))
     if as_json:
         emit_json(report)
         return
@@ -405,13 +406,15 @@ def split(sheet, out_dir, margin, as_json, quiet):
               help="Folder for the cleaned images (default: refprep-out/clean).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
 @click.option("--model", default="u2netp", show_default=True, help="Background-removal model (see build --help).")
+@click.option("--force", is_flag=True, help="Replace files already in the output folder.")
 @common_output_options
 @run_command
-def clean(images, out_dir, background, model, as_json, quiet):
+def clean(images, out_dir, background, model, force, as_json, quiet):
     """Remove the background only: each view on a flat background."""
     from . import api
 
-    report = api.clean(images, out_dir=out_dir, background=background, model=model, progress=Progress(quiet))
+    report = api.clean(images, out_dir=out_dir, background=background, model=model, force=force,
+                       progress=Progress(quiet))
     if as_json:
         emit_json(report)
         return

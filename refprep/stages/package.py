@@ -17,6 +17,7 @@ import errno
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -236,8 +237,45 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
+def _temp_name(folder: Path, prefix: str, suffix: str) -> Path:
+    """A fresh hidden name in ``folder`` that ``_TEMP_ENTRY`` (and so ``recover``) knows."""
+    token = "".join(_RANDOM.choice(_TOKEN_CHARS) for _ in range(8))
+    return folder / f"{prefix}{token}{suffix}"
+
+
+_RANDOM = random.SystemRandom()
+_TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def make_temp_dir(folder: Path, prefix: str, suffix: str) -> Path:
+    """Like ``tempfile.mkdtemp`` but created with mode 0o777 less the user's umask, as any
+    folder the user makes, not 0o700: the package folder is this folder renamed, and a shared
+    drive or a web server must be able to read it."""
+    for _ in range(100):
+        path = _temp_name(folder, prefix, suffix)
+        try:
+            os.mkdir(path, 0o777)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+def make_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """Like ``tempfile.mkstemp`` (an empty file, created exclusively) but with mode 0o666 less
+    the user's umask, so the file renamed into place reads as any file the user makes."""
+    for _ in range(100):
+        path = _temp_name(folder, prefix, suffix)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
 def _write_and_swap(target: Path, files: list[tuple[str, bytes]], make_zip: bool) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_NEW, dir=target.parent))
+    staging = make_temp_dir(target.parent, f".{target.name}.", _NEW)
     partial_zip = None
     try:
         for filename, data in files:
@@ -417,9 +455,7 @@ def _signals_deferred():
 def _write_zip(folder: Path, zip_path: Path) -> Path:
     """The package as ``zip_path``, written to a hidden temporary file beside it and synced;
     returns that file, for the caller to rename into place."""
-    fd, partial = tempfile.mkstemp(prefix=f".{zip_path.name}.", suffix=_NEW, dir=zip_path.parent)
-    os.close(fd)
-    partial = Path(partial)
+    partial = make_temp_file(zip_path.parent, f".{zip_path.name}.", _NEW)
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.iterdir()):
