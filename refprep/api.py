@@ -182,7 +182,10 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = find_images(path)
+            try:
+                found = find_images(path)
+            except OSError as exc:
+                raise InputError(path, f"cannot read folder ({exc.strerror or exc})") from None
             if not found:
                 raise InputError(path, "folder holds no images (png, jpg, webp, tif, bmp, gif)")
             paths.extend((image, True) for image in found)

@@ -1,7 +1,8 @@
 """The ``refprep`` command: a thin click shell over ``refprep.api``.
 
 Exit codes (SPEC): 0 done and valid; 1 done but something fails a check (with --strict,
-warnings too); 2 bad usage or unreadable input, one line on stderr; 130 interrupted.
+warnings too); 2 bad usage or unreadable input, one line on stderr; 70 internal error (a
+bug; REFPREP_DEBUG=1 prints the traceback); 130 interrupted; 128 + N for signal N.
 Only click and the standard library load at start-up, so ``refprep --help`` is instant.
 """
 
@@ -18,10 +19,13 @@ import click
 
 from . import __version__
 from .errors import RefprepError, printable, stop_signals
+from .models import DOWNLOADABLE_REMBG_MODELS
 from .targets.presets import PRESETS  # plain data: the names for --help, no heavy imports
 
-EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"
+PRESET_CHOICE = click.Choice(list(PRESETS))
+MODEL_CHOICE = click.Choice(["u2netp", *DOWNLOADABLE_REMBG_MODELS])
 
 
 class Progress:
@@ -53,7 +57,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def run_command(func):
-    """Turn refprep's errors into one line and an exit code; never a traceback."""
+    """Turn refprep's errors into one line and an exit code; a traceback only on request."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -82,6 +86,8 @@ def _exit_interrupted(signum: int):
 
 
 def _exit_error(exc: Exception):
+    """Bad input or usage (refprep's own errors) is one line and exit 2; anything else is a
+    bug: one line that says so and exit 70, with the traceback under REFPREP_DEBUG=1."""
     if isinstance(exc, RefprepError):
         click.echo(f"refprep: error: {printable(exc)}", err=True)
         sys.exit(exc.exit_code)
@@ -89,22 +95,16 @@ def _exit_error(exc: Exception):
         # The reader went away (`refprep ... | head`): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_FAILED_CHECKS)
-    if isinstance(exc, ValueError):  # bad option values found by the library (preset, background...)
-        click.echo(f"refprep: error: {printable(exc)}", err=True)
-        sys.exit(EXIT_USAGE)
-    if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        click.echo(f"refprep: error: {printable(where)}{printable(exc.strerror or exc)}", err=True)
-        sys.exit(EXIT_USAGE)
-    if isinstance(exc, MemoryError):
+    if isinstance(exc, MemoryError):  # an image too large for this machine: the input's size
         click.echo("refprep: error: out of memory (try a smaller image, or fewer at once)", err=True)
         sys.exit(EXIT_USAGE)
-    if os.environ.get("REFPREP_DEBUG"):
-        raise exc
-    # A bug: still one line, and how to see more.
-    click.echo(f"refprep: error: internal error ({type(exc).__name__}: {printable(str(exc))[:200]}); "
+    if os.environ.get("REFPREP_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"refprep: internal error ({type(exc).__name__}: {printable(str(exc))[:200]}); "
                "please report it with the input; REFPREP_DEBUG=1 shows the traceback", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_INTERNAL)
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:
@@ -228,12 +228,11 @@ def view_options(func):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="refprep-out", show_default=True,
               help="Folder that receives the package folder NAME/.")
 @click.option("--name", help="Package name (default: the first input's file name without extension).")
-@click.option("--preset", default="generic", show_default=True,
-              help=f"Target generator: {', '.join(PRESETS)} (see `refprep presets`).")
+@click.option("--preset", type=PRESET_CHOICE, default="generic", show_default=True,
+              help="Target generator (see `refprep presets`).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
-@click.option("--model", default="u2netp", show_default=True,
-              help="Background-removal model: the bundled u2netp, or a larger rembg model "
-                   "(u2net, isnet-general-use, birefnet-portrait, silueta) downloaded on first use.")
+@click.option("--model", type=MODEL_CHOICE, default="u2netp", show_default=True,
+              help="Background-removal model: the bundled u2netp, or a larger rembg model downloaded on first use.")
 @click.option("--margin", type=click.FloatRange(0, 1), default=None,
               help="Space around the views on their shared canvas, as a share of the largest view (default 0.06).")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write NAME.zip beside the package folder.")
@@ -305,7 +304,7 @@ def _print_build(result, verbose: bool) -> None:
 
 @main.command()
 @click.argument("images", nargs=-1, required=True, type=click.Path())
-@click.option("--preset", default="generic", show_default=True, help="Thresholds of this preset.")
+@click.option("--preset", type=PRESET_CHOICE, default="generic", show_default=True, help="Thresholds of this preset.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("-v", "--verbose", is_flag=True, help="Show passing checks too.")
 @view_options
@@ -405,7 +404,8 @@ def split(sheet, out_dir, margin, force, as_json, quiet):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False),
               help="Folder for the cleaned images (default: refprep-out/clean).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
-@click.option("--model", default="u2netp", show_default=True, help="Background-removal model (see build --help).")
+@click.option("--model", type=MODEL_CHOICE, default="u2netp", show_default=True,
+              help="Background-removal model (see build --help).")
 @click.option("--force", is_flag=True, help="Replace files already in the output folder.")
 @common_output_options
 @run_command
@@ -449,7 +449,8 @@ def pose(images, views, view, exclude, as_json, quiet):
 
 @main.command()
 @click.argument("package", type=click.Path())
-@click.option("--preset", default=None, help="Judge against this preset's rules (default: the one it was built for).")
+@click.option("--preset", type=PRESET_CHOICE, default=None,
+              help="Judge against this preset's rules (default: the one it was built for).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @run_command
 def validate(package, preset, as_json):
