@@ -28,24 +28,73 @@ PRESET_CHOICE = click.Choice(list(PRESETS))
 MODEL_CHOICE = click.Choice(["u2netp", *DOWNLOADABLE_REMBG_MODELS])
 
 
+# Each command's stages in the order they run, with their rough share of its time (the
+# models' stages, clean and pose, take most of it). A build of several files reports "files"
+# for load..check together.
+COMMAND_STAGES = {
+    "build": (("load", 1), ("split", 1), ("clean", 8), ("composite", 1), ("pose", 6), ("check", 1),
+              ("export", 1), ("write", 1)),
+    "check": (("load", 1), ("split", 1), ("clean", 8), ("pose", 6), ("check", 1)),
+    "pose": (("load", 1), ("split", 1), ("clean", 8), ("pose", 6)),
+    "split": (("load", 1), ("split", 4)),
+    "clean": (("load", 1), ("split", 1), ("clean", 8)),
+}
+_FILES_SPAN = ("load", "check")
+
+
 class Progress:
-    """Stage progress on stderr: one updating bar on a terminal, a line per stage otherwise."""
+    """One progress bar for a whole command on stderr, labelled with the stage it is in; a
+    terminal only (a log file or pipe gets nothing), and nothing at all with ``quiet``.
 
-    BAR_WIDTH = 24
+    Call it as the API's ``progress(stage, done, total)``; use it as a context manager so the
+    bar is finished (or wiped, when the command fails) before anything else is printed.
+    """
 
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
+    def __init__(self, quiet: bool, command: str = "build", bar_width: int = 24, stream=None):
+        self.stream = stream or sys.stderr
+        self.quiet = quiet or not self.stream.isatty()
+        self.command = command
+        self.bar_width = bar_width
+        self.spans = self._spans(COMMAND_STAGES.get(command, ()))
+        self.fraction = 0.0
+        self.shown = False
+
+    @staticmethod
+    def _spans(stages) -> dict[str, tuple[float, float]]:
+        total = sum(weight for _, weight in stages) or 1
+        spans, start = {}, 0.0
+        for name, weight in stages:
+            spans[name] = (start, start + weight / total)
+            start += weight / total
+        if all(name in spans for name in _FILES_SPAN):
+            spans["files"] = (spans[_FILES_SPAN[0]][0], spans[_FILES_SPAN[1]][1])
+        return spans
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
-        if self.tty:
-            filled = self.BAR_WIDTH * done // max(total, 1)
-            bar = "#" * filled + "." * (self.BAR_WIDTH - filled)
-            click.echo(f"\r{stage:>6} [{bar}] {done}/{total}", err=True, nl=done >= total)
-        elif done >= total:
-            click.echo(f"{stage}: {total} done", err=True)
+        start, end = self.spans.get(stage, (self.fraction, self.fraction))
+        # Never backwards: a stage outside the plan keeps the bar where it is.
+        self.fraction = max(self.fraction, start + (end - start) * min(done, total) / max(total, 1))
+        filled = int(self.bar_width * self.fraction)
+        bar = "#" * filled + "." * (self.bar_width - filled)
+        self.stream.write(f"\r{self.command} {stage:<9} [{bar}] {self.fraction:4.0%}")
+        self.stream.flush()
+        self.shown = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if not self.shown:
+            return False
+        if kind is None:
+            self.stream.write("\n")  # the finished bar stays, and the output starts below it
+        else:
+            self.stream.write("\r\x1b[2K")  # wiped: the error line is all that is left
+        self.stream.flush()
+        self.shown = False
+        return False
 
 
 class Terminated(KeyboardInterrupt):
@@ -263,9 +312,10 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
     """
     from . import api
 
-    result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
-                       zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, views=views, view=view,
-                       exclude=exclude, progress=Progress(quiet))
+    with Progress(quiet, "build") as progress:
+        result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
+                           zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, views=views,
+                           view=view, exclude=exclude, progress=progress)
     manifest = result.manifest
     if as_json:
         emit_json({**manifest, "package": str(result.package)})
@@ -321,7 +371,8 @@ def check(images, preset, strict, verbose, views, view, exclude, as_json, quiet)
     """
     from . import api
 
-    report = api.check(images, preset=preset, progress=Progress(quiet), views=views, view=view, exclude=exclude)
+    with Progress(quiet, "check") as progress:
+        report = api.check(images, preset=preset, progress=progress, views=views, view=view, exclude=exclude)
     if as_json:
         emit_json(report)
     else:
@@ -388,7 +439,8 @@ def split(sheet, out_dir, margin, force, as_json, quiet):
     panels are reported as annotations, not views."""
     from . import api
 
-    report = api.split(sheet, out_dir=out_dir, margin=margin, force=force, progress=Progress(quiet))
+    with Progress(quiet, "split") as progress:
+        report = api.split(sheet, out_dir=out_dir, margin=margin, force=force, progress=progress)
     if as_json:
         emit_json(report)
         return
@@ -413,8 +465,9 @@ def clean(images, out_dir, background, model, force, as_json, quiet):
     """Remove the background only: each view on a flat background."""
     from . import api
 
-    report = api.clean(images, out_dir=out_dir, background=background, model=model, force=force,
-                       progress=Progress(quiet))
+    with Progress(quiet, "clean") as progress:
+        report = api.clean(images, out_dir=out_dir, background=background, model=model, force=force,
+                           progress=progress)
     if as_json:
         emit_json(report)
         return
@@ -435,7 +488,8 @@ def pose(images, views, view, exclude, as_json, quiet):
     """
     from . import api
 
-    report = api.pose(images, progress=Progress(quiet), views=views, view=view, exclude=exclude)
+    with Progress(quiet, "pose") as progress:
+        report = api.pose(images, progress=progress, views=views, view=view, exclude=exclude)
     if as_json:
         emit_json(report)
         return
