@@ -287,6 +287,7 @@ def view_options(func):
 @click.option("--zip", "make_zip", is_flag=True, help="Also write NAME.zip beside the package folder.")
 @click.option("--force", is_flag=True, help="Replace an existing package (atomically).")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--open", "open_report", is_flag=True, help="Open the package's report.html when it is written.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Input files analysed in parallel, one process each (default: one per core).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
@@ -295,8 +296,8 @@ def view_options(func):
 @view_options
 @common_output_options
 @run_command
-def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, jobs, device, verbose,
-          views, view, exclude, as_json, quiet):
+def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, open_report, jobs, device,
+          verbose, views, view, exclude, as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
 
     Images in a folder that cannot be read are skipped, listed at the end and in the
@@ -321,6 +322,8 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
         emit_json({**manifest, "package": str(result.package)})
     else:
         _print_build(result, verbose)
+    if open_report:
+        click.launch(str(result.package / "report.html"))
     skipped = manifest.get("skipped", [])
     if skipped:
         click.echo(f"refprep: skipped {len(skipped)} unusable file(s):", err=True)
