@@ -434,7 +434,8 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     if skipped:
         manifest["skipped"] = skipped
     progress("write", 0, 1)
-    manifest = write_package(target, manifest, exported, force=force, make_zip=make_zip)
+    manifest = write_package(target, manifest, exported, force=force, make_zip=make_zip,
+                             sources=[source.rgb for source in analysis.sources])
     progress("write", 1, 1)
     zip_path = target.parent / f"{target.name}.zip" if make_zip else None
     return BuildResult(package=target, manifest=manifest, views=[item.view for item in chosen], zip_path=zip_path)

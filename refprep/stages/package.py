@@ -36,7 +36,7 @@ from .. import __version__
 from ..data import Source
 from ..errors import OutputError, stop_signals
 from ..targets.export import Exported, LeftOut
-from ..stages.report import contact_sheet, html_report
+from ..stages.report import SOURCE_PREFIX, contact_sheet, html_report, source_overview
 
 SCHEMA = "refprep.subject-package/1"
 MANIFEST = "manifest.json"
@@ -187,20 +187,33 @@ def zip_path_for(target: Path) -> Path:
 
 
 def write_package(target: Path, manifest: dict, exported: list[Exported], force: bool = False,
-                  make_zip: bool = False) -> dict:
+                  make_zip: bool = False, sources: list[np.ndarray] | None = None) -> dict:
     """Write the package to ``target`` atomically; returns the manifest with its file list
-    (contact sheet and report hashes) and integrity hash added."""
+    (contact sheet, report and, given the ``sources``' pixels, one ``source_N.png`` per source
+    with its views' boxes) and integrity hash added."""
     from ..targets.export import png_bytes
 
+    overviews = [(f"{SOURCE_PREFIX}{number}.png", png_bytes(np.asarray(source_overview(picture, _boxes(manifest, index)))))
+                 for index, (number, picture) in enumerate(zip(range(1, len(sources or []) + 1), sources or []))]
+    listed = [{"file": name, "sha256": sha256(data)} for name, data in overviews]
     sheet = png_bytes(np.asarray(contact_sheet(manifest["views"], [item.picture for item in exported])))
-    report = html_report(manifest).encode("utf-8")
+    report = html_report({**manifest, "files": listed}).encode("utf-8")
     manifest = {**manifest, "files": [{"file": CONTACT_SHEET, "sha256": sha256(sheet)},
-                                      {"file": REPORT, "sha256": sha256(report)}]}
+                                      {"file": REPORT, "sha256": sha256(report)}, *listed]}
     manifest["integrity"] = {"manifest_sha256": content_sha256(manifest)}
-    files = [(item.file, item.data) for item in exported] + [(CONTACT_SHEET, sheet), (REPORT, report),
+    files = [(item.file, item.data) for item in exported] + [(CONTACT_SHEET, sheet), (REPORT, report), *overviews,
                                                              (MANIFEST, manifest_text(manifest).encode("utf-8"))]
     write_files(target, files, force=force, make_zip=make_zip)
     return manifest
+
+
+def _boxes(manifest: dict, source: int) -> list[tuple[str, tuple[int, int, int, int], str]]:
+    """The boxes to draw on source ``source``: the package's views by their number in the
+    report, the views left out in grey."""
+    boxes = [(str(number), tuple(view["bbox"]), view["status"])
+             for number, view in enumerate(manifest["views"], 1) if view["source"] == source]
+    boxes += [("x", tuple(item["bbox"]), "skip") for item in manifest.get("excluded", []) if item["source"] == source]
+    return boxes
 
 
 def write_files(target: Path, files: list[tuple[str, bytes]], force: bool = False, make_zip: bool = False) -> None:
