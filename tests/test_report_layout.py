@@ -87,3 +87,15 @@ def test_built_package_shows_its_sources_and_still_validates(tmp_path, shared_mo
     assert refprep.validate(result.package).problems == [p for p in result.manifest["problems"]]
     on_disk = json.loads((result.package / "manifest.json").read_text())
     assert on_disk["files"] == result.manifest["files"]
+
+
+def test_build_open_launches_the_report(tmp_path, shared_models, monkeypatch):
+    import click
+
+    from cli_helpers import cli
+
+    opened = []
+    monkeypatch.setattr(click, "launch", lambda url, **kwargs: opened.append(url))
+    result = cli("build", FIXTURES / "sheet_row4_gradient.png", "-o", tmp_path, "--open", "-q")
+    assert result.exit_code in (0, 1), result.stderr
+    assert opened == [str(tmp_path / "sheet_row4_gradient" / "report.html")]
