@@ -11,6 +11,7 @@ processes when there are several files and ``jobs`` > 1; then ``export_package``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -207,7 +208,10 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[tuple[Path, bool]]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = find_images(path)
+            try:
+                found = find_images(path)
+            except OSError as exc:
+                raise InputError(path, f"cannot read folder ({exc.strerror or exc})") from None
             if not found:
                 raise InputError(path, "folder holds no images (png, jpg, webp, tif, bmp, gif)")
             paths.extend((image, True) for image in found)
@@ -457,7 +461,8 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     if skipped:
         manifest["skipped"] = skipped
     progress("write", 0, 1)
-    manifest = write_package(target, manifest, exported, force=force, make_zip=make_zip)
+    manifest = write_package(target, manifest, exported, force=force, make_zip=make_zip,
+                             sources=[source.rgb for source in analysis.sources])
     progress("write", 1, 1)
     zip_path = target.parent / f"{target.name}.zip" if make_zip else None
     return BuildResult(package=target, manifest=manifest, views=[item.view for item in chosen], zip_path=zip_path)
@@ -527,10 +532,14 @@ def pose(images, progress: Progress | None = None, views=None, view=None, exclud
     ]}
 
 
-def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
+def split(sheet, out_dir: str | Path | None = None, margin: float | None = None, force: bool = False,
           progress: Progress | None = None) -> dict:
     """Cut a sheet into its views (original pixels, with a margin) and write them as PNGs,
-    with ``views.json`` (the same document this returns) beside them."""
+    with ``views.json`` (the same document this returns) beside them.
+
+    Files already there are never replaced unless ``force``: the call raises OutputError
+    before it writes anything.
+    """
     from .targets.export import png_bytes
     from .stages.package import safe_package_name
 
@@ -538,9 +547,8 @@ def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
     with Pipeline(progress=progress) as pipeline:
         analysis = pipeline.split(pipeline.load([path]), margin)
     folder = Path(out_dir or DEFAULT_OUT_DIR / f"{safe_package_name(path.stem)}-views")
-    folder.mkdir(parents=True, exist_ok=True)
     source = analysis.sources[0]
-    entries = []
+    entries, files = [], []
     for i, view in enumerate(analysis.views, 1):
         x, y, w, h = view.bbox
         margin = view.canvas[1] - view.canvas[3] - h  # the layout's margin below the feet
@@ -550,21 +558,27 @@ def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
         if source.alpha is not None:
             crop = np.dstack([crop, source.alpha[y0:y1, x0:x1]])
         filename = f"{safe_package_name(path.stem)}_view{i:02d}.png"
-        _atomic_write(folder / filename, png_bytes(crop))
+        files.append((filename, png_bytes(crop)))
         entries.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename), "kind": view.kind,
                         "framing": view.framing})
     report = {"images": [{"file": str(path), "background": analysis.backgrounds[0].kind, "views": entries,
                           "annotations": analysis.annotations[0]}]}
-    _atomic_write(folder / "views.json", (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+    files.append(("views.json", (json.dumps(report, indent=2) + "\n").encode("utf-8")))
+    write_outputs(folder, files, force)
     return report
 
 
 def clean(images, out_dir: str | Path | None = None, background: str = "white", model: str = "u2netp",
-          progress: Progress | None = None) -> dict:
-    """Remove the background of every view and write each on the chosen background."""
+          force: bool = False, progress: Progress | None = None) -> dict:
+    """Remove the background of every view and write each on the chosen background.
+
+    Each output is named after its input (``x.png``; ``x_01.png``, ``x_02.png``... for the
+    views of a sheet). Two inputs with one name from different folders get the folder's name
+    in front (``a_x.png``, ``b_x.png``), so no output is written twice. Files already there
+    are never replaced unless ``force``: the call raises OutputError before it writes.
+    """
     from .stages.clean import composite_views, parse_background
     from .targets.export import png_bytes
-    from .stages.package import safe_package_name
 
     target_colour = parse_background(background)
     paths = resolve_inputs(images)
@@ -573,18 +587,64 @@ def clean(images, out_dir: str | Path | None = None, background: str = "white", 
         analysis = pipeline.split(pipeline.load(paths))
         pipeline.matte(analysis)
     views = composite_views(analysis.views, target_colour)
-    folder.mkdir(parents=True, exist_ok=True)
-    report = []
-    for index, path in enumerate(paths):
+    report, files = [], []
+    for index, (path, stem) in enumerate(zip(paths, output_stems(paths))):
         mine = [v for v in views if v.source_index == index]
         written = []
         for i, view in enumerate(mine, 1):
             suffix = "" if len(mine) == 1 else f"_{i:02d}"
-            out = folder / f"{safe_package_name(path.stem)}{suffix}.png"
-            _atomic_write(out, png_bytes(view.cleaned))
-            written.append({"bbox": [int(v) for v in view.bbox], "file": str(out)})
+            filename = f"{stem}{suffix}.png"
+            files.append((filename, png_bytes(view.cleaned)))
+            written.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename)})
         report.append({"file": str(path), "views": written})
+    write_outputs(folder, files, force)
     return {"images": report}
+
+
+def output_stems(paths: list[Path]) -> list[str]:
+    """One distinct, safe file stem per input: its own stem where that is unique, else the
+    parent folder's name in front (``a_x``, ``b_x``), else a number after it (``x-2``) for the
+    same file given twice. Compared without case, as macOS and Windows file systems do."""
+    from .stages.package import safe_package_name
+
+    plain = [safe_package_name(path.stem) for path in paths]
+    counts: dict[str, int] = {}
+    for stem in plain:
+        counts[stem.casefold()] = counts.get(stem.casefold(), 0) + 1
+    stems = [stem if counts[stem.casefold()] == 1 else safe_package_name(f"{path.resolve().parent.name}_{stem}")
+             for stem, path in zip(plain, paths)]
+    taken: set[str] = set()
+    unique = []
+    for stem in stems:
+        candidate, number = stem, 1
+        while candidate.casefold() in taken:
+            number += 1
+            candidate = f"{stem}-{number}"
+        taken.add(candidate.casefold())
+        unique.append(candidate)
+    return unique
+
+
+def write_outputs(folder: Path, files: list[tuple[str, bytes]], force: bool = False) -> None:
+    """Write ``files`` (name, bytes) into ``folder``, each atomically. Without ``force`` an
+    existing file of any of those names stops it before anything is written (OutputError,
+    naming the file); two files of one name are a bug and raise ValueError."""
+    from .errors import OutputError
+    from .stages.package import _make_folder
+
+    names = [name.casefold() for name, _ in files]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two outputs share a name in {folder}")
+    _make_folder(folder)
+    if not force:
+        for name, _ in files:
+            if os.path.lexists(folder / name):
+                raise OutputError(f"{folder / name}: exists (use --force to replace it)")
+    for name, data in files:
+        try:
+            _atomic_write(folder / name, data)
+        except OSError as exc:
+            raise OutputError(f"{folder / name}: cannot write ({exc.strerror or exc})") from None
 
 
 def validate(package, preset: str | None = None):
@@ -609,7 +669,17 @@ def _drop_excluded(analysis: SheetAnalysis, excluded: frozenset[int]) -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write through a temporary name so a reader never sees half a file."""
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    """Write through a hidden temporary name beside ``path`` and rename it into place, so a
+    reader never sees half a file. The file gets the user's umask (mode 0o666 less it), as
+    any file the user makes; an existing file at ``path`` is replaced."""
+    from .stages.package import make_temp_file
+
+    partial = make_temp_file(path.parent, f".{path.name}.", ".refprep-new")
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise

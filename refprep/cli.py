@@ -1,7 +1,8 @@
 """The ``refprep`` command: a thin click shell over ``refprep.api``.
 
 Exit codes (SPEC): 0 done and valid; 1 done but something fails a check (with --strict,
-warnings too); 2 bad usage or unreadable input, one line on stderr; 130 interrupted.
+warnings too); 2 bad usage or unreadable input, one line on stderr; 70 internal error (a
+bug; REFPREP_DEBUG=1 prints the traceback); 130 interrupted; 128 + N for signal N.
 Only click and the standard library load at start-up, so ``refprep --help`` is instant.
 """
 
@@ -18,30 +19,82 @@ import click
 
 from . import __version__
 from .errors import RefprepError, printable, stop_signals
+from .models import DOWNLOADABLE_REMBG_MODELS
 from .targets.presets import PRESETS  # plain data: the names for --help, no heavy imports
 
-EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"
+PRESET_CHOICE = click.Choice(list(PRESETS))
+MODEL_CHOICE = click.Choice(["u2netp", *DOWNLOADABLE_REMBG_MODELS])
+
+
+# Each command's stages in the order they run, with their rough share of its time (the
+# models' stages, clean and pose, take most of it). A build of several files reports "files"
+# for load..check together.
+COMMAND_STAGES = {
+    "build": (("load", 1), ("split", 1), ("clean", 8), ("composite", 1), ("pose", 6), ("check", 1),
+              ("export", 1), ("write", 1)),
+    "check": (("load", 1), ("split", 1), ("clean", 8), ("pose", 6), ("check", 1)),
+    "pose": (("load", 1), ("split", 1), ("clean", 8), ("pose", 6)),
+    "split": (("load", 1), ("split", 4)),
+    "clean": (("load", 1), ("split", 1), ("clean", 8)),
+}
+_FILES_SPAN = ("load", "check")
 
 
 class Progress:
-    """Stage progress on stderr: one updating bar on a terminal, a line per stage otherwise."""
+    """One progress bar for a whole command on stderr, labelled with the stage it is in; a
+    terminal only (a log file or pipe gets nothing), and nothing at all with ``quiet``.
 
-    BAR_WIDTH = 24
+    Call it as the API's ``progress(stage, done, total)``; use it as a context manager so the
+    bar is finished (or wiped, when the command fails) before anything else is printed.
+    """
 
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
+    def __init__(self, quiet: bool, command: str = "build", bar_width: int = 24, stream=None):
+        self.stream = stream or sys.stderr
+        self.quiet = quiet or not self.stream.isatty()
+        self.command = command
+        self.bar_width = bar_width
+        self.spans = self._spans(COMMAND_STAGES.get(command, ()))
+        self.fraction = 0.0
+        self.shown = False
+
+    @staticmethod
+    def _spans(stages) -> dict[str, tuple[float, float]]:
+        total = sum(weight for _, weight in stages) or 1
+        spans, start = {}, 0.0
+        for name, weight in stages:
+            spans[name] = (start, start + weight / total)
+            start += weight / total
+        if all(name in spans for name in _FILES_SPAN):
+            spans["files"] = (spans[_FILES_SPAN[0]][0], spans[_FILES_SPAN[1]][1])
+        return spans
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.quiet:
             return
-        if self.tty:
-            filled = self.BAR_WIDTH * done // max(total, 1)
-            bar = "#" * filled + "." * (self.BAR_WIDTH - filled)
-            click.echo(f"\r{stage:>6} [{bar}] {done}/{total}", err=True, nl=done >= total)
-        elif done >= total:
-            click.echo(f"{stage}: {total} done", err=True)
+        start, end = self.spans.get(stage, (self.fraction, self.fraction))
+        # Never backwards: a stage outside the plan keeps the bar where it is.
+        self.fraction = max(self.fraction, start + (end - start) * min(done, total) / max(total, 1))
+        filled = int(self.bar_width * self.fraction)
+        bar = "#" * filled + "." * (self.bar_width - filled)
+        self.stream.write(f"\r{self.command} {stage:<9} [{bar}] {self.fraction:4.0%}")
+        self.stream.flush()
+        self.shown = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if not self.shown:
+            return False
+        if kind is None:
+            self.stream.write("\n")  # the finished bar stays, and the output starts below it
+        else:
+            self.stream.write("\r\x1b[2K")  # wiped: the error line is all that is left
+        self.stream.flush()
+        self.shown = False
+        return False
 
 
 class Terminated(KeyboardInterrupt):
@@ -53,7 +106,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def run_command(func):
-    """Turn refprep's errors into one line and an exit code; never a traceback."""
+    """Turn refprep's errors into one line and an exit code; a traceback only on request."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -82,6 +135,8 @@ def _exit_interrupted(signum: int):
 
 
 def _exit_error(exc: Exception):
+    """Bad input or usage (refprep's own errors) is one line and exit 2; anything else is a
+    bug: one line that says so and exit 70, with the traceback under REFPREP_DEBUG=1."""
     if isinstance(exc, RefprepError):
         click.echo(f"refprep: error: {printable(exc)}", err=True)
         sys.exit(exc.exit_code)
@@ -89,22 +144,16 @@ def _exit_error(exc: Exception):
         # The reader went away (`refprep ... | head`): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_FAILED_CHECKS)
-    if isinstance(exc, ValueError):  # bad option values found by the library (preset, background...)
-        click.echo(f"refprep: error: {printable(exc)}", err=True)
-        sys.exit(EXIT_USAGE)
-    if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        click.echo(f"refprep: error: {printable(where)}{printable(exc.strerror or exc)}", err=True)
-        sys.exit(EXIT_USAGE)
-    if isinstance(exc, MemoryError):
+    if isinstance(exc, MemoryError):  # an image too large for this machine: the input's size
         click.echo("refprep: error: out of memory (try a smaller image, or fewer at once)", err=True)
         sys.exit(EXIT_USAGE)
-    if os.environ.get("REFPREP_DEBUG"):
-        raise exc
-    # A bug: still one line, and how to see more.
-    click.echo(f"refprep: error: internal error ({type(exc).__name__}: {printable(str(exc))[:200]}); "
+    if os.environ.get("REFPREP_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"refprep: internal error ({type(exc).__name__}: {printable(str(exc))[:200]}); "
                "please report it with the input; REFPREP_DEBUG=1 shows the traceback", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_INTERNAL)
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:
@@ -228,17 +277,17 @@ def view_options(func):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="refprep-out", show_default=True,
               help="Folder that receives the package folder NAME/.")
 @click.option("--name", help="Package name (default: the first input's file name without extension).")
-@click.option("--preset", default="generic", show_default=True,
-              help=f"Target generator: {', '.join(PRESETS)} (see `refprep presets`).")
+@click.option("--preset", type=PRESET_CHOICE, default="generic", show_default=True,
+              help="Target generator (see `refprep presets`).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
-@click.option("--model", default="u2netp", show_default=True,
-              help="Background-removal model: the bundled u2netp, or a larger rembg model "
-                   "(u2net, isnet-general-use, birefnet-portrait, silueta) downloaded on first use.")
+@click.option("--model", type=MODEL_CHOICE, default="u2netp", show_default=True,
+              help="Background-removal model: the bundled u2netp, or a larger rembg model downloaded on first use.")
 @click.option("--margin", type=click.FloatRange(0, 1), default=None,
               help="Space around the views on their shared canvas, as a share of the largest view (default 0.06).")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write NAME.zip beside the package folder.")
 @click.option("--force", is_flag=True, help="Replace an existing package (atomically).")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--open", "open_report", is_flag=True, help="Open the package's report.html when it is written.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Input files analysed in parallel, one process each (default: one per core).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
@@ -247,8 +296,8 @@ def view_options(func):
 @view_options
 @common_output_options
 @run_command
-def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, jobs, device, verbose,
-          views, view, exclude, as_json, quiet):
+def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, open_report, jobs, device,
+          verbose, views, view, exclude, as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
 
     Images in a folder that cannot be read are skipped, listed at the end and in the
@@ -264,14 +313,17 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
     """
     from . import api
 
-    result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
-                       zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, views=views, view=view,
-                       exclude=exclude, progress=Progress(quiet))
+    with Progress(quiet, "build") as progress:
+        result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
+                           zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, views=views,
+                           view=view, exclude=exclude, progress=progress)
     manifest = result.manifest
     if as_json:
         emit_json({**manifest, "package": str(result.package)})
     else:
         _print_build(result, verbose)
+    if open_report:
+        click.launch(str(result.package / "report.html"))
     skipped = manifest.get("skipped", [])
     if skipped:
         click.echo(f"refprep: skipped {len(skipped)} unusable file(s):", err=True)
@@ -305,7 +357,7 @@ def _print_build(result, verbose: bool) -> None:
 
 @main.command()
 @click.argument("images", nargs=-1, required=True, type=click.Path())
-@click.option("--preset", default="generic", show_default=True, help="Thresholds of this preset.")
+@click.option("--preset", type=PRESET_CHOICE, default="generic", show_default=True, help="Thresholds of this preset.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("-v", "--verbose", is_flag=True, help="Show passing checks too.")
 @view_options
@@ -322,7 +374,8 @@ def check(images, preset, strict, verbose, views, view, exclude, as_json, quiet)
     """
     from . import api
 
-    report = api.check(images, preset=preset, progress=Progress(quiet), views=views, view=view, exclude=exclude)
+    with Progress(quiet, "check") as progress:
+        report = api.check(images, preset=preset, progress=progress, views=views, view=view, exclude=exclude)
     if as_json:
         emit_json(report)
     else:
@@ -381,14 +434,16 @@ def _print_check_table(image: dict, verbose: bool) -> None:
               help="Folder for the view crops and views.json (default: refprep-out/NAME-views).")
 @click.option("--margin", type=click.FloatRange(0, 1), default=None,
               help="Margin around each view, as a share of the largest view (default 0.06).")
+@click.option("--force", is_flag=True, help="Replace view files already in the output folder.")
 @common_output_options
 @run_command
-def split(sheet, out_dir, margin, as_json, quiet):
+def split(sheet, out_dir, margin, force, as_json, quiet):
     """Cut a sheet into its views (original pixels, with a margin); labels, frames and
     panels are reported as annotations, not views."""
     from . import api
 
-    report = api.split(sheet, out_dir=out_dir, margin=margin, progress=Progress(quiet))
+    with Progress(quiet, "split") as progress:
+        report = api.split(sheet, out_dir=out_dir, margin=margin, force=force, progress=progress)
     if as_json:
         emit_json(report)
         return
@@ -404,14 +459,18 @@ def split(sheet, out_dir, margin, as_json, quiet):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False),
               help="Folder for the cleaned images (default: refprep-out/clean).")
 @click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
-@click.option("--model", default="u2netp", show_default=True, help="Background-removal model (see build --help).")
+@click.option("--model", type=MODEL_CHOICE, default="u2netp", show_default=True,
+              help="Background-removal model (see build --help).")
+@click.option("--force", is_flag=True, help="Replace files already in the output folder.")
 @common_output_options
 @run_command
-def clean(images, out_dir, background, model, as_json, quiet):
+def clean(images, out_dir, background, model, force, as_json, quiet):
     """Remove the background only: each view on a flat background."""
     from . import api
 
-    report = api.clean(images, out_dir=out_dir, background=background, model=model, progress=Progress(quiet))
+    with Progress(quiet, "clean") as progress:
+        report = api.clean(images, out_dir=out_dir, background=background, model=model, force=force,
+                           progress=progress)
     if as_json:
         emit_json(report)
         return
@@ -432,7 +491,8 @@ def pose(images, views, view, exclude, as_json, quiet):
     """
     from . import api
 
-    report = api.pose(images, progress=Progress(quiet), views=views, view=view, exclude=exclude)
+    with Progress(quiet, "pose") as progress:
+        report = api.pose(images, progress=progress, views=views, view=view, exclude=exclude)
     if as_json:
         emit_json(report)
         return
@@ -446,7 +506,8 @@ def pose(images, views, view, exclude, as_json, quiet):
 
 @main.command()
 @click.argument("package", type=click.Path())
-@click.option("--preset", default=None, help="Judge against this preset's rules (default: the one it was built for).")
+@click.option("--preset", type=PRESET_CHOICE, default=None,
+              help="Judge against this preset's rules (default: the one it was built for).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @run_command
 def validate(package, preset, as_json):

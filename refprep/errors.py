@@ -46,8 +46,9 @@ class InputError(RefprepError):
         return (InputError, (self.path, self.reason))
 
 
-class UsageError(RefprepError):
-    """An option's value makes no sense for these inputs (exit 2)."""
+class UsageError(RefprepError, ValueError):
+    """An option's value makes no sense (an unknown preset, background or device) or does not
+    fit these inputs (exit 2). Also a ValueError, for callers of the Python API that catch that."""
 
 
 class ModelError(RefprepError):

@@ -343,7 +343,7 @@ def test_unwritable_output_folder_fails_in_one_line(failure, tmp_path, shared_mo
     def refuse(*args, **kwargs):
         raise OSError(code, text)
 
-    monkeypatch.setattr(pk.tempfile, "mkdtemp", refuse)
+    monkeypatch.setattr(pk, "make_temp_dir", refuse)
     result = cli("build", "-q", SMALL, "-o", tmp_path)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and text in result.stderr and "figure_rgba" in result.stderr

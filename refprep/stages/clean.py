@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import thresholds as T
 from ..data import Background, View
-from ..errors import ModelError
+from ..errors import ModelError, UsageError
 from ..models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, rembg_cache_dir
 
 # The backdrop behind a photo's subject is estimated at this resolution (long side, px).
@@ -38,7 +38,7 @@ BACKGROUND_COLOURS = {"white": (255, 255, 255), "green": (0, 177, 64)}
 
 
 def parse_background(value: str) -> tuple[int, int, int] | None:
-    """'white', 'green', '#RRGGBB' -> RGB; 'transparent' -> None. ValueError otherwise."""
+    """'white', 'green', '#RRGGBB' -> RGB; 'transparent' -> None. UsageError otherwise."""
     value = value.strip().lower()
     if value == "transparent":
         return None
@@ -49,7 +49,7 @@ def parse_background(value: str) -> tuple[int, int, int] | None:
             return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
         except ValueError:
             pass
-    raise ValueError(f"unknown background {value!r}: use white, green, transparent or #RRGGBB")
+    raise UsageError(f"unknown background {value!r}: use white, green, transparent or #RRGGBB")
 
 
 # --- segmentation sessions ----------------------------------------------------------------
@@ -145,14 +145,14 @@ DEVICES = ("cpu", "cuda")
 
 
 def check_device(device: str) -> None:
-    """ValueError (exit 2, one line) unless ``device`` can run the segmentation model here."""
+    """UsageError (exit 2, one line) unless ``device`` can run the segmentation model here."""
     if device not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: use cpu or cuda")
+        raise UsageError(f"unknown device {device!r}: use cpu or cuda")
     if device == "cuda":
         import onnxruntime as ort
 
         if "CUDAExecutionProvider" not in ort.get_available_providers():
-            raise ValueError("--device cuda: this onnxruntime has no CUDA support "
+            raise UsageError("--device cuda: this onnxruntime has no CUDA support "
                              "(install onnxruntime-gpu and the CUDA runtime), or use --device cpu")
 
 

@@ -17,6 +17,7 @@ import errno
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -35,7 +36,7 @@ from .. import __version__
 from ..data import Source
 from ..errors import OutputError, stop_signals
 from ..targets.export import Exported, LeftOut
-from ..stages.report import contact_sheet, html_report
+from ..stages.report import SOURCE_PREFIX, contact_sheet, html_report, source_overview
 
 SCHEMA = "refprep.subject-package/1"
 MANIFEST = "manifest.json"
@@ -186,20 +187,33 @@ def zip_path_for(target: Path) -> Path:
 
 
 def write_package(target: Path, manifest: dict, exported: list[Exported], force: bool = False,
-                  make_zip: bool = False) -> dict:
+                  make_zip: bool = False, sources: list[np.ndarray] | None = None) -> dict:
     """Write the package to ``target`` atomically; returns the manifest with its file list
-    (contact sheet and report hashes) and integrity hash added."""
+    (contact sheet, report and, given the ``sources``' pixels, one ``source_N.png`` per source
+    with its views' boxes) and integrity hash added."""
     from ..targets.export import png_bytes
 
+    overviews = [(f"{SOURCE_PREFIX}{number}.png", png_bytes(np.asarray(source_overview(picture, _boxes(manifest, index)))))
+                 for index, (number, picture) in enumerate(zip(range(1, len(sources or []) + 1), sources or []))]
+    listed = [{"file": name, "sha256": sha256(data)} for name, data in overviews]
     sheet = png_bytes(np.asarray(contact_sheet(manifest["views"], [item.picture for item in exported])))
-    report = html_report(manifest).encode("utf-8")
+    report = html_report({**manifest, "files": listed}).encode("utf-8")
     manifest = {**manifest, "files": [{"file": CONTACT_SHEET, "sha256": sha256(sheet)},
-                                      {"file": REPORT, "sha256": sha256(report)}]}
+                                      {"file": REPORT, "sha256": sha256(report)}, *listed]}
     manifest["integrity"] = {"manifest_sha256": content_sha256(manifest)}
-    files = [(item.file, item.data) for item in exported] + [(CONTACT_SHEET, sheet), (REPORT, report),
+    files = [(item.file, item.data) for item in exported] + [(CONTACT_SHEET, sheet), (REPORT, report), *overviews,
                                                              (MANIFEST, manifest_text(manifest).encode("utf-8"))]
     write_files(target, files, force=force, make_zip=make_zip)
     return manifest
+
+
+def _boxes(manifest: dict, source: int) -> list[tuple[str, tuple[int, int, int, int], str]]:
+    """The boxes to draw on source ``source``: the package's views by their number in the
+    report, the views left out in grey."""
+    boxes = [(str(number), tuple(view["bbox"]), view["status"])
+             for number, view in enumerate(manifest["views"], 1) if view["source"] == source]
+    boxes += [("x", tuple(item["bbox"]), "skip") for item in manifest.get("excluded", []) if item["source"] == source]
+    return boxes
 
 
 def write_files(target: Path, files: list[tuple[str, bytes]], force: bool = False, make_zip: bool = False) -> None:
@@ -236,8 +250,45 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
+def _temp_name(folder: Path, prefix: str, suffix: str) -> Path:
+    """A fresh hidden name in ``folder`` that ``_TEMP_ENTRY`` (and so ``recover``) knows."""
+    token = "".join(_RANDOM.choice(_TOKEN_CHARS) for _ in range(8))
+    return folder / f"{prefix}{token}{suffix}"
+
+
+_RANDOM = random.SystemRandom()
+_TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def make_temp_dir(folder: Path, prefix: str, suffix: str) -> Path:
+    """Like ``tempfile.mkdtemp`` but created with mode 0o777 less the user's umask, as any
+    folder the user makes, not 0o700: the package folder is this folder renamed, and a shared
+    drive or a web server must be able to read it."""
+    for _ in range(100):
+        path = _temp_name(folder, prefix, suffix)
+        try:
+            os.mkdir(path, 0o777)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+def make_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """Like ``tempfile.mkstemp`` (an empty file, created exclusively) but with mode 0o666 less
+    the user's umask, so the file renamed into place reads as any file the user makes."""
+    for _ in range(100):
+        path = _temp_name(folder, prefix, suffix)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
 def _write_and_swap(target: Path, files: list[tuple[str, bytes]], make_zip: bool) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_NEW, dir=target.parent))
+    staging = make_temp_dir(target.parent, f".{target.name}.", _NEW)
     partial_zip = None
     try:
         for filename, data in files:
@@ -417,9 +468,7 @@ def _signals_deferred():
 def _write_zip(folder: Path, zip_path: Path) -> Path:
     """The package as ``zip_path``, written to a hidden temporary file beside it and synced;
     returns that file, for the caller to rename into place."""
-    fd, partial = tempfile.mkstemp(prefix=f".{zip_path.name}.", suffix=_NEW, dir=zip_path.parent)
-    os.close(fd)
-    partial = Path(partial)
+    partial = make_temp_file(zip_path.parent, f".{zip_path.name}.", _NEW)
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.iterdir()):

@@ -8,6 +8,7 @@ with every check's value, threshold and advice.
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -16,6 +17,7 @@ STATUS_COLOURS = {"pass": (46, 160, 67), "warn": (219, 145, 0), "fail": (207, 34
 STATUS_MARKS = {"pass": "OK", "warn": "WARN", "fail": "FAIL", "skip": "-"}
 CONTACT_TILE_HEIGHT = 512
 CONTACT_CAPTION_HEIGHT = 96
+SOURCE_PREFIX = "source_"  # source_1.png...: each input with its views' boxes, for the report
 
 
 def _font(size: int):
@@ -41,9 +43,11 @@ def _fit(text: str, font, width: int) -> str:
     return text + "..."
 
 
-def contact_sheet(entries: list[dict], images: list[np.ndarray]) -> Image.Image:
-    """All views in one row: each tile captioned with class, verdict, yaw, pose evidence and
-    the ids of the checks that failed or warned.
+def contact_sheet(entries: list[dict], images: list[np.ndarray], per_row: int = 6,
+                  tile_height: int = CONTACT_TILE_HEIGHT) -> Image.Image:
+    """All views, ``per_row`` to a row (a 12-view sheet is two rows, not one long strip): each
+    tile captioned with class, verdict, yaw, pose evidence and the ids of the checks that
+    failed or warned.
 
     ``entries`` are the manifest's view dicts; ``images`` the matching exported pictures.
     """
@@ -54,32 +58,60 @@ def contact_sheet(entries: list[dict], images: list[np.ndarray]) -> Image.Image:
             base = Image.new("RGBA", tile.size, (235, 235, 235, 255))
             tile = Image.alpha_composite(base, tile)
         tile = tile.convert("RGB")
-        scale = CONTACT_TILE_HEIGHT / tile.height
-        tiles.append((entry, tile.resize((max(1, round(tile.width * scale)), CONTACT_TILE_HEIGHT),
+        scale = tile_height / tile.height
+        tiles.append((entry, tile.resize((max(1, round(tile.width * scale)), tile_height),
                                          Image.Resampling.LANCZOS)))
     gap = 16
-    width = sum(t.width for _, t in tiles) + gap * (len(tiles) + 1)
-    sheet = Image.new("RGB", (max(width, 200), CONTACT_TILE_HEIGHT + CONTACT_CAPTION_HEIGHT + 2 * gap), (250, 250, 250))
+    rows = [tiles[i:i + per_row] for i in range(0, len(tiles), max(1, per_row))] or [[]]
+    row_height = tile_height + CONTACT_CAPTION_HEIGHT + gap
+    width = max(sum(t.width for _, t in row) + gap * (len(row) + 1) for row in rows)
+    sheet = Image.new("RGB", (max(width, 200), row_height * len(rows) + gap), (250, 250, 250))
     draw = ImageDraw.Draw(sheet)
     title_font, small_font = _font(20), _font(16)
-    x = gap
-    for entry, tile in tiles:
-        sheet.paste(tile, (x, gap))
-        status = entry["status"]
-        colour = STATUS_COLOURS[status]
-        draw.rectangle([x - 3, gap - 3, x + tile.width + 2, gap + tile.height + 2], outline=colour, width=3)
-        caption_y = gap + CONTACT_TILE_HEIGHT + 8
-        draw.text((x, caption_y), f"{entry['view']}  [{STATUS_MARKS[status]}]", fill=colour, font=title_font)
-        detail = (f"yaw {_angle(entry['yaw_deg'])}  conf {entry['pose_confidence']:.2f}  "
-                  f"{entry['pose_method']}")
-        draw.text((x, caption_y + 28), detail, fill=(60, 60, 60), font=small_font)
-        for line, worst in enumerate(("fail", "warn")):
-            named = [c["id"] for c in entry.get("checks", []) if c["status"] == worst]
-            if named:
-                draw.text((x, caption_y + 50 + 20 * line), _fit(f"{worst}: {', '.join(named)}", small_font, tile.width),
-                          fill=STATUS_COLOURS[worst], font=small_font)
-        x += tile.width + gap
+    for row_number, row in enumerate(rows):
+        x, top = gap, gap + row_number * row_height
+        for entry, tile in row:
+            sheet.paste(tile, (x, top))
+            status = entry["status"]
+            colour = STATUS_COLOURS[status]
+            draw.rectangle([x - 3, top - 3, x + tile.width + 2, top + tile.height + 2], outline=colour, width=3)
+            caption_y = top + tile_height + 8
+            draw.text((x, caption_y), f"{entry['view']}  [{STATUS_MARKS[status]}]", fill=colour, font=title_font)
+            detail = (f"yaw {_angle(entry['yaw_deg'])}  conf {entry['pose_confidence']:.2f}  "
+                      f"{entry['pose_method']}")
+            draw.text((x, caption_y + 28), detail, fill=(60, 60, 60), font=small_font)
+            for line, worst in enumerate(("fail", "warn")):
+                named = [c["id"] for c in entry.get("checks", []) if c["status"] == worst]
+                if named:
+                    draw.text((x, caption_y + 50 + 20 * line),
+                              _fit(f"{worst}: {', '.join(named)}", small_font, tile.width),
+                              fill=STATUS_COLOURS[worst], font=small_font)
+            x += tile.width + gap
     return sheet
+
+
+def source_overview(picture: np.ndarray, boxes: list[tuple[str, tuple[int, int, int, int], str]],
+                    max_side: int = 1600) -> Image.Image:
+    """The source image, shrunk to at most ``max_side`` pixels, with each view's box drawn and
+    labelled: ``boxes`` are (label, (x, y, w, h) in source pixels, status); a view left out of
+    the package has status "skip" and is drawn grey."""
+    image = Image.fromarray(picture).convert("RGB")
+    scale = min(1.0, max_side / max(image.size))
+    if scale < 1.0:
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.Resampling.LANCZOS)
+    draw = ImageDraw.Draw(image)
+    font = _font(max(14, min(40, image.height // 18)))
+    line = max(2, round(min(image.size) / 250))
+    for label, (x, y, w, h), status in boxes:
+        colour = STATUS_COLOURS.get(status, STATUS_COLOURS["skip"])
+        x0, y0 = round(x * scale), round(y * scale)
+        x1, y1 = round((x + w) * scale), round((y + h) * scale)
+        draw.rectangle([x0, y0, max(x0, x1 - 1), max(y0, y1 - 1)], outline=colour, width=line)
+        left, top, right, bottom = draw.textbbox((x0, y0), label, font=font)
+        draw.rectangle([left - 3, top - 3, right + 3, bottom + 3], fill=colour)
+        draw.text((x0, y0), label, fill=(255, 255, 255), font=font)
+    return image
 
 
 # The report's look: system fonts, no external resources (the page opens offline from the
@@ -104,7 +136,8 @@ padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}
 tr.skip td{color:#8c959f}ul.problems li{margin:3px 0}.sheet img{max-width:100%;border:1px solid #d0d7de}
 section.fix{background:#fff;border:1px solid #d0d7de;border-radius:10px;padding:16px 20px;margin:16px 0}
 section.fix table{width:auto}section.fix pre{background:#f6f8fa;padding:10px;white-space:pre-wrap;word-break:break-all}
-.unsure{color:#9a6700;font-weight:600}
+.unsure{color:#9a6700;font-weight:600}details summary{cursor:pointer;color:#57606a;margin-top:8px}
+ul.groups{list-style:none;padding-left:0}figure.sheet img{max-height:70vh;max-width:100%}ul.groups summary{color:#1f2328}figure.sheet{margin:8px 0}
 """
 VIEW_CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back", "unknown")
 # Composes the `refprep build` command from the form below it; no network, no server.
@@ -132,13 +165,29 @@ def _number(value) -> str:
     return f"{value:.0f}" if value == int(value) or abs(value) >= 100 else f"{value:.3g}"
 
 
-def _view_section(number: int, view: dict) -> str:
+def _check_rows(checks: list[dict]) -> str:
     e = html.escape
-    rows = "".join(
+    return "".join(
         f"<tr class='{e(c['status'])}'><td>{e(c['id'])}</td><td><span class='badge {e(c['status'])}'>"
         f"{e(c['status'])}</span></td><td class='num'>{_number(c['value'])}</td>"
         f"<td class='num'>{_number(c['threshold'])}</td><td>{e(c['message'])}</td></tr>"
-        for c in view["checks"])
+        for c in checks)
+
+
+CHECK_HEADER = "<tr><th>check</th><th>result</th><th>value</th><th>limit</th><th>what it means / what to do</th></tr>"
+
+
+def _view_section(number: int, view: dict, source_name: str = "") -> str:
+    """One view: its picture, class and angles, the file it came from, the checks that failed
+    or warned, and the passing ones folded away."""
+    e = html.escape
+    problems = [c for c in view["checks"] if c["status"] in ("fail", "warn")]
+    passing = [c for c in view["checks"] if c["status"] not in ("fail", "warn")]
+    table = f"<table>{CHECK_HEADER}{_check_rows(problems)}</table>" if problems else \
+        "<p class='meta'>No check failed or warned.</p>"
+    folded = (f"<details><summary>{len(passing)} passing or skipped check(s)</summary>"
+              f"<table>{CHECK_HEADER}{_check_rows(passing)}</table></details>") if passing else ""
+    origin = f"from {e(source_name)}, " if source_name else ""
     return (
         f"<section class='view' id='view-{number}'>"
         f"<div class='picture'><img src='{e(view['file'])}' alt='view {number}: {e(view['view'])}'></div>"
@@ -147,10 +196,30 @@ def _view_section(number: int, view: dict) -> str:
         f"<p class='angles'>yaw {_angle(view['yaw_deg'])} &middot; pitch {_angle(view['pitch_deg'])} "
         f"&middot; roll {_angle(view['roll_deg'])}</p>"
         f"<p class='meta'>{e(view['file'])} &middot; {view['width']}&times;{view['height']} px &middot; pose from "
-        f"{e(view['pose_method'])}, confidence {view['pose_confidence']:.2f} &middot; box in source "
-        f"{e(str(view['bbox']))}</p>"
-        f"<table><tr><th>check</th><th>result</th><th>value</th><th>limit</th><th>what it means / what to do</th></tr>"
-        f"{rows}</table></div></section>")
+        f"{e(view['pose_method'])}, confidence {view['pose_confidence']:.2f} &middot; "
+        f"<span class='source'>{origin}box {e(str(view['bbox']))}</span></p>"
+        f"{table}{folded}</div></section>")
+
+
+def grouped_findings(manifest: dict) -> list[tuple[str, str, list[str]]]:
+    """The views' failed and warned checks, one group per (status, check): ("fail",
+    "6 views: resolution", ["01_front.png: The figure is 384 px...", ...]); failures first,
+    then the groups with the most views."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for view in manifest["views"]:
+        for check in view["checks"]:
+            if check["status"] in ("fail", "warn"):
+                groups.setdefault((check["status"], check["id"]), []).append(f"{view['file']}: {check['message']}")
+    order = sorted(groups.items(), key=lambda item: (item[0][0] != "fail", -len(item[1]), item[0][1]))
+    return [(status, f"{len(lines)} view{'s' if len(lines) > 1 else ''}: {check_id}", lines)
+            for (status, check_id), lines in order]
+
+
+def package_findings_text(manifest: dict) -> tuple[list[str], list[str]]:
+    """The manifest's problems and warnings that are not one view's check (the preset's rules)."""
+    own = re.compile(r"^.+ \([a-z_]+\): check [a-z_]+")
+    return ([p for p in manifest["problems"] if not own.match(p)],
+            [w for w in manifest.get("warnings", []) if not own.match(w)])
 
 
 def _shell_word(text: str) -> str:
@@ -235,15 +304,31 @@ def html_report(manifest: dict) -> str:
             f"<span class='{'yes' if ok else 'no'}'>{'&#10003;' if ok else '&#10007;'} {e(group.replace('_', ' '))}</span>"
             for group, ok in manifest["coverage"].items()) + "</p>",
     ]
-    for title, items in (("Problems", manifest["problems"]), ("Warnings", manifest.get("warnings", []))):
+    rule_problems, rule_warnings = package_findings_text(manifest)
+    for title, items in (("Problems", rule_problems), ("Warnings", rule_warnings)):
         if items:
             parts.append(f"<h3>{title}</h3><ul class='problems'>" + "".join(f"<li>{e(p)}</li>" for p in items) + "</ul>")
+    groups = grouped_findings(manifest)
+    if groups:
+        parts.append("<h3>Checks that failed or warned</h3><ul class='groups'>" + "".join(
+            f"<li><details><summary><span class='badge {status}'>{status}</span> {e(title)}</summary><ul>"
+            + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul></details></li>"
+            for status, title, lines in groups) + "</ul>")
+    overviews = [f for f in manifest.get("files", []) if f["file"].startswith(SOURCE_PREFIX)]
+    if overviews:
+        parts.append("<h3>Where each view came from</h3>" + "".join(
+            f"<figure class='sheet'><img src='{e(f['file'])}' alt='source {number}: {e(source['file'])}'>"
+            f"<figcaption>{e(source['file'])}: numbered boxes are the package's views, grey ones were left out"
+            f"</figcaption></figure>"
+            for number, (f, source) in enumerate(zip(overviews, manifest["sources"]), 1)))
     if manifest.get("excluded"):
         parts.append("<h3>Left out</h3><ul>" + "".join(
             f"<li>view {e(str(item.get('index')))} ({e(item['view'])}, box {e(str(item['bbox']))}): "
             f"{e(item['reason'])}</li>" for item in manifest["excluded"]) + "</ul>")
     parts.append(_fix_section(manifest))
-    parts.extend(_view_section(number, view) for number, view in enumerate(manifest["views"], 1))
+    names = [source["file"] for source in manifest["sources"]]
+    parts.extend(_view_section(number, view, names[view["source"]] if 0 <= view.get("source", -1) < len(names) else "")
+                 for number, view in enumerate(manifest["views"], 1))
     parts.append("<h3>Contact sheet</h3><p class='sheet'><img src='contact_sheet.png' alt='contact sheet'></p>"
                  "</main></body></html>")
     return "\n".join(parts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 
+from ..errors import UsageError
 from ..thresholds import QUALITY_THRESHOLDS
 
 # Coarse groups a preset asks for; each view class falls in one. The order is the order
@@ -271,7 +272,7 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}") from None
+        raise UsageError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}") from None
 
 
 def view_group(view_class: str) -> str | None:
