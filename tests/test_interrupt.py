@@ -88,23 +88,19 @@ def interrupt(out: Path, sig: int, moment: str, delay: float, force: bool, env: 
     """Start a build, send ``sig`` at ``delay`` seconds ("uniform") or ``delay`` seconds after
     the package's temporary folder appears ("write"), and return what happened."""
     proc = subprocess.Popen(build_command(out, force), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    exported = threading.Event()
     lines: list[str] = []
 
     def read_stderr():
         for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace")
-            lines.append(line)
-            if line.startswith("export"):
-                exported.set()
+            lines.append(raw.decode("utf-8", "replace"))
         proc.stderr.close()
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
     started = time.perf_counter()
     if moment == "write":
-        exported.wait(timeout=300)
-        deadline = time.perf_counter() + 5
+        # The package's hidden temporary folder appearing starts the write window.
+        deadline = time.perf_counter() + 300
         while proc.poll() is None and time.perf_counter() < deadline and not _staging(out):
             time.sleep(0.0005)
     time.sleep(delay)
