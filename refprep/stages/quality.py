@@ -565,6 +565,9 @@ def check_view_class(view: View, limits: dict) -> Check:
                      f"Declared {pose.view}, but {pose.conflict}: check the declaration (the declared class is used).")
     if pose.method == "declared":
         return Check("view_class", "pass", pose.confidence, threshold, f"{pose.view}, as declared.")
+    if pose.method == "none":
+        return Check("view_class", "warn", 0.0, threshold,
+                     "No reader could tell which view this is: declare it with --view N=CLASS or --views.")
     if pose.confidence < threshold:
         return Check("view_class", "warn", pose.confidence, threshold,
                      f"Unsure which view this is (read as {pose.view} from {pose.method.replace('_', ' ')}, "

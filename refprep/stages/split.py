@@ -992,8 +992,16 @@ def resplit_by_captions(source: Source, views: list[View], rows: list, source_in
 
 def _column_views(source: Source, centres: list[float], limits: tuple[int, int], band: tuple[int, int],
                   source_index: int) -> list[View]:
-    """One view per caption centre: the column halfway to its neighbours (the outer ones as
-    wide again, within ``limits``) over ``band``, split against its own backdrop."""
+    """One view per caption centre over ``band`` between ``limits``: the band's own split
+    where it finds exactly one figure spanning each caption (heads drawn apart, off the
+    captions' beat);
+    else the column halfway to each caption's neighbours (the outer ones as wide again),
+    split against its own backdrop. A column with nothing in it gives no view."""
+    whole = (int(limits[0]), band[0], int(limits[1] - limits[0]), band[1] - band[0])
+    found, _ = _split_panel(source, whole, source_index)
+    owners = [[v for v in found if v.bbox[0] <= c <= v.bbox[0] + v.bbox[2]] for c in centres]
+    if all(len(o) == 1 for o in owners) and len({id(o[0]) for o in owners}) == len(centres):
+        return [o[0] for o in owners]  # one figure under each caption, none under two
     views = []
     for i, centre in enumerate(centres):
         left = (centres[i - 1] + centre) / 2 if i else max(float(limits[0]), centre - (centres[1] - centre) / 2)
@@ -1001,16 +1009,41 @@ def _column_views(source: Source, centres: list[float], limits: tuple[int, int],
             min(float(limits[1]), centre + (centre - centres[i - 1]) / 2)
         column = (int(left), band[0], int(right - left), band[1] - band[0])
         found, _ = _split_panel(source, column, source_index)
-        views.append(max(found, key=lambda v: int(v.mask.sum()) if v.mask is not None else 0) if found
-                     else _column_view(source, column, source_index))
+        found = [v for v in found if v.mask is not None and _solid_share(v.mask, column) >= MIN_COLUMN_SOLID]
+        view = max(found, key=lambda v: int(v.mask.sum())) if found else _column_view(source, column, source_index)
+        if view is not None:
+            views.append(view)
     return views
 
 
-def _column_view(source: Source, box: tuple[int, int, int, int], source_index: int) -> View:
+# A caption's column holds a figure when at least this share of it is solid (left after an
+# opening that removes lines a few pixels wide: guide lines, ruled or graph paper).
+MIN_COLUMN_SOLID = 0.02
+
+
+def _solid_share(mask: np.ndarray, box: tuple[int, int, int, int], width_px: int = 5) -> float:
+    """Share of ``box``'s area that ``mask`` covers with more than thin lines."""
+    import cv2
+
+    kernel = np.ones((width_px, width_px), np.uint8)
+    solid = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    return float(solid.sum()) / max(1, box[2] * box[3])
+
+
+def _column_view(source: Source, box: tuple[int, int, int, int], source_index: int, *,
+                 ink_distance: float = 60.0) -> View | None:
     """A captioned column whose figure cannot be told from its backdrop by colour alone
     (it crosses the column's edge, or the page is busy): the whole column is the view, and
-    the clean stage cuts the figure out as it does a scene's."""
+    the clean stage cuts the figure out as it does a scene's. None where what differs from
+    the column's median colour by more than ``ink_distance`` (RGB) is not solid enough to
+    be a figure (``MIN_COLUMN_SOLID``): an empty column on ruled paper holds lines."""
     x, y, w, h = box
+    pixels = source.rgb[y:y + h, x:x + w].astype(np.float32)
+    if pixels.size == 0:
+        return None
+    ink = np.linalg.norm(pixels - np.median(pixels.reshape(-1, 3), axis=0), axis=2) > ink_distance
+    if _solid_share(ink, box) < MIN_COLUMN_SOLID:
+        return None
     column = Source(path=source.path, rgb=source.rgb[y:y + h, x:x + w],
                     alpha=None if source.alpha is None else source.alpha[y:y + h, x:x + w],
                     sha256=source.sha256, file_format=source.file_format, original_mode=source.original_mode)
