@@ -17,13 +17,16 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
 from .data import Background, Check, Source, View, worst_status
 from .errors import InputError, RefprepError, UsageError
 from .stages.load import find_images, load_image
+
+if TYPE_CHECKING:
+    from .stages.validation import ValidationReport
 
 # progress(stage, done, total): called as work advances; the CLI draws it on stderr.
 Progress = Callable[[str, int, int], None]
@@ -623,14 +626,58 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
           views=None, view=None, exclude=(), progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
-    ``margin`` is the space left around the views, as a share of the largest view's size.
-    ``jobs`` processes analyse the input files in parallel (default: one per core).
-    ``device`` "cuda" runs background removal on the GPU (needs onnxruntime-gpu).
-    ``views``, ``view`` and ``exclude`` are the creator's word on the views, numbered from 1
-    in sheet order over all inputs (see ``declaration``): a declared class wins over what
-    refprep infers.
-    Images in a folder that cannot be read are skipped and listed in the manifest's
-    ``skipped``; a file named on its own that cannot be read stops the build.
+    Parameters
+    ----------
+    inputs : path, PIL.Image.Image, numpy.ndarray, or a list of them
+        One character: a sheet, several single views, a folder of them, or images in memory
+        (uint8 arrays HxW, HxWx3 or HxWx4), mixed as you like. An in-memory image is named
+        ``image-N``, N its place in the list counting from 1. Images in a folder that cannot
+        be read are skipped and listed in the manifest's ``skipped``; one named on its own
+        that cannot be read stops the build (InputError).
+    out_dir : path, optional
+        The package goes to ``out_dir/NAME`` (default ``refprep-out``).
+    name : str, optional
+        The package's name (default: the first input's stem or folder name, or ``image-1``).
+    preset : str, default "generic"
+        The target tool's limits and rules (``refprep presets`` lists them).
+    background : str, default "white"
+        ``white``, ``green``, ``transparent`` or ``#RRGGBB``.
+    model : str, default "u2netp"
+        The background-removal model.
+    zip : bool, default False
+        Also write ``NAME.zip`` beside the folder.
+    force : bool, default False
+        Replace a package already there (otherwise OutputError, before any work).
+    margin : float, optional
+        The space left around the views, as a share of the largest view's size.
+    jobs : int, optional
+        Processes that analyse the input files in parallel (default: one per core).
+    device : str, default "cpu"
+        "cuda" runs background removal on the GPU (needs onnxruntime-gpu).
+    views, view, exclude
+        The creator's word on the views, numbered from 1 in sheet order over all inputs
+        (see `declaration`): a declared class wins over what refprep infers.
+    progress : callable, optional
+        ``progress(stage, done, total)``, called as the work advances.
+
+    Returns
+    -------
+    BuildResult
+        ``package`` (the folder written), ``status`` (valid, valid_with_warnings or invalid),
+        ``manifest`` (manifest.json as a dict), ``zip_path``; ``as_dict()`` is what
+        ``refprep build --json`` prints.
+
+    Examples
+    --------
+    >>> import refprep, tempfile
+    >>> result = refprep.build(["fixtures/example_sheet.png"], out_dir=tempfile.mkdtemp())
+    >>> result.status, result.package.name
+    ('valid_with_warnings', 'example_sheet')
+    >>> [view["view"] for view in result.manifest["views"]]
+    ['front', 'three_quarter_right', 'side_right', 'back', 'three_quarter_left']
+    >>> sorted(path.name for path in result.package.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['01_front.png', '02_three_quarter_right.png', '03_side_right.png', '04_back.png',
+     '05_three_quarter_left.png', 'contact_sheet.png', 'manifest.json', 'report.html', 'source_1.png']
     """
     from .stages.clean import check_device, needs_download, parse_background
     from .stages.package import check_target, display_name, safe_package_name
@@ -741,10 +788,12 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
     >>> import refprep
     >>> report = refprep.check("fixtures/single_front_white.png")
     >>> image = report.images[0]
-    >>> image.file, image.status in ("pass", "warn", "fail")
-    ('fixtures/single_front_white.png', True)
-    >>> image.views[0].view, sorted(c.id for c in image.checks)[:3]
-    ('front', ['background', 'cropped', 'exposure'])
+    >>> image.file, image.status, image.views[0].view
+    ('fixtures/single_front_white.png', 'fail', 'front')
+    >>> [(c.id, c.value, c.threshold) for c in image.checks if c.status == "fail"]
+    [('resolution', 384.0, 512)]
+    >>> report["images"][0]["status"]  # the JSON document, as refprep check --json prints it
+    'fail'
     >>> import numpy as np
     >>> from PIL import Image
     >>> pixels = np.asarray(Image.open("fixtures/single_front_white.png"))
@@ -804,7 +853,7 @@ def pose(images, progress: Progress | None = None, views=None, view=None, exclud
     >>> report = refprep.pose(["fixtures/single_front_white.png"])
     >>> found = report.images[0].views[0]
     >>> found.view, found.bbox
-    ('front', (0, 0, 512, 768))
+    ('front', (118, 34, 148, 442))
     >>> refprep.pose("fixtures/single_front_white.png", views="side_left").images[0].views[0].pose_method
     'declared'
     """
@@ -1002,11 +1051,36 @@ def write_outputs(folder: Path, files: list[tuple[str, bytes]], force: bool = Fa
             raise OutputError(f"{folder / name}: cannot write ({exc.strerror or exc})") from None
 
 
-def validate(package, preset: str | None = None):
+def validate(package, preset: str | None = None) -> ValidationReport:
     """Re-check a package folder or zip against ``preset`` (default: the one it was built for).
 
-    Returns a ``ValidationReport``: ``status`` "valid" or "invalid", ``problems`` (one sentence
-    each), ``warnings``; ``as_dict()`` is what ``refprep validate --json`` prints.
+    Parameters
+    ----------
+    package : path
+        A package folder or its zip, as ``build`` wrote it.
+    preset : str, optional
+        Judge against this preset's rules instead of the one the package was built for.
+
+    Returns
+    -------
+    ValidationReport
+        ``status`` "valid" or "invalid", ``problems`` (one sentence each) and ``warnings``;
+        ``as_dict()`` is what ``refprep validate --json`` prints.
+
+    Raises
+    ------
+    InputError
+        No package there, or it cannot be read.
+
+    Examples
+    --------
+    >>> import refprep, tempfile
+    >>> built = refprep.build("fixtures/single_front_white.png", out_dir=tempfile.mkdtemp(), name="hero")
+    >>> verdict = refprep.validate(built.package)
+    >>> verdict.status == ("invalid" if built.status == "invalid" else "valid")
+    True
+    >>> refprep.validate(built.package, preset="kling-element").preset
+    'kling-element'
     """
     from .targets.presets import get_preset
     from .stages.validation import validate_package
