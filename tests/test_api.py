@@ -155,7 +155,7 @@ def test_the_docstring_examples_run(monkeypatch, tmp_path, shared_models):
     results = doctest.testmod(refprep.api, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert results.failed == 0
     assert results.attempted >= 30
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 60  # about 18 s on two shared cores
     for name in ("build", "check", "pose", "split", "clean", "validate"):
         doc = getattr(refprep, name).__doc__
         for section in ("Parameters\n    ----------", "Returns\n    -------", "Examples\n    --------"):
