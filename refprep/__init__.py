@@ -3,19 +3,26 @@
 The Python API mirrors the CLI::
 
     import refprep
-    result = refprep.build(["sheet.png"], out_dir="refprep-out")
-    print(result.manifest["status"], result.package)
-    report = refprep.check(["photo.jpg"])
+    result = refprep.build(["sheet.png"], out_dir="refprep-out")   # BuildResult
+    print(result.status, result.package)
+    report = refprep.check(["photo.jpg", pil_image, numpy_array])   # CheckReport
+    print(report.images[0].status, report.as_dict())                # as_dict(): the --json document
 
 Heavy libraries (onnxruntime, LiteRT, OpenCV) load only when a stage needs them.
 """
 
 __version__ = "0.1.0"
 
-_API = ("build", "check", "split", "clean", "pose", "validate", "BuildResult")
+_API = ("build", "check", "split", "clean", "pose", "validate",
+        "BuildResult", "CheckReport", "PoseReport", "SplitReport", "CleanReport", "ValidationReport",
+        "ImageCheck", "ViewCheck", "ImagePose", "ViewPose", "SplitImage", "SplitView", "CleanImage", "CleanView")
 
 
 def __getattr__(name):
+    if name == "ValidationReport":
+        from .stages.validation import ValidationReport
+
+        return ValidationReport
     if name in _API:
         from . import api
 

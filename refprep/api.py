@@ -17,13 +17,16 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
-from .data import Background, Source, View, worst_status
+from .data import Background, Check, Source, View, worst_status
 from .errors import InputError, RefprepError, UsageError
 from .stages.load import find_images, load_image
+
+if TYPE_CHECKING:
+    from .stages.validation import ValidationReport
 
 # progress(stage, done, total): called as work advances; the CLI draws it on stderr.
 Progress = Callable[[str, int, int], None]
@@ -48,6 +51,208 @@ class BuildResult:
     @property
     def status(self) -> str:
         return self.manifest["status"]
+
+    def as_dict(self) -> dict:
+        """What ``refprep build --json`` prints: the manifest and the package's path."""
+        return {**self.manifest, "package": str(self.package)}
+
+
+class _Document:
+    """A typed result that also reads like the JSON document it prints: ``report["images"]``
+    is ``report.as_dict()["images"]`` (the style of refprep 0.1's dict results)."""
+
+    def as_dict(self) -> dict:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str):
+        return self.as_dict()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.as_dict()
+
+    def get(self, key: str, default=None):
+        return self.as_dict().get(key, default)
+
+    def keys(self):
+        return self.as_dict().keys()
+
+
+@dataclass
+class ViewPose(_Document):
+    """One view's class and head pose, and where it sits in its image (``bbox`` = x, y, w, h
+    in the image's pixels). Angles in degrees, None where not measured; ``pose_conflict``
+    says what strong evidence found where a declared class disagrees with it;
+    ``pose_evidence`` is what each reader saw."""
+
+    view: str
+    yaw_deg: float | None
+    pitch_deg: float | None
+    roll_deg: float | None
+    pose_confidence: float
+    pose_method: str
+    bbox: tuple[int, int, int, int]
+    kind: str
+    pose_conflict: str | None = None
+    pose_evidence: list[dict] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def from_view(cls, view: View) -> "ViewPose":
+        pose = view.pose.as_dict()
+        return cls(pose["view"], pose["yaw_deg"], pose["pitch_deg"], pose["roll_deg"], pose["pose_confidence"],
+                   pose["pose_method"], tuple(int(v) for v in view.bbox), view.kind, pose.get("pose_conflict"),
+                   pose.get("pose_evidence", []))
+
+    def _pose_dict(self) -> dict:
+        return {"view": self.view, "yaw_deg": self.yaw_deg, "pitch_deg": self.pitch_deg, "roll_deg": self.roll_deg,
+                "pose_confidence": self.pose_confidence, "pose_method": self.pose_method,
+                **({"pose_conflict": self.pose_conflict} if self.pose_conflict else {}),
+                **({"pose_evidence": list(self.pose_evidence)} if self.pose_evidence else {}),
+                "bbox": list(self.bbox), "kind": self.kind}
+
+    def as_dict(self) -> dict:
+        return self._pose_dict()
+
+
+@dataclass
+class ViewCheck(ViewPose):
+    """One view as ``check`` judged it: its pose, its status and every check's verdict."""
+
+    status: str = "pass"
+    checks: list[Check] = field(default_factory=list)
+
+    @classmethod
+    def from_view(cls, view: View) -> "ViewCheck":
+        return replace(super().from_view(view), status=view.status, checks=list(view.checks))
+
+    def as_dict(self) -> dict:
+        return {**self._pose_dict(), "status": self.status, "checks": [c.as_dict() for c in self.checks]}
+
+
+@dataclass
+class ImageCheck(_Document):
+    """One checked image: ``status`` pass, warn or fail; ``checks``, the worst result of each
+    check over its views; ``views``, each view's own verdicts."""
+
+    file: str
+    status: str
+    checks: list[Check]
+    views: list[ViewCheck]
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "status": self.status, "checks": [c.as_dict() for c in self.checks],
+                "views": [v.as_dict() for v in self.views]}
+
+
+@dataclass
+class CheckReport(_Document):
+    """What ``check`` found: one ``ImageCheck`` per image; ``as_dict()`` is what
+    ``refprep check --json`` prints."""
+
+    images: list[ImageCheck]
+
+    @property
+    def status(self) -> str:
+        """The worst image's status: pass, warn or fail."""
+        return worst_status(image.status for image in self.images)
+
+    def as_dict(self) -> dict:
+        return {"images": [image.as_dict() for image in self.images]}
+
+
+@dataclass
+class ImagePose(_Document):
+    """The views found in one image, each with its class and angles."""
+
+    file: str
+    views: list[ViewPose]
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "views": [v.as_dict() for v in self.views]}
+
+
+@dataclass
+class PoseReport(_Document):
+    """What ``pose`` found: one ``ImagePose`` per image; ``as_dict()`` is what
+    ``refprep pose --json`` prints."""
+
+    images: list[ImagePose]
+
+    def as_dict(self) -> dict:
+        return {"images": [image.as_dict() for image in self.images]}
+
+
+@dataclass
+class SplitView(_Document):
+    """One view cut from a sheet: its box in the sheet, the file it was written to, ``kind``
+    (figure or photo) and ``framing`` (full_body, close_up or photo)."""
+
+    bbox: tuple[int, int, int, int]
+    file: str
+    kind: str
+    framing: str
+
+    def as_dict(self) -> dict:
+        return {"bbox": list(self.bbox), "file": self.file, "kind": self.kind, "framing": self.framing}
+
+
+@dataclass
+class SplitImage(_Document):
+    """One split sheet: its backdrop's kind, its views, and what was left out as not a view
+    (labels, frames, panels: ``annotations``)."""
+
+    file: str
+    background: str
+    views: list[SplitView]
+    annotations: list[dict]
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "background": self.background, "views": [v.as_dict() for v in self.views],
+                "annotations": self.annotations}
+
+
+@dataclass
+class SplitReport(_Document):
+    """What ``split`` wrote; ``as_dict()`` is ``views.json`` and what ``refprep split --json``
+    prints."""
+
+    images: list[SplitImage]
+    folder: Path | None = None  # where the views and views.json were written
+
+    def as_dict(self) -> dict:
+        return {"images": [image.as_dict() for image in self.images]}
+
+
+@dataclass
+class CleanView(_Document):
+    """One cleaned view: its box in the input image and the file written."""
+
+    bbox: tuple[int, int, int, int]
+    file: str
+
+    def as_dict(self) -> dict:
+        return {"bbox": list(self.bbox), "file": self.file}
+
+
+@dataclass
+class CleanImage(_Document):
+    """The cleaned views of one input image."""
+
+    file: str
+    views: list[CleanView]
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "views": [v.as_dict() for v in self.views]}
+
+
+@dataclass
+class CleanReport(_Document):
+    """What ``clean`` wrote; ``as_dict()`` is what ``refprep clean --json`` prints."""
+
+    images: list[CleanImage]
+    folder: Path | None = None  # where the cleaned images were written
+
+    def as_dict(self) -> dict:
+        return {"images": [image.as_dict() for image in self.images]}
 
 
 @dataclass
@@ -106,10 +311,11 @@ class Pipeline:
 
     # --- stages ---
 
-    def load(self, paths: list[Path]) -> list[Source]:
+    def load(self, paths: list[Path | Source]) -> list[Source]:
+        """Each path read by ``load_image``; an in-memory image's ``Source`` as it is."""
         sources = []
         for i, path in enumerate(paths):
-            sources.append(load_image(path))
+            sources.append(path if isinstance(path, Source) else load_image(path))
             self.progress("load", i + 1, len(paths))
         return sources
 
@@ -195,17 +401,45 @@ def _ticker(progress: Progress, stage: str, total: int) -> Callable[[], None]:
     return tick
 
 
-def resolve_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given; folders expand to the images directly inside them."""
+# An input is a path (str or os.PathLike) or an in-memory image (a PIL image, a numpy array).
+# In memory, it becomes a ``Source`` at once, named ``image-N`` after its place in the inputs.
+
+def as_input_list(inputs) -> list:
+    """``inputs`` as a list: one path or one in-memory image is a list of one (a numpy
+    array is one image, never a list of rows)."""
+    from .stages.load import is_in_memory
+
+    if isinstance(inputs, (str, os.PathLike)) or is_in_memory(inputs):
+        return [inputs]
+    return list(inputs)
+
+
+def input_name(item: Path | Source) -> str:
+    """How the reports name an input: a file's path as given, an in-memory image's ``image-N``."""
+    return str(item.path) if isinstance(item, Source) else str(item)
+
+
+def resolve_inputs(inputs) -> list[Path | Source]:
+    """Files as given; folders expand to the images directly inside them; in-memory images
+    (PIL or numpy) become ``Source``s named ``image-N``."""
     return [path for path, _ in expand_inputs(inputs)]
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+def expand_inputs(inputs) -> list[tuple[Path | Source, bool]]:
     """(path, found in a folder) for every input image: files as given, folders expanded to
-    the images directly inside them. An unusable file found in a folder is skipped by
-    ``build``; one named on its own stops it."""
-    paths: list[tuple[Path, bool]] = []
-    for item in inputs:
+    the images directly inside them, an in-memory image as its ``Source`` (named ``image-N``,
+    N its place among ``inputs`` counting from 1; a bad array raises InputError naming it).
+    An unusable file found in a folder is skipped by ``build``; one named on its own stops it."""
+    from .stages.load import is_in_memory, source_from_image
+
+    paths: list[tuple[Path | Source, bool]] = []
+    for number, item in enumerate(as_input_list(inputs), 1):
+        if is_in_memory(item):
+            paths.append((source_from_image(item, f"image-{number}"), False))
+            continue
+        if not isinstance(item, (str, os.PathLike)):
+            raise InputError(f"image-{number}", f"not an image: {type(item).__name__} (give a path, "
+                                                "a PIL image or a numpy array)")
         path = Path(item)
         if path.is_dir():
             try:
@@ -245,7 +479,7 @@ class BuildSettings:
     device: str = "cpu"
 
 
-def analyse_source(pipeline: Pipeline, path: Path, settings: BuildSettings) -> SheetAnalysis:
+def analyse_source(pipeline: Pipeline, path: Path | Source, settings: BuildSettings) -> SheetAnalysis:
     """Everything ``build`` does to one input file before export: load, split, clean (matte
     and composite onto the target background), pose, quality checks."""
     from .targets.presets import get_preset
@@ -255,7 +489,7 @@ def analyse_source(pipeline: Pipeline, path: Path, settings: BuildSettings) -> S
     return analysis
 
 
-def analyse_sources(paths: list[tuple[Path, bool]], settings: BuildSettings, jobs: int,
+def analyse_sources(paths: list[tuple[Path | Source, bool]], settings: BuildSettings, jobs: int,
                     progress: Progress) -> list[SheetAnalysis | InputError]:
     """``analyse_source`` on every (path, skippable), in input order. A skippable path that
     cannot be used gives its InputError in its place; any other error stops the run.
@@ -300,7 +534,7 @@ def analyse_sources(paths: list[tuple[Path, bool]], settings: BuildSettings, job
     return outcomes
 
 
-def _attempt(pipeline: Pipeline, path: Path, skippable: bool, settings: BuildSettings):
+def _attempt(pipeline: Pipeline, path: Path | Source, skippable: bool, settings: BuildSettings):
     try:
         return analyse_source(pipeline, path, settings)
     except InputError as exc:
@@ -328,7 +562,7 @@ def _start_worker(settings: BuildSettings, threads: int) -> None:
     _worker_pipeline = Pipeline(settings.model, device=settings.device, threads=threads)
 
 
-def _attempt_in_worker(path: Path, skippable: bool, settings: BuildSettings):
+def _attempt_in_worker(path: Path | Source, skippable: bool, settings: BuildSettings):
     return _attempt(_worker_pipeline, path, skippable, settings)
 
 
@@ -392,29 +626,77 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
           views=None, view=None, exclude=(), progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
-    ``margin`` is the space left around the views, as a share of the largest view's size.
-    ``jobs`` processes analyse the input files in parallel (default: one per core).
-    ``device`` "cuda" runs background removal on the GPU (needs onnxruntime-gpu).
-    ``views``, ``view`` and ``exclude`` are the creator's word on the views, numbered from 1
-    in sheet order over all inputs (see ``declaration``): a declared class wins over what
-    refprep infers.
-    Images in a folder that cannot be read are skipped and listed in the manifest's
-    ``skipped``; a file named on its own that cannot be read stops the build.
+    Parameters
+    ----------
+    inputs : path, PIL.Image.Image, numpy.ndarray, or a list of them
+        One character: a sheet, several single views, a folder of them, or images in memory
+        (uint8 arrays HxW, HxWx3 or HxWx4), mixed as you like. An in-memory image is named
+        ``image-N``, N its place in the list counting from 1. Images in a folder that cannot
+        be read are skipped and listed in the manifest's ``skipped``; one named on its own
+        that cannot be read stops the build (InputError).
+    out_dir : path, optional
+        The package goes to ``out_dir/NAME`` (default ``refprep-out``).
+    name : str, optional
+        The package's name (default: the first input's stem or folder name, or ``image-1``).
+    preset : str, default "generic"
+        The target tool's limits and rules (``refprep presets`` lists them).
+    background : str, default "white"
+        ``white``, ``green``, ``transparent`` or ``#RRGGBB``.
+    model : str, default "u2netp"
+        The background-removal model.
+    zip : bool, default False
+        Also write ``NAME.zip`` beside the folder.
+    force : bool, default False
+        Replace a package already there (otherwise OutputError, before any work).
+    margin : float, optional
+        The space left around the views, as a share of the largest view's size.
+    jobs : int, optional
+        Processes that analyse the input files in parallel (default: one per core).
+    device : str, default "cpu"
+        "cuda" runs background removal on the GPU (needs onnxruntime-gpu).
+    views, view, exclude
+        The creator's word on the views, numbered from 1 in sheet order over all inputs
+        (see `declaration`): a declared class wins over what refprep infers.
+    progress : callable, optional
+        ``progress(stage, done, total)``, called as the work advances.
+
+    Returns
+    -------
+    BuildResult
+        ``package`` (the folder written), ``status`` (valid, valid_with_warnings or invalid),
+        ``manifest`` (manifest.json as a dict), ``zip_path``; ``as_dict()`` is what
+        ``refprep build --json`` prints.
+
+    Examples
+    --------
+    >>> import refprep, tempfile
+    >>> result = refprep.build(["fixtures/example_sheet.png"], out_dir=tempfile.mkdtemp())
+    >>> result.status, result.package.name
+    ('valid_with_warnings', 'example_sheet')
+    >>> [view["view"] for view in result.manifest["views"]]
+    ['front', 'three_quarter_right', 'side_right', 'back', 'three_quarter_left']
+    >>> sorted(path.name for path in result.package.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['01_front.png', '02_three_quarter_right.png', '03_side_right.png', '04_back.png',
+     '05_three_quarter_left.png', 'contact_sheet.png', 'manifest.json', 'report.html', 'source_1.png']
     """
     from .stages.clean import check_device, needs_download, parse_background
     from .stages.package import check_target, display_name, safe_package_name
     from .targets.presets import get_preset
 
-    inputs = [Path(item) for item in inputs]
+    inputs = as_input_list(inputs)
     paths = expand_inputs(inputs)
     declared = declaration(views, view, exclude)
     chosen = get_preset(preset)
     check_device(device)
     background = background.strip().lower()
     target_colour = parse_background(background)
-    # Named after the first input as given: a folder's name, or a file's stem.
-    first = inputs[0].resolve()
-    package_name = safe_package_name(name or (first.name if first.is_dir() else first.stem))
+    # Named after the first input as given: a folder's name, a file's stem, or image-1.
+    if isinstance(paths[0][0], Source) and not isinstance(inputs[0], (str, os.PathLike)):
+        first_name = paths[0][0].path.name
+    else:
+        first = Path(inputs[0]).resolve()
+        first_name = first.name if first.is_dir() else first.stem
+    package_name = safe_package_name(name or first_name)
     target = Path(out_dir or DEFAULT_OUT_DIR) / package_name
     check_target(target, force, zip)  # before the work, not only when writing
 
@@ -468,21 +750,56 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     return BuildResult(package=target, manifest=manifest, views=[item.view for item in chosen], zip_path=zip_path)
 
 
-def _view_summary(view: View) -> dict:
-    return {**view.pose.as_dict(), "bbox": [int(v) for v in view.bbox], "kind": view.kind}
-
-
 def check(images, preset: str = "generic", model: str = "u2netp", progress: Progress | None = None,
-          pipeline: Pipeline | None = None, views=None, view=None, exclude=()) -> dict:
-    """Validate images as they are (nothing is changed or written).
+          pipeline: Pipeline | None = None, views=None, view=None, exclude=()) -> CheckReport:
+    """Validate images as references, as they are (nothing is changed or written).
 
-    Returns ``{"images": [{"file", "status", "checks", "views"}]}``; an image's checks are
-    the worst result per check id over its views. Pass a ``pipeline`` to reuse its loaded
-    models across calls (it is left open). ``views``, ``view`` and ``exclude`` are the
-    creator's word, as for ``build``.
+    Parameters
+    ----------
+    images : path, PIL.Image.Image, numpy.ndarray, or a list of them
+        Image files, folders of images, or images in memory (uint8 arrays HxW, HxWx3 or
+        HxWx4), mixed as you like; an in-memory image is reported as ``image-N``, N its
+        place in the list counting from 1.
+    preset : str, default "generic"
+        Whose limits to check against (``refprep presets`` lists them).
+    model : str, default "u2netp"
+        The background-removal model that outlines the subject.
+    progress : callable, optional
+        ``progress(stage, done, total)``, called as the work advances.
+    pipeline : Pipeline, optional
+        Loaded models to reuse across calls (it is left open).
+    views, view, exclude
+        The creator's word on the views' classes, as for `build`.
+
+    Returns
+    -------
+    CheckReport
+        One ``ImageCheck`` per image (``file``, ``status``, ``checks``, ``views``); an
+        image's checks are the worst result per check id over its views. ``as_dict()`` is
+        what ``refprep check --json`` prints.
+
+    Raises
+    ------
+    InputError
+        An image cannot be read or used (the CLI's exit 2).
+
+    Examples
+    --------
+    >>> import refprep
+    >>> report = refprep.check("fixtures/single_front_white.png")
+    >>> image = report.images[0]
+    >>> image.file, image.status, image.views[0].view
+    ('fixtures/single_front_white.png', 'fail', 'front')
+    >>> [(c.id, c.value, c.threshold) for c in image.checks if c.status == "fail"]
+    [('resolution', 384.0, 512)]
+    >>> report["images"][0]["status"]  # the JSON document, as refprep check --json prints it
+    'fail'
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> pixels = np.asarray(Image.open("fixtures/single_front_white.png"))
+    >>> refprep.check([pixels]).images[0].file
+    'image-1'
     """
-    import contextlib
-
     from .targets.presets import get_preset
 
     chosen = get_preset(preset)
@@ -496,28 +813,50 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
         _drop_excluded(analysis, declared.excluded)
         running.check(analysis, chosen, None, cleaned=False)
 
+    rank = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
     report = []
-    for index, source in enumerate(analysis.sources):
-        views = [v for v in analysis.views if v.source_index == index]
-        worst: dict[str, dict] = {}
-        rank = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
-        for view in views:
-            for c in view.checks:
-                if c.id not in worst or rank[c.status] > rank[worst[c.id]["status"]]:
-                    worst[c.id] = c.as_dict()
-        report.append({
-            "file": str(paths[index]),
-            "status": worst_status(v.status for v in views),
-            "checks": list(worst.values()),
-            "views": [{**_view_summary(v), "status": v.status, "checks": [c.as_dict() for c in v.checks]}
-                      for v in views],
-        })
-    return {"images": report}
+    for index, path in enumerate(paths):
+        mine = [v for v in analysis.views if v.source_index == index]
+        worst: dict[str, Check] = {}
+        for item in mine:
+            for c in item.checks:
+                if c.id not in worst or rank[c.status] > rank[worst[c.id].status]:
+                    worst[c.id] = c
+        report.append(ImageCheck(input_name(path), worst_status(v.status for v in mine), list(worst.values()),
+                                 [ViewCheck.from_view(v) for v in mine]))
+    return CheckReport(report)
 
 
-def pose(images, progress: Progress | None = None, views=None, view=None, exclude=()) -> dict:
-    """View class and angles for every view found in each image (``views``, ``view`` and
-    ``exclude`` as for ``build``)."""
+def pose(images, progress: Progress | None = None, views=None, view=None, exclude=()) -> PoseReport:
+    """View class and head angles of every view found in each image.
+
+    Parameters
+    ----------
+    images : path, PIL.Image.Image, numpy.ndarray, or a list of them
+        Sheets, single views or folders, or images in memory (as for `check`).
+    progress : callable, optional
+        ``progress(stage, done, total)``, called as the work advances.
+    views, view, exclude
+        The creator's word on the views' classes, as for `build`; a declared class wins
+        (``pose_method`` "declared").
+
+    Returns
+    -------
+    PoseReport
+        One ``ImagePose`` per image, each with a ``ViewPose`` per view found (``view``,
+        ``yaw_deg``, ``pitch_deg``, ``roll_deg``, ``pose_confidence``, ``pose_method``,
+        ``bbox``, ``kind``). ``as_dict()`` is what ``refprep pose --json`` prints.
+
+    Examples
+    --------
+    >>> import refprep
+    >>> report = refprep.pose(["fixtures/single_front_white.png"])
+    >>> found = report.images[0].views[0]
+    >>> found.view, found.bbox
+    ('front', (118, 34, 148, 442))
+    >>> refprep.pose("fixtures/single_front_white.png", views="side_left").images[0].views[0].pose_method
+    'declared'
+    """
     paths = resolve_inputs(images)
     declared = declaration(views, view, exclude)
     with Pipeline(progress=progress) as pipeline:
@@ -526,27 +865,59 @@ def pose(images, progress: Progress | None = None, views=None, view=None, exclud
         pipeline.pose(analysis)
     declare(analysis, declared)
     _drop_excluded(analysis, declared.excluded)
-    return {"images": [
-        {"file": str(path), "views": [_view_summary(v) for v in analysis.views if v.source_index == i]}
-        for i, path in enumerate(paths)
-    ]}
+    return PoseReport([ImagePose(input_name(path), [ViewPose.from_view(v) for v in analysis.views
+                                                    if v.source_index == i])
+                       for i, path in enumerate(paths)])
 
 
 def split(sheet, out_dir: str | Path | None = None, margin: float | None = None, force: bool = False,
-          progress: Progress | None = None) -> dict:
+          progress: Progress | None = None) -> SplitReport:
     """Cut a sheet into its views (original pixels, with a margin) and write them as PNGs,
-    with ``views.json`` (the same document this returns) beside them.
+    with ``views.json`` (the document ``as_dict()`` returns) beside them.
 
-    Files already there are never replaced unless ``force``: the call raises OutputError
-    before it writes anything.
+    Parameters
+    ----------
+    sheet : path, PIL.Image.Image or numpy.ndarray
+        One sheet (a file, or an image in memory, named ``image-1``).
+    out_dir : path, optional
+        Where the views go (default ``refprep-out/NAME-views``).
+    margin : float, optional
+        The space left around each view, as a share of the largest view (default 0.06).
+    force : bool, default False
+        Replace files already there. Without it, the call raises OutputError before it
+        writes anything.
+    progress : callable, optional
+        ``progress(stage, done, total)``, called as the work advances.
+
+    Returns
+    -------
+    SplitReport
+        ``images[0]``: the sheet's ``background`` kind, its ``views`` (``bbox``, ``file``,
+        ``kind``, ``framing``) and ``annotations`` (labels, frames, panels left out);
+        ``folder``, where they were written.
+
+    Examples
+    --------
+    >>> import refprep, tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> report = refprep.split("fixtures/sheet_row4_gradient.png", out_dir=out)
+    >>> sheet = report.images[0]
+    >>> len(sheet.views), sheet.background
+    (4, 'gradient')
+    >>> sheet.views[0].file.endswith("sheet_row4_gradient_view01.png")
+    True
     """
     from .targets.export import png_bytes
     from .stages.package import safe_package_name
 
-    path = resolve_inputs([sheet])[0]
+    items = as_input_list(sheet)
+    if len(items) != 1:
+        raise UsageError(f"split takes one sheet, not {len(items)}")
+    path = resolve_inputs(items)[0]
+    stem = safe_package_name(Path(input_name(path)).stem)
     with Pipeline(progress=progress) as pipeline:
         analysis = pipeline.split(pipeline.load([path]), margin)
-    folder = Path(out_dir or DEFAULT_OUT_DIR / f"{safe_package_name(path.stem)}-views")
+    folder = Path(out_dir or DEFAULT_OUT_DIR / f"{stem}-views")
     source = analysis.sources[0]
     entries, files = [], []
     for i, view in enumerate(analysis.views, 1):
@@ -557,25 +928,58 @@ def split(sheet, out_dir: str | Path | None = None, margin: float | None = None,
         crop = source.rgb[y0:y1, x0:x1]
         if source.alpha is not None:
             crop = np.dstack([crop, source.alpha[y0:y1, x0:x1]])
-        filename = f"{safe_package_name(path.stem)}_view{i:02d}.png"
+        filename = f"{stem}_view{i:02d}.png"
         files.append((filename, png_bytes(crop)))
-        entries.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename), "kind": view.kind,
-                        "framing": view.framing})
-    report = {"images": [{"file": str(path), "background": analysis.backgrounds[0].kind, "views": entries,
-                          "annotations": analysis.annotations[0]}]}
-    files.append(("views.json", (json.dumps(report, indent=2) + "\n").encode("utf-8")))
+        entries.append(SplitView(tuple(int(v) for v in view.bbox), str(folder / filename), view.kind, view.framing))
+    report = SplitReport([SplitImage(input_name(path), analysis.backgrounds[0].kind, entries,
+                                     analysis.annotations[0])], folder)
+    files.append(("views.json", (json.dumps(report.as_dict(), indent=2) + "\n").encode("utf-8")))
     write_outputs(folder, files, force)
     return report
 
 
 def clean(images, out_dir: str | Path | None = None, background: str = "white", model: str = "u2netp",
-          force: bool = False, progress: Progress | None = None) -> dict:
+          force: bool = False, progress: Progress | None = None) -> CleanReport:
     """Remove the background of every view and write each on the chosen background.
 
     Each output is named after its input (``x.png``; ``x_01.png``, ``x_02.png``... for the
-    views of a sheet). Two inputs with one name from different folders get the folder's name
-    in front (``a_x.png``, ``b_x.png``), so no output is written twice. Files already there
-    are never replaced unless ``force``: the call raises OutputError before it writes.
+    views of a sheet; ``image-N.png`` for an image in memory). Two inputs with one name from
+    different folders get the folder's name in front (``a_x.png``, ``b_x.png``), so no output
+    is written twice.
+
+    Parameters
+    ----------
+    images : path, PIL.Image.Image, numpy.ndarray, or a list of them
+        Sheets, single views or folders, or images in memory (as for `check`).
+    out_dir : path, optional
+        Where the cleaned images go (default ``refprep-out/clean``).
+    background : str, default "white"
+        ``white``, ``green``, ``transparent`` or ``#RRGGBB``.
+    model : str, default "u2netp"
+        The background-removal model.
+    force : bool, default False
+        Replace files already there. Without it, the call raises OutputError before it
+        writes anything.
+    progress : callable, optional
+        ``progress(stage, done, total)``, called as the work advances.
+
+    Returns
+    -------
+    CleanReport
+        One ``CleanImage`` per input with a ``CleanView`` (``bbox``, ``file``) per view;
+        ``folder``, where they were written.
+
+    Examples
+    --------
+    >>> import refprep, tempfile
+    >>> from PIL import Image
+    >>> out = tempfile.mkdtemp()
+    >>> report = refprep.clean([Image.open("fixtures/single_front_white.png")], out_dir=out)
+    >>> written = report.images[0].views[0]
+    >>> report.images[0].file, written.file.endswith("image-1.png")
+    ('image-1', True)
+    >>> Image.open(written.file).getpixel((0, 0))
+    (255, 255, 255)
     """
     from .stages.clean import composite_views, parse_background
     from .targets.export import png_bytes
@@ -588,17 +992,17 @@ def clean(images, out_dir: str | Path | None = None, background: str = "white", 
         pipeline.matte(analysis)
     views = composite_views(analysis.views, target_colour)
     report, files = [], []
-    for index, (path, stem) in enumerate(zip(paths, output_stems(paths))):
+    for index, (path, stem) in enumerate(zip(paths, output_stems([Path(input_name(p)) for p in paths]))):
         mine = [v for v in views if v.source_index == index]
         written = []
         for i, view in enumerate(mine, 1):
             suffix = "" if len(mine) == 1 else f"_{i:02d}"
             filename = f"{stem}{suffix}.png"
             files.append((filename, png_bytes(view.cleaned)))
-            written.append({"bbox": [int(v) for v in view.bbox], "file": str(folder / filename)})
-        report.append({"file": str(path), "views": written})
+            written.append(CleanView(tuple(int(v) for v in view.bbox), str(folder / filename)))
+        report.append(CleanImage(input_name(path), written))
     write_outputs(folder, files, force)
-    return {"images": report}
+    return CleanReport(report, folder)
 
 
 def output_stems(paths: list[Path]) -> list[str]:
@@ -647,11 +1051,36 @@ def write_outputs(folder: Path, files: list[tuple[str, bytes]], force: bool = Fa
             raise OutputError(f"{folder / name}: cannot write ({exc.strerror or exc})") from None
 
 
-def validate(package, preset: str | None = None):
+def validate(package, preset: str | None = None) -> ValidationReport:
     """Re-check a package folder or zip against ``preset`` (default: the one it was built for).
 
-    Returns a ``ValidationReport``: ``status`` "valid" or "invalid", ``problems`` (one sentence
-    each), ``warnings``; ``as_dict()`` is what ``refprep validate --json`` prints.
+    Parameters
+    ----------
+    package : path
+        A package folder or its zip, as ``build`` wrote it.
+    preset : str, optional
+        Judge against this preset's rules instead of the one the package was built for.
+
+    Returns
+    -------
+    ValidationReport
+        ``status`` "valid" or "invalid", ``problems`` (one sentence each) and ``warnings``;
+        ``as_dict()`` is what ``refprep validate --json`` prints.
+
+    Raises
+    ------
+    InputError
+        No package there, or it cannot be read.
+
+    Examples
+    --------
+    >>> import refprep, tempfile
+    >>> built = refprep.build("fixtures/single_front_white.png", out_dir=tempfile.mkdtemp(), name="hero")
+    >>> verdict = refprep.validate(built.package)
+    >>> verdict.status == ("invalid" if built.status == "invalid" else "valid")
+    True
+    >>> refprep.validate(built.package, preset="kling-element").preset
+    'kling-element'
     """
     from .targets.presets import get_preset
     from .stages.validation import validate_package

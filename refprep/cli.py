@@ -319,7 +319,7 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
                            view=view, exclude=exclude, progress=progress)
     manifest = result.manifest
     if as_json:
-        emit_json({**manifest, "package": str(result.package)})
+        emit_json(result.as_dict())
     else:
         _print_build(result, verbose)
     if open_report:
@@ -377,7 +377,7 @@ def check(images, preset, strict, verbose, views, view, exclude, as_json, quiet)
     with Progress(quiet, "check") as progress:
         report = api.check(images, preset=preset, progress=progress, views=views, view=view, exclude=exclude)
     if as_json:
-        emit_json(report)
+        emit_json(report.as_dict())
     else:
         for image in report["images"]:
             _print_check_table(image, verbose)
@@ -445,7 +445,7 @@ def split(sheet, out_dir, margin, force, as_json, quiet):
     with Progress(quiet, "split") as progress:
         report = api.split(sheet, out_dir=out_dir, margin=margin, force=force, progress=progress)
     if as_json:
-        emit_json(report)
+        emit_json(report.as_dict())
         return
     image = report["images"][0]
     click.echo(f"{image['file']}: {len(image['views'])} view(s), backdrop {image['background']}, "
@@ -472,7 +472,7 @@ def clean(images, out_dir, background, model, force, as_json, quiet):
         report = api.clean(images, out_dir=out_dir, background=background, model=model, force=force,
                            progress=progress)
     if as_json:
-        emit_json(report)
+        emit_json(report.as_dict())
         return
     for image in report["images"]:
         for view in image["views"]:
@@ -494,7 +494,7 @@ def pose(images, views, view, exclude, as_json, quiet):
     with Progress(quiet, "pose") as progress:
         report = api.pose(images, progress=progress, views=views, view=view, exclude=exclude)
     if as_json:
-        emit_json(report)
+        emit_json(report.as_dict())
         return
     for image in report["images"]:
         click.echo(image["file"])

@@ -292,3 +292,15 @@ def test_checks_on_a_12_megapixel_photo_are_fast(astronaut):
         start = time.perf_counter()
         check_view(view, (4096, 3072), get_preset("generic"), target, cleaned=cleaned)
         assert time.perf_counter() - start < 0.5, cleaned  # 0.2 s budget, with room for a loaded CI machine
+
+
+@pytest.mark.parametrize("distance, status, shown", [(15.6, "fail", "15.6 px apart, under 16"),
+                                                      (15.996, "fail", "15.996 px apart, under 16"),
+                                                      (31.7, "warn", "only 31.7 px apart (want 32+)"),
+                                                      (16.0, "warn", "only 16 px apart (want 32+)")])
+def test_a_value_under_its_limit_never_reads_as_the_limit(distance, status, shown):
+    """15.6 px is under 16 and fails; its message must not say "16 px apart, under 16"."""
+    view = View(0, (0, 0, 200, 200), np.zeros((200, 200, 3), np.uint8),
+                pose=Pose(view="front", yaw_deg=0.0, face_box=(50, 50, 100, 100), eye_distance_px=distance))
+    check = check_eye_distance(view, {"warn": 32, "fail": 16})
+    assert check.status == status and shown in check.message, check.message

@@ -82,6 +82,65 @@ def load_image(path: str | Path) -> Source:
     )
 
 
+def is_in_memory(item) -> bool:
+    """True for an image held in memory (a PIL image or a numpy array), not a path."""
+    return isinstance(item, (Image.Image, np.ndarray))
+
+
+def source_from_image(image, name: str) -> Source:
+    """An in-memory image (a PIL image of any mode, or a uint8 numpy array HxW, HxWx3 or
+    HxWx4) as a ``Source`` called ``name``, normalised exactly as a file with those pixels
+    would be (``load_image``). Its sha256 is of the decoded pixels (the RGB bytes, then the
+    alpha bytes where there is transparency), so the same pixels always hash the same.
+    Raises InputError naming ``name`` and the reason for an array or image that cannot be
+    used (wrong dtype or shape, empty, too large)."""
+    if isinstance(image, np.ndarray):
+        image, file_format = _array_image(image, name), "array"
+    elif isinstance(image, Image.Image):
+        file_format = image.format or "PIL"
+    else:
+        raise InputError(name, f"not an image: {type(image).__name__} (give a path, a PIL image or a numpy array)")
+    if image.width < 1 or image.height < 1:
+        raise InputError(name, f"empty image ({image.width} x {image.height} pixels)")
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        raise InputError(name, f"image too large ({image.width * image.height:,} pixels; the limit is "
+                               f"{MAX_IMAGE_PIXELS:,})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.load()
+            original_mode = image.mode
+            rgb, alpha = _normalise(_upright(image), Path(name))
+    except InputError:
+        raise
+    except MemoryError:
+        raise InputError(name, "not enough memory for this image") from None
+    except Exception as exc:  # noqa: BLE001 -- a lazily opened PIL image may fail to decode
+        raise InputError(name, f"damaged image ({_short(exc)})") from None
+    digest = hashlib.sha256(rgb.tobytes())
+    if alpha is not None:
+        digest.update(alpha.tobytes())
+    return Source(path=Path(name), rgb=rgb, alpha=alpha, sha256=digest.hexdigest(), file_format=file_format,
+                  original_mode=original_mode)
+
+
+def _array_image(array: np.ndarray, name: str) -> Image.Image:
+    """A numpy array as a PIL image: uint8, HxW (grey), HxWx1, HxWx3 (RGB) or HxWx4 (RGBA)."""
+    if array.dtype != np.uint8:
+        raise InputError(name, f"array dtype {array.dtype} is not supported (use uint8, 0..255)")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise InputError(name, f"array shape {tuple(array.shape)} is not an image "
+                               "(use HxW grey, HxWx3 RGB or HxWx4 RGBA)")
+    if array.size == 0:
+        raise InputError(name, f"empty array (shape {tuple(array.shape)})")
+    if array.shape[0] * array.shape[1] > MAX_IMAGE_PIXELS:
+        raise InputError(name, f"image too large ({array.shape[0] * array.shape[1]:,} pixels; the limit is "
+                               f"{MAX_IMAGE_PIXELS:,})")
+    return Image.fromarray(np.ascontiguousarray(array))
+
+
 def _read_file(path: Path) -> bytes:
     """The file's bytes, read once (so the hash is of what was decoded). Only a regular file is
     read, opened without blocking: a FIFO would wait for a writer forever, /dev/zero never ends."""

@@ -70,6 +70,16 @@ def _grade(value: float, limits: dict, higher_is_worse: bool) -> tuple[str, floa
     return "pass", warn if warn is not None else fail
 
 
+def _below(value: float, limit: float, digits: int = 0) -> str:
+    """``value`` written with ``digits`` decimals, or as many more (up to three) as it takes to
+    read as less than ``limit``: 15.6 against 16 is "15.6", never "16 ..., under 16"."""
+    for places in range(digits, digits + 4):
+        text = f"{value:.{places}f}"
+        if float(text) < limit:
+            return text
+    return f"just under {limit:.{digits}f}" if value < limit else f"{value:.{digits}f}"
+
+
 def _verdict(check_id: str, value: float, limits: dict, higher_is_worse: bool,
              passed: str, warned: str, failed: str) -> Check:
     """Grade ``value`` and pick the advice sentence for the resulting status."""
@@ -160,8 +170,8 @@ def check_resolution(view: View, source_size: tuple[int, int], limits: dict) -> 
     what = "The photo's shorter side is" if view.kind == "photo" else "The figure is"
     return _verdict("resolution", size, limits, False,
                     passed=f"{what} {size:.0f} px: enough for 720p-1080p video.",
-                    warned=f"{what} only {size:.0f} px (want {limits['warn']:.0f}+): the generator will upscale it and soften details; use a larger source if you have one.",
-                    failed=f"{what} {size:.0f} px, under {limits['fail']:.0f}: too small for a reference: the generator has to invent its detail; use a larger source image.")
+                    warned=f"{what} only {_below(size, limits['warn'])} px (want {limits['warn']:.0f}+): the generator will upscale it and soften details; use a larger source if you have one.",
+                    failed=f"{what} {_below(size, limits['fail'])} px, under {limits['fail']:.0f}: too small for a reference: the generator has to invent its detail; use a larger source image.")
 
 
 def check_face_size(view: View, limits: dict) -> Check:
@@ -170,8 +180,8 @@ def check_face_size(view: View, limits: dict) -> Check:
     size = float(view.pose.face_box[3])
     return _verdict("face_size", size, limits, False,
                     passed=f"The face is {size:.0f} px tall: enough detail for the generator to copy.",
-                    warned=f"The face is only {size:.0f} px tall (want {limits['warn']:.0f}+): add a closer view or a larger image so facial details carry over.",
-                    failed=f"The face is {size:.0f} px tall, under {limits['fail']:.0f}: too small to carry identity; use a close-up or a much larger image.")
+                    warned=f"The face is only {_below(size, limits['warn'])} px tall (want {limits['warn']:.0f}+): add a closer view or a larger image so facial details carry over.",
+                    failed=f"The face is {_below(size, limits['fail'])} px tall, under {limits['fail']:.0f}: too small to carry identity; use a close-up or a much larger image.")
 
 
 def check_eye_distance(view: View, limits: dict) -> Check:
@@ -186,8 +196,8 @@ def check_eye_distance(view: View, limits: dict) -> Check:
     value = float(pose.eye_distance_px) / math.cos(math.radians(yaw))
     return _verdict("eye_distance", value, limits, False,
                     passed=f"The eyes are {value:.0f} px apart: eye shape and colour will carry over.",
-                    warned=f"The eyes are only {value:.0f} px apart (want {limits['warn']:.0f}+): eye shape and colour may not carry over; use a closer or larger image.",
-                    failed=f"The eyes are {value:.0f} px apart, under {limits['fail']:.0f}: the generator will invent the eyes; use a close-up or a much larger image.")
+                    warned=f"The eyes are only {_below(value, limits['warn'])} px apart (want {limits['warn']:.0f}+): eye shape and colour may not carry over; use a closer or larger image.",
+                    failed=f"The eyes are {_below(value, limits['fail'])} px apart, under {limits['fail']:.0f}: the generator will invent the eyes; use a close-up or a much larger image.")
 
 
 # --- sharpness and compression ---------------------------------------------------------------
@@ -221,8 +231,8 @@ def check_sharpness(view: View, work: WorkCopy, limits: dict) -> Check:
     where = "face" if work.face is not None else "subject"
     return _verdict("sharpness", value, limits, False,
                     passed=f"The {where} is sharp (sharpness {value:.2f}).",
-                    warned=f"The {where} is soft (sharpness {value:.2f}, want {limits['warn']:.2f}+): the generator will copy the softness; use a sharper source.",
-                    failed=f"The {where} is blurred (sharpness {value:.2f}, under {limits['fail']:.2f}): the generator will copy the blur; choose a sharp image or re-render at higher quality.")
+                    warned=f"The {where} is soft (sharpness {_below(value, limits['warn'], 2)}, want {limits['warn']:.2f}+): the generator will copy the softness; use a sharper source.",
+                    failed=f"The {where} is blurred (sharpness {_below(value, limits['fail'], 2)}, under {limits['fail']:.2f}): the generator will copy the blur; choose a sharp image or re-render at higher quality.")
 
 
 def check_jpeg_artifacts(view: View, limits: dict) -> Check:
@@ -235,8 +245,8 @@ def check_jpeg_artifacts(view: View, limits: dict) -> Check:
         return _skip("jpeg_artifacts", limits, "Too little texture to measure compression.")
     return _verdict("jpeg_artifacts", value, limits, False,
                     passed=f"No visible JPEG compression (estimated quality {value:.0f}).",
-                    warned=f"Noticeable JPEG compression (estimated quality {value:.0f}, want {limits['warn']:.0f}+): ringing and smeared skin may carry over; use the original file if you have it.",
-                    failed=f"Heavy JPEG compression (estimated quality {value:.0f}, under {limits['fail']:.0f}): 8x8 blocks and smeared detail will carry over; use an uncompressed or higher-quality original.")
+                    warned=f"Noticeable JPEG compression (estimated quality {_below(value, limits['warn'])}, want {limits['warn']:.0f}+): ringing and smeared skin may carry over; use the original file if you have it.",
+                    failed=f"Heavy JPEG compression (estimated quality {_below(value, limits['fail'])}, under {limits['fail']:.0f}): 8x8 blocks and smeared detail will carry over; use an uncompressed or higher-quality original.")
 
 
 # --- light and colour ------------------------------------------------------------------------
@@ -276,8 +286,8 @@ def check_brightness(work: WorkCopy, limits: dict) -> Check:
         status, threshold = _grade(value, {"warn": limits["dark_warn"], "fail": limits["dark_fail"]}, False)
         messages = {
             "pass": f"The face is well exposed (mean level {value:.0f} of 255).",
-            "warn": f"The face is dark (mean level {value:.0f} of 255, want {limits['dark_warn']:.0f}+): brighten the image or use a better-lit one.",
-            "fail": f"The face is far too dark (mean level {value:.0f} of 255, under {limits['dark_fail']:.0f}): the generator cannot see its features; use a properly exposed image.",
+            "warn": f"The face is dark (mean level {_below(value, limits['dark_warn'])} of 255, want {limits['dark_warn']:.0f}+): brighten the image or use a better-lit one.",
+            "fail": f"The face is far too dark (mean level {_below(value, limits['dark_fail'])} of 255, under {limits['dark_fail']:.0f}): the generator cannot see its features; use a properly exposed image.",
         }
     return Check("brightness", status, value, threshold, messages[status])
 
@@ -289,8 +299,8 @@ def check_dynamic_range(work: WorkCopy, limits: dict) -> Check:
     value = M.luminance_span(work.face)
     return _verdict("dynamic_range", value, limits, False,
                     passed=f"The face uses a full range of tones ({value:.0f} grey levels).",
-                    warned=f"The face looks flat or washed out (only {value:.0f} grey levels of tone, want {limits['warn']:.0f}+): raise the contrast or use a clearer image.",
-                    failed=f"The face has almost no tonal range ({value:.0f} grey levels, under {limits['fail']:.0f}): it is murky, hazy or washed out; use a clearer, properly exposed image.")
+                    warned=f"The face looks flat or washed out (only {_below(value, limits['warn'])} grey levels of tone, want {limits['warn']:.0f}+): raise the contrast or use a clearer image.",
+                    failed=f"The face has almost no tonal range ({_below(value, limits['fail'])} grey levels, under {limits['fail']:.0f}): it is murky, hazy or washed out; use a clearer, properly exposed image.")
 
 
 def check_shadow(view: View, work: WorkCopy, limits: dict) -> Check:
