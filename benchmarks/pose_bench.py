@@ -216,7 +216,7 @@ GROUP_NOTES = {
     "batch:tune": "second batch, the half the pose stage was tuned on",
     "batch:aside": "second batch, held aside: measured only",
     "batch:extra": "real sheets collected later, never tuned on",
-    "ai_sheet": "real AI-made character sheets (second batch)",
+    "ai_sheet": "real AI-made character sheets",
     "photo": "photographs", "render": "3D renders", "stylised": "drawn / anime sheets of the first batch",
 }
 
