@@ -74,7 +74,8 @@ def batch_of(index: int, label: dict) -> str:
     return label.get("split") or ("first" if index < FIRST_BATCH else "other")
 
 
-def _iou(a, b) -> float:
+def box_iou(a, b) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
     ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
@@ -87,7 +88,7 @@ def match_views(found_boxes: list, true_boxes: list | None, true_count: int) -> 
     """For each labelled view, the index of the found view it is scored on (None: missed)."""
     if not true_boxes:
         return [i if i < len(found_boxes) else None for i in range(true_count)]
-    pairs = sorted(((_iou(t, f), ti, fi) for ti, t in enumerate(true_boxes) for fi, f in enumerate(found_boxes)),
+    pairs = sorted(((box_iou(t, f), ti, fi) for ti, t in enumerate(true_boxes) for fi, f in enumerate(found_boxes)),
                    reverse=True)
     matched: list[int | None] = [None] * true_count
     used = set()

@@ -31,13 +31,7 @@ def heavy_imports(*commands: list[str]) -> list[str]:
     return json.loads(probe.stdout)
 
 
-def box_iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / float(aw * ah + bw * bh - inter)
+from pose_bench import box_iou  # noqa: E402,F401  (shared with the benchmark's view matching)
 
 
 @pytest.fixture(scope="session")
