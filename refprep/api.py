@@ -299,9 +299,12 @@ class Pipeline:
         return self._poser
 
     def close(self) -> None:
-        if self._poser is not None:
-            self._poser.close()
-            self._poser = None
+        from .errors import signals_deferred
+
+        with signals_deferred():  # the runtimes' finalizers run here; a Ctrl-C waits for them
+            if self._poser is not None:
+                self._poser.close()
+                self._poser = None
 
     def __enter__(self):
         return self

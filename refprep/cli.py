@@ -18,7 +18,7 @@ import threading
 import click
 
 from . import __version__
-from .errors import RefprepError, printable, stop_signals
+from .errors import RefprepError, deliver, printable, stop_signals
 from .models import DOWNLOADABLE_REMBG_MODELS
 from .targets.presets import PRESETS  # plain data: the names for --help, no heavy imports
 
@@ -184,7 +184,11 @@ class _Signals:
 
     def _handle(self, signum, frame):
         self.received.append(signum)
-        raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+        def stop():
+            raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+        deliver(stop)  # not inside a finalizer: see errors.signals_deferred
 
     def restore(self):
         for number, handler in self.previous.items():

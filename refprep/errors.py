@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import unicodedata
@@ -63,3 +64,35 @@ def stop_signals() -> list[int]:
     """The signals that stop a command and must not cut a package in half: Ctrl-C (SIGINT),
     SIGTERM and SIGHUP, those this platform has."""
     return [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+
+
+_deferring = [0]  # how many signals_deferred blocks are open
+_pending: list = []  # what a stop signal that arrived inside them will raise
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """A stop signal that arrives while the block runs is raised as the block ends.
+
+    Python swallows an exception raised inside a finalizer, so Ctrl-C landing while a model
+    runtime's ``__del__`` runs (dropping the sessions at the end of a run) would be printed
+    as "Exception ignored" with a traceback, and then lost. Blocks that free model sessions
+    run under this; the CLI's handler raises through ``deliver``.
+    """
+    _deferring[0] += 1
+    try:
+        yield
+    finally:
+        _deferring[0] -= 1
+        if not _deferring[0] and _pending:
+            stop = _pending[0]
+            _pending.clear()
+            stop()
+
+
+def deliver(stop) -> None:
+    """Call ``stop`` (which raises) now, or when the open ``signals_deferred`` block ends."""
+    if _deferring[0]:
+        _pending.append(stop)
+    else:
+        stop()

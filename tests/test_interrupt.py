@@ -232,3 +232,29 @@ def test_sigterm_cleans_up_and_exits_143(tmp_path, run_seconds):
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.strip().splitlines()[-1] == "refprep: terminated" and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_while_model_sessions_are_dropped_waits_for_them():
+    """Ctrl-C landing in a finalizer would be swallowed by Python ("Exception ignored");
+    dropping the sessions holds it and delivers it right after."""
+    from refprep.errors import deliver, signals_deferred
+
+    seen = []
+
+    def handler(signum, frame):
+        def stop():
+            seen.append("delivered")
+            raise KeyboardInterrupt
+
+        deliver(stop)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                seen.append("block ended")
+        assert seen == ["block ended", "delivered"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
