@@ -363,8 +363,8 @@ MIN_FACE_BOX_PX = 32
 # the wrong sign on devdata sheets, and a wrong class is worse than "unknown".
 MIN_POSE_CONFIDENCE = 0.15
 
-# A face reading at or above this confidence decides the view on its own; weaker readings
-# are weighed against the silhouette evidence. Photos read 0.84-0.98; stylised and rendered
+# A face reading at or above this confidence is strong enough to question a class the
+# creator declared (stages/pose.py declared_pose). Photos read 0.84-0.98; stylised and rendered
 # faces 0.5-0.8, and there the mesh can under-read a three-quarter turn as front (devdata
 # and its mirror image: -21 and 13 deg for 45 deg views at 0.68-0.73).
 FACE_TRUSTED_CONFIDENCE = 0.8
@@ -392,10 +392,6 @@ BODY_MIN_CONFIDENCE = 0.3
 # check warns and points to --views): the pose stage's confidences are calibrated so views
 # at or above it are right on >= 95 % of labelled real sheets (pose_bench).
 UNSURE_BELOW = 0.7
-# Where the two disagree, the silhouette's confidence counts this many times: it is capped
-# at SILHOUETTE_CONFIDENCE by design, a face's reaches 1. A firm silhouette call (0.45)
-# beats a 0.7 face; a hesitant one (0.12 on a lopsided kimono) does not.
-SILHOUETTE_WEIGHT = 2.0
 
 # Silhouette evidence (silhouette.py), measured on devdata sheets and the generated fixtures:
 # figures at least this many times taller than wide are full-body (head = top 15% of the
