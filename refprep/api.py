@@ -78,6 +78,27 @@ class _Document:
 
 
 @dataclass
+class _Report(_Document):
+    """A command's result over its input images: ``as_dict()`` is ``{"images": [...]}``."""
+
+    images: list
+
+    def as_dict(self) -> dict:
+        return {"images": [image.as_dict() for image in self.images]}
+
+
+@dataclass
+class _ImageViews(_Document):
+    """One input image and what was found or written for each of its views."""
+
+    file: str
+    views: list
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "views": [v.as_dict() for v in self.views]}
+
+
+@dataclass
 class ViewPose(_Document):
     """One view's class and head pose, and where it sits in its image (``bbox`` = x, y, w, h
     in the image's pixels). Angles in degrees, None where not measured; ``pose_conflict``
@@ -144,7 +165,7 @@ class ImageCheck(_Document):
 
 
 @dataclass
-class CheckReport(_Document):
+class CheckReport(_Report):
     """What ``check`` found: one ``ImageCheck`` per image; ``as_dict()`` is what
     ``refprep check --json`` prints."""
 
@@ -155,30 +176,21 @@ class CheckReport(_Document):
         """The worst image's status: pass, warn or fail."""
         return worst_status(image.status for image in self.images)
 
-    def as_dict(self) -> dict:
-        return {"images": [image.as_dict() for image in self.images]}
-
 
 @dataclass
-class ImagePose(_Document):
+class ImagePose(_ImageViews):
     """The views found in one image, each with its class and angles."""
 
     file: str
     views: list[ViewPose]
 
-    def as_dict(self) -> dict:
-        return {"file": self.file, "views": [v.as_dict() for v in self.views]}
-
 
 @dataclass
-class PoseReport(_Document):
+class PoseReport(_Report):
     """What ``pose`` found: one ``ImagePose`` per image; ``as_dict()`` is what
     ``refprep pose --json`` prints."""
 
     images: list[ImagePose]
-
-    def as_dict(self) -> dict:
-        return {"images": [image.as_dict() for image in self.images]}
 
 
 @dataclass
@@ -211,15 +223,12 @@ class SplitImage(_Document):
 
 
 @dataclass
-class SplitReport(_Document):
+class SplitReport(_Report):
     """What ``split`` wrote; ``as_dict()`` is ``views.json`` and what ``refprep split --json``
     prints."""
 
     images: list[SplitImage]
     folder: Path | None = None  # where the views and views.json were written
-
-    def as_dict(self) -> dict:
-        return {"images": [image.as_dict() for image in self.images]}
 
 
 @dataclass
@@ -234,25 +243,19 @@ class CleanView(_Document):
 
 
 @dataclass
-class CleanImage(_Document):
+class CleanImage(_ImageViews):
     """The cleaned views of one input image."""
 
     file: str
     views: list[CleanView]
 
-    def as_dict(self) -> dict:
-        return {"file": self.file, "views": [v.as_dict() for v in self.views]}
-
 
 @dataclass
-class CleanReport(_Document):
+class CleanReport(_Report):
     """What ``clean`` wrote; ``as_dict()`` is what ``refprep clean --json`` prints."""
 
     images: list[CleanImage]
     folder: Path | None = None  # where the cleaned images were written
-
-    def as_dict(self) -> dict:
-        return {"images": [image.as_dict() for image in self.images]}
 
 
 @dataclass

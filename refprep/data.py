@@ -13,6 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+# The SPEC's view classes; the first six are the ones a yaw can fall in.
+VIEW_CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back", "unknown")
+
+
+def coarse_class(view_class: str) -> str:
+    """front, three_quarter, side, back (or unknown): the class without its side."""
+    return view_class.replace("_left", "").replace("_right", "")
+
+
 def classify_yaw(yaw_deg: float | None) -> str:
     """SPEC classes by |yaw|: front < 22.5 <= three_quarter < 67.5 <= side <= 112.5 < back."""
     from .thresholds import FRONT_MAX_YAW, SIDE_MAX_YAW, THREE_QUARTER_MAX_YAW

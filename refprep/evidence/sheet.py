@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back")
+from ..data import VIEW_CLASSES, coarse_class
+
+CLASSES = VIEW_CLASSES[:-1]  # all but unknown
 # Each class's yaw range (degrees, SPEC): front < 22.5 <= three_quarter < 67.5 <= side <= 112.5 < back.
 _RANGES = {
     "front": (-22.5, 22.5),
@@ -35,7 +37,6 @@ _RANGES = {
     "side_left": (-112.5, -67.5),
     "three_quarter_left": (-67.5, -22.5),
 }
-_COARSE = {name: name.replace("_left", "").replace("_right", "") for name in CLASSES}
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def class_reading(method: str, coarse: str, reliability: float, side: str | None
     """
     probabilities = np.zeros(len(CLASSES))
     for index, name in enumerate(CLASSES):
-        if _COARSE[name] == coarse:
+        if coarse_class(name) == coarse:
             probabilities[index] = 1.0
             if side is not None and name.endswith(("_left", "_right")):
                 probabilities[index] += side_weight if name.endswith(side) else -side_weight
@@ -114,7 +115,7 @@ def _blend(probabilities: np.ndarray, reliability: float) -> np.ndarray:
     return reliability * probabilities + (1.0 - reliability) / len(CLASSES)
 
 
-def fuse(readings: list[Reading], prior: np.ndarray | None = None) -> Decision | None:
+def fuse(readings: list[Reading]) -> Decision | None:
     """The most likely class given every reading (None when there is none).
 
     The deciding ``method`` is the agreeing reading that raised the winner's odds most; the
@@ -123,7 +124,7 @@ def fuse(readings: list[Reading], prior: np.ndarray | None = None) -> Decision |
     """
     if not readings:
         return None
-    posterior = np.ones(len(CLASSES)) if prior is None else np.asarray(prior, float).copy()
+    posterior = np.ones(len(CLASSES))
     for reading in readings:
         posterior = posterior * reading.likelihood
     posterior /= posterior.sum()

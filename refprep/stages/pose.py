@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import thresholds as T
-from ..data import Pose, Source, View, classify_yaw
+from ..data import VIEW_CLASSES, Pose, Source, View, classify_yaw, coarse_class
 from ..evidence.sheet import Reading, caption_target, class_reading, fuse, labels_for_views, yaw_reading
 from ..evidence.silhouette import classify_sheet, measure_shape
 from ..evidence.text import name_label
@@ -82,10 +82,6 @@ class PoseEstimator:
         self.text.close()
 
 
-def _coarse(view_class: str) -> str:
-    return view_class.replace("_left", "").replace("_right", "")
-
-
 @dataclass(frozen=True)
 class ViewEvidence:
     """What each reader saw in one view (None: that reader had nothing to say)."""
@@ -133,7 +129,7 @@ def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
     if evidence.shape is not None and evidence.shape.view != "unknown":
         weight = T.POSE_READERS["silhouette"]
         side = evidence.shape.view.rsplit("_", 1)[-1] if evidence.shape.view.endswith(("_left", "_right")) else None
-        out.append(class_reading("silhouette", _coarse(evidence.shape.view),
+        out.append(class_reading("silhouette", coarse_class(evidence.shape.view),
                                  weight["reliability"] * evidence.shape.confidence, side, weight["side_weight"]))
     for method, label in (("label", evidence.label), ("filename", evidence.filename)):
         if label is None:
@@ -210,8 +206,6 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
 
 
 # --- the creator's word ----------------------------------------------------------------------
-
-VIEW_CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back", "unknown")
 
 # Short forms a creator types after --views / --view; full class names work too.
 VIEW_ALIASES = {
@@ -301,10 +295,10 @@ def declared_pose(measured: Pose, declared: str) -> Pose:
     evidence (a trusted face, a printed label) names another coarse class, ``conflict``
     says so, for a warning.
     """
-    agrees = _coarse(measured.view) == _coarse(declared) and measured.view.split("_")[-1] == declared.split("_")[-1]
+    agrees = coarse_class(measured.view) == coarse_class(declared) and measured.view.split("_")[-1] == declared.split("_")[-1]
     strong = measured.method in STRONG_METHODS and measured.confidence >= T.FACE_TRUSTED_CONFIDENCE
     conflict = None
-    if strong and measured.view != "unknown" and _coarse(measured.view) != _coarse(declared):
+    if strong and measured.view != "unknown" and coarse_class(measured.view) != coarse_class(declared):
         conflict = (f"{measured.method.replace('_', ' ')} reads {measured.view} "
                     f"(confidence {measured.confidence:.2f})")
     angles = {} if agrees else {"yaw_deg": None, "pitch_deg": None, "roll_deg": None}

@@ -13,6 +13,8 @@ import re
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..data import VIEW_CLASSES
+
 STATUS_COLOURS = {"pass": (46, 160, 67), "warn": (219, 145, 0), "fail": (207, 34, 46), "skip": (140, 140, 140)}
 STATUS_MARKS = {"pass": "OK", "warn": "WARN", "fail": "FAIL", "skip": "-"}
 CONTACT_TILE_HEIGHT = 512
@@ -139,7 +141,6 @@ section.fix table{width:auto}section.fix pre{background:#f6f8fa;padding:10px;whi
 .unsure{color:#9a6700;font-weight:600}details summary{cursor:pointer;color:#57606a;margin-top:8px}
 ul.groups{list-style:none;padding-left:0}figure.sheet img{max-height:70vh;max-width:100%}ul.groups summary{color:#1f2328}figure.sheet{margin:8px 0}
 """
-VIEW_CLASSES = ("front", "three_quarter_left", "three_quarter_right", "side_left", "side_right", "back", "unknown")
 # Composes the `refprep build` command from the form below it; no network, no server.
 FIX_SCRIPT = """
 function composeCommand(){
