@@ -157,6 +157,27 @@ PANEL_INSET_SHARE = 0.03
 # When a panel's figure covers much of its border, its backdrop is read from the top edge
 # and this upper share of the sides only.
 PANEL_TOP_BORDER_SHARE = 0.4
+# Gutters and rules that divide a sheet into panels (``find_panels``): a straight line across
+# the whole region (at most PANEL_WORK_LONG_SIDE px long side) whose pixels are within
+# PANEL_GUTTER_TOLERANCE of its median colour on PANEL_GUTTER_UNIFORM of its length, with a
+# panel's edge on both sides: the lines beside it differ from its colour on PANEL_EDGE_SHARE
+# of their length. Empty page between figures has no such edge (a figure's outline meets a
+# straight line at a few points); a photo grid's white gutter, a drawn frame line and a dark
+# page's gaps between panels do, on all of their length. A line whose colour lies between the
+# colours on its two sides on PANEL_BLEND_SHARE of its length is a blend of them (a fake
+# transparency checkerboard, downscaled), not a gutter. Tiles thinner than PANEL_MIN_TILE_SHARE
+# of the region are margins, not panels; panels nest PANEL_MAX_DEPTH deep at most. A line of
+# PANEL_RULE_PX or less with the same colour on both sides rules the page (graph paper, guide
+# lines) and divides nothing. The line must be one colour on PANEL_GUTTER_UNIFORM of its length:
+# a container that stops a few pixels short of the region's edge is no gutter.
+PANEL_WORK_LONG_SIDE = 800
+PANEL_GUTTER_TOLERANCE = 14.0
+PANEL_GUTTER_UNIFORM = 1.0
+PANEL_RULE_PX = 2
+PANEL_EDGE_SHARE = 0.85
+PANEL_BLEND_SHARE = 0.8
+PANEL_MIN_TILE_SHARE = 0.06
+PANEL_MAX_DEPTH = 4
 # Leftover marks closer than this share of their height join into one annotation (the
 # letters of a caption are reported as one label, not one per letter).
 MARK_JOIN_SHARE = 1.2

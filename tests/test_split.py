@@ -402,3 +402,44 @@ def test_a_scene_whose_border_looks_plain_is_one_photo(index, seed, tmp_path):
     case, views = _split_bench_case(index, "photo", seed, tmp_path)
     assert [(v.kind, v.bbox) for v in views] == [("photo", (0, 0, case.image.shape[1], case.image.shape[0]))]
     assert views[0].backdrop.kind == "cluttered"
+
+
+def _photo(rng, height: int, width: int) -> np.ndarray:
+    """A photograph-like tile: a smooth random field with camera noise, no plain border."""
+    import cv2
+
+    field = cv2.resize(rng.uniform(40, 220, (9, 9, 3)).astype(np.float32), (width, height),
+                       interpolation=cv2.INTER_CUBIC)
+    return np.clip(field + rng.normal(0, 6, field.shape), 0, 255).astype(np.uint8)
+
+
+def test_photo_grid_splits_into_one_view_per_photo():
+    """Six portraits in a 3x2 grid with white gutters (an identity sheet): each photo is a view,
+    although what it shows runs off its edges."""
+    from refprep.stages.split import find_panels
+
+    rng = np.random.default_rng(7)
+    rgb = np.full((430, 640, 3), 255, np.uint8)
+    boxes = [(10 + c * 210, 10 + r * 210, 200, 200) for r in range(2) for c in range(3)]
+    for x, y, w, h in boxes:
+        rgb[y:y + h, x:x + w] = _photo(rng, h, w)
+    assert len(find_panels(rgb)) == 6
+    result = split_source(Source_from(rgb))
+    assert len(result.views) == 6
+    for view, box in zip(result.views, boxes):
+        assert box_iou(view.bbox, box) > 0.9, (view.bbox, box)
+
+
+def test_ruled_paper_and_checkerboards_are_one_panel():
+    """Graph paper's lines and a fake-transparency checkerboard are straight and one colour,
+    but they divide nothing: the figures on them are one sheet."""
+    from refprep.stages.split import find_panels
+
+    paper = np.full((400, 600, 3), 250, np.uint8)
+    paper[::25] = paper[:, ::25] = 200
+    paper[100:300, 80:120] = paper[100:300, 300:340] = 60      # two figures on the grid
+    assert find_panels(paper) == [(0, 0, 600, 400)]
+    rows, cols = np.mgrid[:400, :600]
+    checker = np.where(((rows // 44 + cols // 44) % 2)[..., None] == 0, 155, 92).astype(np.uint8).repeat(3, axis=2)
+    checker[100:300, 80:120] = (200, 30, 30)
+    assert find_panels(checker) == [(0, 0, 600, 400)]

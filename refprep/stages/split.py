@@ -1,5 +1,7 @@
 """Split stage: a loaded sheet -> one ``View`` per character view.
 
+0. ``find_panels`` cuts a sheet along gutters and frame lines (a photo grid, a production
+   sheet's boxes); each panel is split against its own backdrop, or is one photo.
 1. ``estimate_background`` fits a smooth colour surface to the image border (flat,
    gradient or vignette backdrops all fit), or reads the alpha channel.
 2. ``find_pieces`` marks pixels far from that backdrop and labels connected pieces.
@@ -52,6 +54,107 @@ class SplitResult:
     background: Background
     views: list[View]
     annotations: list[dict]  # {"bbox": [x, y, w, h], "kind": "mark"} in source pixels
+
+
+# --- 0. panels --------------------------------------------------------------------------
+
+def find_panels(rgb: np.ndarray, *, tolerance: float = T.PANEL_GUTTER_TOLERANCE,
+                uniform_share: float = T.PANEL_GUTTER_UNIFORM, edge_share: float = T.PANEL_EDGE_SHARE,
+                blend_share: float = T.PANEL_BLEND_SHARE, min_tile_share: float = T.PANEL_MIN_TILE_SHARE,
+                rule_px: int = T.PANEL_RULE_PX, max_depth: int = T.PANEL_MAX_DEPTH) -> list[tuple[int, int, int, int]]:
+    """The panels of a sheet: cut it along gutters and frame lines, recursively (XY-cut).
+
+    A cut line runs straight across the whole region, is one colour, and has a panel's edge
+    along both of its sides (see ``thresholds.PANEL_EDGE_SHARE``). Regions are cut across
+    rows, then columns, and each tile again, so a grid or a production sheet's nested boxes
+    come apart; a sheet with no such lines is one panel.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 array
+        The sheet.
+    tolerance : float
+        Colour distance (max over channels) within which a pixel is the line's colour.
+    uniform_share, edge_share, blend_share : float
+        Shares of a line's length: one colour, differing on each side, a blend of the sides.
+    min_tile_share : float
+        Tiles thinner than this share of their region are margins, not panels.
+    rule_px : int
+        Lines this thin (at the work scale) with the same colour on both sides are ruling.
+    max_depth : int
+        How deep panels nest.
+
+    Returns
+    -------
+    list of (x, y, w, h)
+        Panel boxes in source pixels, in reading order; one box covering the sheet when no
+        gutter divides it.
+
+    Examples
+    --------
+    >>> grid = np.full((100, 210, 3), 255, np.uint8)
+    >>> grid[5:95, 5:100] = (200, 120, 90)
+    >>> grid[5:95, 110:205] = (90, 120, 200)
+    >>> find_panels(grid)
+    [(0, 0, 100, 100), (110, 0, 100, 100)]
+    """
+    import cv2
+
+    height, width = rgb.shape[:2]
+    scale = min(1.0, T.PANEL_WORK_LONG_SIDE / max(height, width))
+    work = rgb if scale >= 1.0 else cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
+                                               interpolation=cv2.INTER_AREA)
+    work = work.astype(np.float32)
+
+    def gutters(region: np.ndarray) -> list[tuple[int, int]]:
+        """Runs of columns of ``region`` that are gutters (start, end)."""
+        median = np.median(region, axis=0)
+        uniform = (np.abs(region - median).max(axis=2) < tolerance).mean(axis=0) >= uniform_share
+        found, start, count = [], 0, region.shape[1]
+        while start < count:
+            if not uniform[start]:
+                start += 1
+                continue
+            end = start
+            while end < count and uniform[end] and np.abs(median[end] - median[start]).max() < tolerance:
+                end += 1
+            if start > 0 and end < count:   # a run at the region's edge is a margin
+                colour = median[start:end].mean(axis=0)
+                before, after = region[:, max(start - 2, 0)], region[:, min(end + 1, count - 1)]
+                differ_before = np.abs(before - colour).max(axis=1) > tolerance
+                differ_after = np.abs(after - colour).max(axis=1) > tolerance
+                blend = ((colour >= np.minimum(before, after) - 4).all(axis=1)
+                         & (colour <= np.maximum(before, after) + 4).all(axis=1) & differ_before & differ_after)
+                # A hairline with the same colour on both sides rules the page (graph paper,
+                # guide lines): the same backdrop goes on across it.
+                ruled = end - start <= rule_px and \
+                    (np.abs(before - after).max(axis=1) <= tolerance).mean() >= edge_share
+                if differ_before.mean() >= edge_share and differ_after.mean() >= edge_share \
+                        and blend.mean() < blend_share and not ruled:
+                    found.append((start, end))
+            start = end
+        return found
+
+    def cut(box: tuple[int, int, int, int], depth: int) -> list[tuple[int, int, int, int]]:
+        x, y, w, h = box
+        region = work[y:y + h, x:x + w]
+        for across_rows, size in ((True, h), (False, w)):
+            runs = gutters(region.transpose(1, 0, 2) if across_rows else region)
+            edges = [0] + [e for run in runs for e in run] + [size]
+            spans = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
+            spans = [(a, b) for a, b in spans if b - a >= min_tile_share * size]
+            if len(spans) >= 2 and depth < max_depth:
+                tiles = []
+                for a, b in spans:
+                    tiles += cut((x, y + a, w, b - a) if across_rows else (x + a, y, b - a, h), depth + 1)
+                return tiles
+        return [box]
+
+    tiles = cut((0, 0, work.shape[1], work.shape[0]), 0)
+    if len(tiles) == 1:
+        return [(0, 0, width, height)]
+    return [_clip_box((int(round(x / scale)), int(round(y / scale)), int(round(w / scale)), int(round(h / scale))),
+                      width, height) for x, y, w, h in tiles]
 
 
 # --- 1. backdrop ------------------------------------------------------------------------
@@ -700,7 +803,42 @@ def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 
 def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_MARGIN_SHARE) -> SplitResult:
     """Run the whole split stage on one source image; ``margin`` is the space around the
-    views on their shared canvas, as a share of the largest view's size."""
+    views on their shared canvas, as a share of the largest view's size.
+
+    A sheet divided by gutters or frame lines is split panel by panel, each against its own
+    backdrop; a panel that is a photograph, or one figure filling it, is one view."""
+    background, views, annotations = _region_views(source, source_index, whole_when_empty=True)
+    panels = find_panels(source.rgb)
+    if len(panels) > 1:
+        on_page, page_notes, views, annotations = views, annotations, [], []
+        for box in panels:
+            backdrop, inner, notes = _region_views(_sub_source(source, box), source_index, whole_when_empty=False)
+            inner, notes = _moved(inner, notes, box)
+            page_inner = [v for v in on_page if v.kind != "photo" and _centre_inside(v.bbox, box)]
+            if not backdrop.is_plain and page_inner:
+                # A panel whose border is no backdrop of its own (a frame drawn inside it, a
+                # figure on its edge) keeps what the page's backdrop showed there.
+                inner, notes = page_inner, [n for n in page_notes if _centre_inside(n["bbox"], box)]
+            views += inner
+            annotations += notes
+        views, small = _sheet_sized(views)   # a panel of text is no view beside the figures
+        annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
+        views = [views[i] for i in _reading_order([v.bbox for v in views])]
+        if not views:
+            views = [_whole(source, source_index, background)]
+    if len(views) > T.MAX_VIEWS_PER_IMAGE:
+        from ..errors import InputError
+
+        raise InputError(source.path, f"too many figures: {len(views)} found, refprep takes at most "
+                                      f"{T.MAX_VIEWS_PER_IMAGE} views from one image (crop the sheet into parts)")
+    return SplitResult(background, layout_views(views, margin), annotations)
+
+
+def _region_views(source: Source, source_index: int,
+                  whole_when_empty: bool) -> tuple[Background, list[View], list[dict]]:
+    """The backdrop, views and annotations of one sheet or panel. A scene, or one subject
+    filling the frame (a portrait on a plain wall), is one view of the whole; so is a sheet
+    where nothing was found (``whole_when_empty``), while an empty panel has no view."""
     background = estimate_background(source)
     views, annotations = [], []
     if background.is_plain:
@@ -711,16 +849,38 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
     if _photographed(views, background, source):
         background = replace(background, kind="cluttered")   # a scene: cut out by the model alone
         views = []
-    if not views or (len(views) == 1 and _covers_most(views[0], source)):
-        # A scene, or one subject filling the frame (a portrait on a plain wall): keep it whole.
-        views = [View(source_index=source_index, bbox=(0, 0, source.width, source.height),
-                      image=source.rgb, mask=None, kind="photo", backdrop=background)]
-    if len(views) > T.MAX_VIEWS_PER_IMAGE:
-        from ..errors import InputError
+    filled = len(views) == 1 and _covers_most(views[0], source)
+    if filled or (not views and (whole_when_empty or not background.is_plain)):
+        views = [_whole(source, source_index, background)]
+    return background, views, annotations
 
-        raise InputError(source.path, f"too many figures: {len(views)} found, refprep takes at most "
-                                      f"{T.MAX_VIEWS_PER_IMAGE} views from one image (crop the sheet into parts)")
-    return SplitResult(background, layout_views(views, margin), annotations)
+
+def _centre_inside(box: tuple[int, int, int, int], region: tuple[int, int, int, int]) -> bool:
+    x, y, w, h = region
+    return x <= box[0] + box[2] / 2 < x + w and y <= box[1] + box[3] / 2 < y + h
+
+
+def _whole(source: Source, source_index: int, background: Background) -> View:
+    return View(source_index=source_index, bbox=(0, 0, source.width, source.height),
+                image=source.rgb, mask=None, kind="photo", backdrop=background)
+
+
+def _sub_source(source: Source, box: tuple[int, int, int, int]) -> Source:
+    """The region ``box`` of a source, as a source of its own."""
+    x, y, w, h = box
+    return Source(path=source.path, rgb=source.rgb[y:y + h, x:x + w],
+                  alpha=None if source.alpha is None else source.alpha[y:y + h, x:x + w],
+                  sha256=source.sha256, file_format=source.file_format, original_mode=source.original_mode)
+
+
+def _moved(views: list[View], notes: list[dict], box: tuple[int, int, int, int]) -> tuple[list[View], list[dict]]:
+    """Views and annotations of the region ``box`` in the source's coordinates; each view's
+    backdrop model keeps the region as its origin."""
+    x, y = box[0], box[1]
+    moved = [replace(v, bbox=(v.bbox[0] + x, v.bbox[1] + y, v.bbox[2], v.bbox[3]),
+                     backdrop=replace(v.backdrop, origin=(v.backdrop.origin[0] + x, v.backdrop.origin[1] + y)))
+             for v in views]
+    return moved, [{**note, "bbox": [note["bbox"][0] + x, note["bbox"][1] + y, *note["bbox"][2:]]} for note in notes]
 
 
 def _find_views(source: Source, background: Background, source_index: int,
@@ -819,22 +979,15 @@ def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: i
     inset = max(T.BORDER_MIN_PX, int(T.PANEL_INSET_SHARE * min(w, h)))
     if min(w, h) <= 4 * inset:
         return [], []
-    x, y, w, h = x + inset, y + inset, w - 2 * inset, h - 2 * inset
-    panel = Source(path=source.path, rgb=source.rgb[y:y + h, x:x + w],
-                   alpha=None if source.alpha is None else source.alpha[y:y + h, x:x + w],
-                   sha256=source.sha256, file_format=source.file_format, original_mode=source.original_mode)
+    inside = (x + inset, y + inset, w - 2 * inset, h - 2 * inset)
+    panel = _sub_source(source, inside)
     backdrop = estimate_background(panel)
     if not backdrop.is_plain:
         backdrop = estimate_background(panel, top_only=True)
     if not backdrop.is_plain or backdrop.kind == "transparent":
         return [], []
     views, notes = _find_views(panel, backdrop, source_index, allow_panels=False)
-    # Back to source coordinates; the panel's backdrop model keeps its own origin.
-    in_source = replace(backdrop, origin=(x, y))
-    shifted = [replace(v, bbox=(v.bbox[0] + x, v.bbox[1] + y, v.bbox[2], v.bbox[3]), backdrop=in_source) for v in views]
-    for note in notes:
-        note["bbox"] = [note["bbox"][0] + x, note["bbox"][1] + y, *note["bbox"][2:]]
-    return shifted, notes
+    return _moved(views, notes, inside)
 
 
 def _sheet_sized(views: list[View]) -> tuple[list[View], list[View]]:
@@ -844,9 +997,9 @@ def _sheet_sized(views: list[View]) -> tuple[list[View], list[View]]:
     if not views:
         return views, []
     tallest = max(v.bbox[3] for v in views)
-    largest = max(int(v.mask.sum()) for v in views)
-    keep = [v.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and v.mask.sum() >= T.VIEW_MIN_AREA_SHARE * largest
-            for v in views]
+    areas = [v.bbox[2] * v.bbox[3] if v.mask is None else int(v.mask.sum()) for v in views]
+    keep = [v.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and area >= T.VIEW_MIN_AREA_SHARE * max(areas)
+            for v, area in zip(views, areas)]
     return [v for v, k in zip(views, keep) if k], [v for v, k in zip(views, keep) if not k]
 
 
