@@ -158,8 +158,8 @@ PANEL_INSET_SHARE = 0.03
 # and this upper share of the sides only.
 PANEL_TOP_BORDER_SHARE = 0.4
 # Gutters and rules that divide a sheet into panels (``find_panels``): a straight line across
-# the whole region (at most PANEL_WORK_LONG_SIDE px long side) whose pixels are within
-# PANEL_GUTTER_TOLERANCE of its median colour on PANEL_GUTTER_UNIFORM of its length, with a
+# the whole region (at most PANEL_WORK_LONG_SIDE px long side) whose colour varies by no more
+# than PANEL_GUTTER_TOLERANCE in any channel along all of its length, with a
 # panel's edge on both sides: the lines beside it differ from its colour on PANEL_EDGE_SHARE
 # of their length. Empty page between figures has no such edge (a figure's outline meets a
 # straight line at a few points); a photo grid's white gutter, a drawn frame line and a dark
@@ -168,11 +168,10 @@ PANEL_TOP_BORDER_SHARE = 0.4
 # transparency checkerboard, downscaled), not a gutter. Tiles thinner than PANEL_MIN_TILE_SHARE
 # of the region are margins, not panels; panels nest PANEL_MAX_DEPTH deep at most. A line of
 # PANEL_RULE_PX or less with the same colour on both sides rules the page (graph paper, guide
-# lines) and divides nothing. The line must be one colour on PANEL_GUTTER_UNIFORM of its length:
-# a container that stops a few pixels short of the region's edge is no gutter.
+# lines) and divides nothing. All of the length: a container whose sides cross a gap between
+# its rows of images is no gutter.
 PANEL_WORK_LONG_SIDE = 800
 PANEL_GUTTER_TOLERANCE = 14.0
-PANEL_GUTTER_UNIFORM = 1.0
 PANEL_RULE_PX = 2
 PANEL_EDGE_SHARE = 0.85
 PANEL_BLEND_SHARE = 0.8

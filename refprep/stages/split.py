@@ -58,8 +58,7 @@ class SplitResult:
 
 # --- 0. panels --------------------------------------------------------------------------
 
-def find_panels(rgb: np.ndarray, *, tolerance: float = T.PANEL_GUTTER_TOLERANCE,
-                uniform_share: float = T.PANEL_GUTTER_UNIFORM, edge_share: float = T.PANEL_EDGE_SHARE,
+def find_panels(rgb: np.ndarray, *, tolerance: float = T.PANEL_GUTTER_TOLERANCE, edge_share: float = T.PANEL_EDGE_SHARE,
                 blend_share: float = T.PANEL_BLEND_SHARE, min_tile_share: float = T.PANEL_MIN_TILE_SHARE,
                 rule_px: int = T.PANEL_RULE_PX, max_depth: int = T.PANEL_MAX_DEPTH) -> list[tuple[int, int, int, int]]:
     """The panels of a sheet: cut it along gutters and frame lines, recursively (XY-cut).
@@ -74,9 +73,9 @@ def find_panels(rgb: np.ndarray, *, tolerance: float = T.PANEL_GUTTER_TOLERANCE,
     rgb : (H, W, 3) uint8 array
         The sheet.
     tolerance : float
-        Colour distance (max over channels) within which a pixel is the line's colour.
-    uniform_share, edge_share, blend_share : float
-        Shares of a line's length: one colour, differing on each side, a blend of the sides.
+        A line is one colour when no channel varies more than this along it.
+    edge_share, blend_share : float
+        Shares of a line's length: differing on each side, a blend of the two sides.
     min_tile_share : float
         Tiles thinner than this share of their region are margins, not panels.
     rule_px : int
@@ -108,18 +107,19 @@ def find_panels(rgb: np.ndarray, *, tolerance: float = T.PANEL_GUTTER_TOLERANCE,
 
     def gutters(region: np.ndarray) -> list[tuple[int, int]]:
         """Runs of columns of ``region`` that are gutters (start, end)."""
-        median = np.median(region, axis=0)
-        uniform = (np.abs(region - median).max(axis=2) < tolerance).mean(axis=0) >= uniform_share
+        low, high = region.min(axis=0), region.max(axis=0)
+        uniform = (high - low).max(axis=1) <= tolerance
+        middle = (low + high) / 2
         found, start, count = [], 0, region.shape[1]
         while start < count:
             if not uniform[start]:
                 start += 1
                 continue
             end = start
-            while end < count and uniform[end] and np.abs(median[end] - median[start]).max() < tolerance:
+            while end < count and uniform[end] and np.abs(middle[end] - middle[start]).max() <= tolerance:
                 end += 1
             if start > 0 and end < count:   # a run at the region's edge is a margin
-                colour = median[start:end].mean(axis=0)
+                colour = middle[start:end].mean(axis=0)
                 before, after = region[:, max(start - 2, 0)], region[:, min(end + 1, count - 1)]
                 differ_before = np.abs(before - colour).max(axis=1) > tolerance
                 differ_after = np.abs(after - colour).max(axis=1) > tolerance
