@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from jsonschema import Draft202012Validator
 
 import refprep
@@ -133,16 +134,12 @@ def test_cli_prints_the_body_and_exits_per_spec(packages, tmp_path):
         "subject_reference": [{"type": "character", "image": [f"{PREFIX}/01_front.png"]}]}
     document = json.loads(run("request", package, "--for", "hailuo-s2v", "--json").stdout)
     assert document["endpoint"].endswith("/v1/video_generation") and document["images"][0]["sent_as"] == "data_uri"
-    for args, code, words in ((("--for", "runway-gen4"), 0, None),
-                              (("--for", "generic"), 2, "no generator's API"),
+    for args, code, words in ((("--for", "generic"), 2, "no generator's API"),
                               (("--for", "wan-2.7"), 2, "by URL only"),
                               (("--for", "hailuo-s2v", "--inline", "--image-url-prefix", PREFIX), 2, "exclude each other"),
                               (("--for", "veo-3.1", "--image-url-prefix", PREFIX), 2, "gs://"),
                               (("--for", "kling-element"), 1, "rule views")):
         result = run("request", package, *args)
-        if words is None:  # hailuo's single frontal image is a valid Runway package too
-            assert result.returncode == 0
-            continue
         assert result.returncode == code and result.stdout == "", (args, result.stderr)
         assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
     missing = run("request", str(tmp_path / "nope"), "--for", "runway-gen4")
@@ -164,3 +161,15 @@ def test_validate_names_the_transparency_rule_for_a_transparent_package(pipeline
     report = refprep.validate(built.package, preset="wan-2.7")
     assert report.status == "invalid" and any("rule transparency" in p for p in report.problems)
     assert not any("rule transparency" in p for p in refprep.validate(built.package).problems)
+
+
+def test_seedance_warns_on_a_photographed_face_and_not_on_a_drawn_sheet(pipeline, astronaut, packages, tmp_path):
+    assert not any("real_faces" in w for w in packages["seedance-2"].manifest["warnings"])
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(photo)
+    analysis = pipeline.prepare([photo], WHITE)
+    pipeline.check(analysis, get_preset("seedance-2"), WHITE, cleaned=True)
+    built = export_package(analysis, get_preset("seedance-2"), tmp_path / "astronaut", "white")
+    warned = [w for w in built.manifest["warnings"] if "rule real_faces" in w]
+    assert warned and "01_front.png shows a photographed human face" in warned[0]
+    assert warned[0] in refprep.validate(built.package).warnings
