@@ -13,8 +13,9 @@ Heavy libraries (onnxruntime, LiteRT, OpenCV) load only when a stage needs them.
 
 __version__ = "0.1.0"
 
-_API = ("build", "check", "split", "clean", "pose", "validate",
+_API = ("build", "check", "split", "clean", "pose", "validate", "request",
         "BuildResult", "CheckReport", "PoseReport", "SplitReport", "CleanReport", "ValidationReport",
+        "VendorRequest",
         "ImageCheck", "ViewCheck", "ImagePose", "ViewPose", "SplitImage", "SplitView", "CleanImage", "CleanView")
 
 
@@ -23,6 +24,10 @@ def __getattr__(name):
         from .stages.validation import ValidationReport
 
         return ValidationReport
+    if name == "VendorRequest":
+        from .targets.requests import VendorRequest
+
+        return VendorRequest
     if name in _API:
         from . import api
 

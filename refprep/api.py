@@ -27,6 +27,7 @@ from .stages.load import find_images, load_image
 
 if TYPE_CHECKING:
     from .stages.validation import ValidationReport
+    from .targets.requests import VendorRequest
 
 # progress(stage, done, total): called as work advances; the CLI draws it on stderr.
 Progress = Callable[[str, int, int], None]
@@ -688,6 +689,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     from .stages.clean import check_device, needs_download, parse_background
     from .stages.package import check_target, display_name, safe_package_name
     from .targets.presets import get_preset
+    from .targets.rules import transparency_problem
 
     inputs = as_input_list(inputs)
     paths = expand_inputs(inputs)
@@ -696,6 +698,9 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     check_device(device)
     background = background.strip().lower()
     target_colour = parse_background(background)
+    refused = transparency_problem(background, chosen)
+    if refused:
+        raise UsageError(refused)
     # Named after the first input as given: a folder's name, a file's stem, or image-1.
     if isinstance(paths[0][0], Source) and not isinstance(inputs[0], (str, os.PathLike)):
         first_name = paths[0][0].path.name
@@ -1097,6 +1102,53 @@ def validate(package, preset: str | None = None) -> ValidationReport:
     if preset is not None:
         get_preset(preset)  # an unknown name is bad usage (exit 2), not an invalid package
     return validate_package(path, preset)
+
+
+def request(package, preset: str, image_url_prefix: str | None = None) -> VendorRequest:
+    """The JSON body ``preset``'s generator API takes for the images of ``package``.
+
+    Nothing is sent. The body holds the images only (add the prompt, model and settings); it is
+    checked against the vendor's JSON Schema shipped in ``refprep/targets/schemas/``.
+
+    Parameters
+    ----------
+    package : path
+        A package folder or its zip; it must pass ``preset``'s rules (build it with that preset).
+    preset : str
+        The generator (``refprep presets``); ``generic`` has no API.
+    image_url_prefix : str, optional
+        Where the package's images will be uploaded: each image is sent as this prefix + its
+        file name. Without it the images go inline (data URI or base64, as the API takes them).
+
+    Returns
+    -------
+    VendorRequest
+        ``body`` (what to send), ``endpoint``, ``schema`` and how each image went in;
+        ``as_dict()`` is what ``refprep request --json`` prints.
+
+    Raises
+    ------
+    RequestRefused
+        The package breaks the preset's rules, an inline image is over the data-URI limit or
+        the body over the request limit (exit 1 from the CLI).
+    UsageError
+        No API for the preset, inline images where the API takes URLs only, or a URL prefix of
+        a scheme the API does not fetch.
+
+    Examples
+    --------
+    >>> import refprep, tempfile
+    >>> built = refprep.build("fixtures/example_sheet.png", out_dir=tempfile.mkdtemp(), preset="runway-gen4")
+    >>> sent = refprep.request(built.package, "runway-gen4", image_url_prefix="https://example.com/hero")
+    >>> sent.body["referenceImages"][0]
+    {'uri': 'https://example.com/hero/01_front.png', 'tag': 'front'}
+    """
+    from .targets.requests import vendor_request
+
+    path = Path(package)
+    if not path.exists():
+        raise InputError(path, "no such package")
+    return vendor_request(path, preset, image_url_prefix)
 
 
 def _drop_excluded(analysis: SheetAnalysis, excluded: frozenset[int]) -> None:

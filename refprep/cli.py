@@ -20,11 +20,11 @@ import click
 from . import __version__
 from .errors import RefprepError, deliver, printable, stop_signals
 from .models import DOWNLOADABLE_REMBG_MODELS
-from .targets.presets import PRESETS  # plain data: the names for --help, no heavy imports
+from .targets.presets import PRESET_NAMES, PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 BACKGROUND_HELP = "white (default), green, transparent or #RRGGBB"
-PRESET_CHOICE = click.Choice(list(PRESETS))
+PRESET_CHOICE = click.Choice(list(PRESET_NAMES))
 MODEL_CHOICE = click.Choice(["u2netp", *DOWNLOADABLE_REMBG_MODELS])
 
 
@@ -539,6 +539,36 @@ def validate(package, preset, as_json):
 
 
 @main.command()
+@click.argument("package", type=click.Path())
+@click.option("--for", "preset", type=PRESET_CHOICE, required=True, help="The generator whose API takes the body.")
+@click.option("--image-url-prefix", metavar="URL",
+              help="Send each image as URL/FILE (where you upload the package's images) instead of inline.")
+@click.option("--inline", is_flag=True, help="Send the images inline, as data URIs or base64 (the default).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the body with its endpoint, schema and images in one JSON document.")
+@run_command
+def request(package, preset, image_url_prefix, inline, as_json):
+    """Print the JSON body a generator's API takes for a package's images; nothing is sent.
+
+    The body carries the images only: add your prompt, model and settings. It is checked
+    against the vendor's JSON Schema shipped with refprep. Exit 1 when the package breaks the
+    preset's rules or an image is too large to go inline.
+
+    \b
+    Examples:
+      refprep request refprep-out/hero --for runway-gen4 > body.json
+      refprep request hero.zip --for vidu-q2 --image-url-prefix https://cdn.example.com/hero
+    """
+    from . import api
+    from .errors import UsageError
+
+    if inline and image_url_prefix is not None:
+        raise UsageError("--inline and --image-url-prefix exclude each other: the images go inline or by URL")
+    sent = api.request(package, preset, image_url_prefix=image_url_prefix)
+    emit_json(sent.as_dict() if as_json else sent.body)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @run_command
 def models(as_json):
@@ -562,7 +592,8 @@ def presets(as_json):
         emit_json({"presets": [preset.as_dict() for preset in PRESETS.values()]})
         return
     for preset in PRESETS.values():
-        click.echo(click.style(preset.name, bold=True) + f"  {preset.generator}: {preset.description}")
+        aliases = f" (also {', '.join(preset.aliases)})" if preset.aliases else ""
+        click.echo(click.style(preset.name, bold=True) + f"{aliases}  {preset.generator}: {preset.description}")
         click.echo(f"    {preset.summary()}")
         rules_by_source: dict[str, list[str]] = {}
         for rule, source in preset.sources.items():

@@ -56,6 +56,13 @@ class ModelError(RefprepError):
     """A model file is missing or corrupt, or a non-bundled model cannot be fetched (exit 2)."""
 
 
+class RequestRefused(RefprepError):
+    """A package cannot go into a generator's request as asked: it breaks the preset's rules or a
+    request limit (exit 1, as a package that fails a check)."""
+
+    exit_code = 1
+
+
 class OutputError(RefprepError):
     """The package cannot be written where asked (exists without --force, read-only...) (exit 2)."""
 

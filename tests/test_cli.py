@@ -37,7 +37,7 @@ def test_build_imports_neither_rembg_nor_scipy(tmp_path):
     assert not {"rembg", "scipy", "mediapipe"} & set(loaded), loaded
 
 
-@pytest.mark.parametrize("command", ["build", "check", "split", "clean", "pose", "validate", "models", "presets"])
+@pytest.mark.parametrize("command", ["build", "check", "split", "clean", "pose", "validate", "models", "presets", "request"])
 def test_every_command_has_help(command):
     result = refprep(command, "--help")
     assert result.returncode == 0 and "Usage" in result.stdout

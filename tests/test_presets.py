@@ -14,14 +14,15 @@ from PIL import Image
 
 from refprep.data import Check, Pose, View
 from refprep.targets.export import Chosen, canvas_coverage, encode, export_view, fit_picture, select_views
-from refprep.targets.presets import GROUP_ORDER, PRESETS, Preset, get_preset
-from refprep.targets.rules import RULES, file_problems, package_findings, regrade, view_set_problems
+from refprep.targets.presets import ALIASES, GROUP_ORDER, PRESETS, Preset, get_preset
+from refprep.targets.rules import (RULES, file_problems, file_warnings, package_findings, regrade,
+                                   transparency_problem, view_set_problems)
 from refprep.thresholds import QUALITY_THRESHOLDS
 
 from conftest import heavy_imports
 
-ISSUE_PRESETS = {"generic", "kling-element", "kling-omni", "runway-gen4", "vidu-reference", "hailuo-s2v",
-                 "veo-ingredients", "pixverse-fusion"}
+ISSUE_PRESETS = {"generic", "kling-element", "kling-omni", "kling-4", "runway-gen4", "vidu-q2", "vidu-q4",
+                 "hailuo-s2v", "hailuo-h3", "veo-3.1", "seedance-2", "wan-2.7", "pixverse-v6"}
 WHITE = (255, 255, 255)
 
 
@@ -35,6 +36,12 @@ def test_every_documented_generator_has_a_preset_and_generic_is_png():
         get_preset("nope")
 
 
+def test_earlier_names_select_the_renamed_presets():
+    assert {alias: get_preset(alias).name for alias in ALIASES} == {
+        "vidu-reference": "vidu-q2", "veo-ingredients": "veo-3.1", "pixverse-fusion": "pixverse-v6"}
+    assert PRESETS["vidu-q2"].aliases == ("vidu-reference",)
+
+
 @pytest.mark.parametrize("name", sorted(ISSUE_PRESETS))
 def test_every_limit_names_its_source(name):
     preset = PRESETS[name]
@@ -44,10 +51,16 @@ def test_every_limit_names_its_source(name):
                                       ("frontal_first", preset.frontal_first), ("min_side", preset.min_side),
                                       ("max_side", preset.max_side), ("max_bytes", preset.max_bytes),
                                       ("aspect", preset.min_aspect or preset.max_aspect),
+                                      ("transparency", not preset.transparency),
+                                      ("real_faces", preset.refuses_real_faces),
+                                      ("data_uri", preset.max_data_uri_bytes),
+                                      ("request_bytes", preset.max_request_bytes),
                                       ("thresholds", preset.threshold_overrides)) if value}
     assert used <= set(preset.sources), used - set(preset.sources)
     assert set(preset.sources) <= set(RULES)
     assert all(len(text) > 20 for text in preset.sources.values())
+    # Every vendor limit says where and when it was read (refprep's own choices say so instead).
+    assert all("refprep" in text or "2026" in text for text in preset.sources.values())
 
 
 @pytest.mark.parametrize("name", sorted(ISSUE_PRESETS))
@@ -70,7 +83,37 @@ def test_vendor_numbers_as_documented():
     assert (runway.max_views, runway.min_aspect, runway.max_aspect, runway.max_side) == (3, 0.5, 2.0, 7999)
     hailuo = PRESETS["hailuo-s2v"]
     assert (hailuo.min_views, hailuo.max_views, hailuo.required_views, hailuo.min_side) == (1, 1, ("front",), 301)
-    assert PRESETS["pixverse-fusion"].max_side == 4000 and PRESETS["vidu-reference"].min_side == 128
+    assert PRESETS["pixverse-v6"].max_side == 4000 and PRESETS["vidu-q2"].min_side == 128
+    vidu = PRESETS["vidu-q2"]  # the body is limited (20MB), not each image to 10MB
+    assert (vidu.max_views, vidu.max_request_bytes, vidu.max_bytes) == (3, 20_000_000, 50_000_000)
+    assert (PRESETS["vidu-q4"].max_views, PRESETS["vidu-q4"].min_aspect, PRESETS["vidu-q4"].max_aspect) == (12, 0.2, 5.0)
+    assert (PRESETS["kling-4"].min_side, PRESETS["kling-4"].min_aspect, PRESETS["kling-4"].max_aspect) == (300, 0.4, 2.5)
+    assert PRESETS["runway-gen4"].max_data_uri_bytes == 5_000_000
+    assert (PRESETS["hailuo-h3"].max_views, PRESETS["hailuo-h3"].min_side) == (9, 256)
+    assert (PRESETS["seedance-2"].max_views, PRESETS["seedance-2"].min_side, PRESETS["seedance-2"].refuses_real_faces) \
+        == (9, 300, True)
+    wan = PRESETS["wan-2.7"]
+    assert (wan.max_views, wan.min_side, wan.max_side, wan.max_bytes, wan.transparency) == (5, 240, 8000, 20_000_000, False)
+    assert (PRESETS["pixverse-v6"].max_views, PRESETS["veo-3.1"].max_views, PRESETS["veo-3.1"].formats) == \
+        (7, 3, ("png", "jpeg"))
+    assert [name for name, preset in PRESETS.items() if not preset.transparency] == ["wan-2.7"]
+
+
+def test_transparency_is_refused_only_where_the_vendor_refuses_alpha():
+    assert transparency_problem("transparent", PRESETS["wan-2.7"]).startswith("Preset wan-2.7, rule transparency:")
+    assert transparency_problem("white", PRESETS["wan-2.7"]) is None
+    assert transparency_problem("transparent", PRESETS["kling-element"]) is None
+
+
+def test_seedance_warns_on_a_photographed_face_only():
+    face = [{"method": "face_landmarks", "view": "front", "yaw_deg": 1.0, "confidence": 0.9}]
+    photo = _entry(kind="photo", pose_evidence=face)
+    seedance = PRESETS["seedance-2"]
+    assert any("rule real_faces: 01_front.png shows a photographed human face" in w
+               for w in file_warnings(photo, seedance))
+    assert file_warnings(_entry(kind="figure", pose_evidence=face), seedance) == []  # a drawn character
+    assert file_warnings(_entry(kind="photo", pose_evidence=[{"method": "body", "view": "back"}]), seedance) == []
+    assert file_warnings(photo, PRESETS["kling-element"]) == []
 
 
 def test_presets_command_lists_sources_and_imports_nothing_heavy():

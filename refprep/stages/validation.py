@@ -22,8 +22,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..stages.package import CONTACT_SHEET, MANIFEST, REPORT, content_sha256, manifest_text, sha256
-from ..targets.presets import PRESETS, Preset
-from ..targets.rules import dicts, package_findings, regrade
+from ..targets.presets import PRESETS, Preset, find_preset
+from ..targets.rules import dicts, package_findings, regrade, transparency_problem
 
 SCHEMA_FILE = "subject-package-1.json"
 # Pillow format names -> the names presets use.
@@ -191,11 +191,14 @@ def validate_package(path: Path, preset_name: str | None = None) -> ValidationRe
     if not isinstance(manifest, dict):
         return ValidationReport(str(path), preset_name, "invalid", ["manifest.json is not a JSON object"])
     problems = schema_problems(manifest) + integrity_problems(manifest, raw)
-    used = preset_name or manifest.get("preset")
-    preset = PRESETS.get(used) if isinstance(used, str) else None
+    recorded = manifest.get("preset")
+    used = preset_name or recorded
+    preset = find_preset(used) if isinstance(used, str) else None
     if preset is None:
         problems.append(f"preset {used!r} is not a refprep preset ({', '.join(PRESETS)})")
-    own_preset = used == manifest.get("preset")
+    else:
+        used = preset.name  # an earlier name of a preset is that preset
+    own_preset = preset is not None and isinstance(recorded, str) and find_preset(recorded) is preset
 
     entries = []
     for entry in dicts(manifest.get("views")):
@@ -211,6 +214,9 @@ def validate_package(path: Path, preset_name: str | None = None) -> ValidationRe
     if preset is not None:
         failures, warnings, derived = package_findings(entries, dicts(manifest.get("excluded")), preset)
         problems.extend(failures)
+        transparency = transparency_problem(manifest.get("background"), preset)
+        if transparency:
+            problems.append(transparency)
         if manifest.get("coverage") != derived:
             problems.append(f"manifest coverage {manifest.get('coverage')} does not match its views ({derived})")
     if own_preset and manifest.get("status") == "invalid":

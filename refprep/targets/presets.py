@@ -39,22 +39,45 @@ FORMAT_EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 # and the generator copies them, so refprep scales the image down rather than go lower.
 JPEG_QUALITY_RANGE = (95, 80)
 
+# Each vendor's page and the date its limits were read. "(checked ...)" means the wording was
+# found in the page or an official API copy that date; "(issue 24, ...)" means the limit is as
+# the issue recorded it from vendor documentation and could not be re-read here.
 _KLING_DOC = ("Kling API image inputs (https://app.klingai.com/global/dev/document-api; same wording in "
-              "https://docs.comfy.org/development/comfy-router/models/kling/kling-image-o1/code): .jpg/.jpeg/.png, "
-              "at most 10MB, width and height at least 300px, aspect ratio between 1:2.5 and 2.5:1")
-_RUNWAY_DOC = ("Runway API, Inputs (https://docs.dev.runwayml.com/assets/inputs/): png/jpeg/webp, aspect ratio "
-               "0.5 to 2.0, each side under 8000 px, 16MB by URL, 5MB as a base64 data URI")
-_VIDU_DOC = ("Vidu reference2video image rules (https://platform.vidu.com/; as republished in "
-             "https://novita.ai/docs/api-reference/model-apis-vidu-2.0-reference2video): 1 to 3 images, "
-             "PNG/JPEG/JPG/WebP, at least 128x128, aspect ratio within 1:4 to 4:1, 50MB by URL, base64 under 10MB")
+              "https://docs.comfy.org/development/comfy-router/models/kling/kling-image-o1/code, checked 2026-12-07): "
+              ".jpg/.jpeg/.png, at most 10MB, width and height at least 300px, aspect ratio between 1:2.5 and 2.5:1")
+_KLING_ELEMENT_DOC = ("Kling API, POST /v1/general/advanced-custom-elements (https://app.klingai.com/global/dev/"
+                      "document-api; issue 24, 2026): element_image_list.frontal_image plus 1 to 3 refer_images "
+                      "[{image_url}] that differ from it")
+_KLING_4_DOC = ("Kling 4.0 API (https://app.klingai.com/global/dev/document-api; issue 24, 2026; up to 10 reference "
+                "images and elements also in https://docs.comfy.org/tutorials/partner-nodes/kling/kling-image-4-0, "
+                "checked 2026-12-07): up to 10 images per request including keyframes, each at least 300x300, "
+                "aspect ratio 2:5 to 5:2, elements referenced by id")
+_RUNWAY_DOC = ("Runway API, Inputs (https://docs.dev.runwayml.com/assets/inputs/; issue 24, 2026): png/jpeg/webp, "
+               "at most 3 referenceImages {uri, tag}, aspect ratio 0.5 to 2.0, each side under 8000 px, 16MB by URL, "
+               "5MB as a base64 data URI")
+_VIDU_DOC = ("Vidu reference2video (https://platform.vidu.com/docs/reference-to-video; official format copied in "
+             "https://docs.octopusx.ai/en/videos/vidu/reference2video, checked 2026-12-07): subjects of at most 3 "
+             "images, at most 7 images in all, png/jpeg/jpg/webp, at least 128x128, aspect ratio within 1:4 to 4:1, "
+             "at most 50MB per image, the whole request body at most 20MB")
+_VIDU_Q4_DOC = ("Vidu Q4 reference-to-video (https://platform.vidu.com/; issue 24, 2026): up to 12 images (15 in some "
+                "copies; refprep takes the stricter 12), aspect ratio 1:5 to 5:1")
 _HAILUO_DOC = ("MiniMax API, subject-reference video S2V-01 (https://platform.minimax.io/docs/api-reference/"
-               "video-generation-s2v): one character image, JPG/JPEG/PNG/WebP, under 20MB, short side over "
-               "300px, aspect ratio between 2:5 and 5:2")
-_VEO_DOC = ("Gemini API, Veo 3.1 reference images (https://ai.google.dev/gemini-api/docs/video): up to 3 "
-            "asset images of one subject, PNG or JPEG")
-_PIXVERSE_DOC = ("PixVerse platform API, Fusion (https://docs.platform.pixverse.ai/how-to-use-fusionreference-to-"
-                 "video-1339253m0) and Upload Image: 1 to 3 image_references, png/jpg/webp, at most 4000x4000, "
-                 "under 20MB")
+               "video-generation-s2v; issue 24, 2026): one character image, JPG/JPEG/PNG/WebP, under 20MB, short "
+               "side over 300px, aspect ratio between 2:5 and 5:2")
+_HAILUO_H3_DOC = ("MiniMax H3 reference images (https://platform.minimax.io/docs/; issue 24, 2026; up to 9 reference "
+                  "images also in https://docs.inworld.ai/router/image-to-video, checked 2026-12-07): at most 9 "
+                  "images, at least 256 px, aspect ratio 0.4 to 2.5")
+_VEO_DOC = ("Gemini API, Veo 3.1 reference images (https://ai.google.dev/gemini-api/docs/video; issue 24, 2026): up "
+            "to 3 asset images of one subject, PNG or JPEG")
+_SEEDANCE_DOC = ("BytePlus ModelArk, Seedance 2.0 video generation (https://docs.byteplus.com/en/docs/ModelArk/; "
+                 "issue 24, 2026): at most 9 reference images, at least 300 px, aspect ratio 0.4 to 2.5; real or "
+                 "photoreal human faces are refused unless registered in its asset library, stylised characters pass")
+_WAN_DOC = ("Alibaba Model Studio, Wan 2.7 reference-to-video (https://www.alibabacloud.com/help/en/model-studio/; "
+            "issue 24, 2026; at most 5 references and 20MB each also in https://docs.evolink.ai/ and "
+            "https://fal.ai/models/fal-ai/wan/v2.7/reference-to-video, checked 2026-12-07): at most 5 reference "
+            "images, sides 240 to 8000 px, at most 20MB, PNG without alpha")
+_PIXVERSE_DOC = ("PixVerse platform API, Fusion (https://docs.platform.pixverse.ai/; issue 24, 2026): V6 takes at "
+                 "most 7 subject image_references, png/jpg/webp, at most 4000x4000, under 20MB")
 _REFPREP = "refprep default"
 
 
@@ -78,6 +101,14 @@ class Preset:
     min_aspect: float | None = None  # width / height
     max_aspect: float | None = None
     max_bytes: int | None = None
+    # Images with an alpha channel are accepted (``--background transparent``).
+    transparency: bool = True
+    # The generator refuses photographed (or photoreal) human faces: a warning names them.
+    refuses_real_faces: bool = False
+    # Limits of the vendor's request (``refprep request``): the longest data URI of one
+    # image, and the largest JSON body, in bytes.
+    max_data_uri_bytes: int | None = None
+    max_request_bytes: int | None = None
     threshold_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
     # Where each limit comes from, by rule id (see ``rules.RULES``).
     sources: dict[str, str] = field(default_factory=dict)
@@ -87,6 +118,11 @@ class Preset:
         for check_id, values in self.threshold_overrides.items():
             merged.setdefault(check_id, {}).update(values)
         return merged
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Earlier names of this preset that still select it."""
+        return tuple(alias for alias, name in ALIASES.items() if name == self.name)
 
     def summary(self) -> str:
         """One line of the preset's numbers, e.g. 'formats png, jpeg; 2-4 images; sides >= 300 px'."""
@@ -109,18 +145,29 @@ class Preset:
             parts.append(f"width/height {self.min_aspect or 0:.2f}-{self.max_aspect or float('inf'):.2f}")
         if self.max_bytes:
             parts.append(f"<= {self.max_bytes / MB:.1f} MB")
+        if not self.transparency:
+            parts.append("no transparency")
+        if self.refuses_real_faces:
+            parts.append("warns on photographed faces")
+        if self.max_data_uri_bytes:
+            parts.append(f"data URI <= {self.max_data_uri_bytes / MB:.1f} MB")
+        if self.max_request_bytes:
+            parts.append(f"request <= {self.max_request_bytes / MB:.1f} MB")
         if self.threshold_overrides:
             parts.append("thresholds " + ", ".join(f"{k} {v}" for k, v in self.threshold_overrides.items()))
         return "; ".join(parts)
 
     def as_dict(self) -> dict:
         return {
-            "name": self.name, "generator": self.generator, "description": self.description,
+            "name": self.name, "aliases": list(self.aliases), "generator": self.generator,
+            "description": self.description,
             "formats": list(self.formats), "min_views": self.min_views, "max_views": self.max_views,
             "include_all": self.include_all, "required_views": list(self.required_views),
             "recommended_views": list(self.recommended_views), "frontal_first": self.frontal_first,
             "min_side": self.min_side, "max_side": self.max_side, "min_aspect": self.min_aspect,
-            "max_aspect": self.max_aspect, "max_bytes": self.max_bytes,
+            "max_aspect": self.max_aspect, "max_bytes": self.max_bytes, "transparency": self.transparency,
+            "refuses_real_faces": self.refuses_real_faces, "max_data_uri_bytes": self.max_data_uri_bytes,
+            "max_request_bytes": self.max_request_bytes,
             "threshold_overrides": self.threshold_overrides, "sources": dict(self.sources),
             "summary": self.summary(),
         }
@@ -131,6 +178,8 @@ class Preset:
 _TURNAROUND = ("front", "three_quarter", "side")
 _TURNAROUND_SOURCE = {"recommended": f"{_REFPREP}: front, three-quarter and side cover a character's turns"}
 _KLING_LIMITS = dict(formats=("png", "jpeg"), min_side=300, min_aspect=1 / 2.5, max_aspect=2.5, max_bytes=10 * MB)
+# Vidu's whole request body, images as base64 data URIs included.
+_VIDU_BODY = 20 * MB
 
 
 def _cite(doc: str, *rules: str, **more: str) -> dict[str, str]:
@@ -170,9 +219,9 @@ PRESETS: dict[str, Preset] = {
             **_KLING_LIMITS,
             sources={
                 **_KLING_SOURCES,
-                "views": "Kling element creation: 1 frontal reference plus 1 to 3 reference images from other angles",
-                "required": "Kling element creation: the frontal reference image is required",
-                "frontal_first": "Kling element creation: the frontal image is given first, the others must differ from it",
+                "views": _KLING_ELEMENT_DOC,
+                "required": _KLING_ELEMENT_DOC + " (the frontal image is required)",
+                "frontal_first": _KLING_ELEMENT_DOC,
                 "recommended": f"{_REFPREP}: three-quarter and side views are what the extra slots are for",
             },
         ),
@@ -185,9 +234,25 @@ PRESETS: dict[str, Preset] = {
             **_KLING_LIMITS,
             sources={
                 **_KLING_SOURCES, **_TURNAROUND_SOURCE,
-                "views": ("Kling Omni API: at most 7 reference images and elements, 4 with a reference video; "
-                          "refprep takes 4 so the package fits both"),
+                "views": ("Kling Omni API (https://app.klingai.com/global/dev/document-api; as read for refprep 0.1, "
+                          "2026): at most 7 reference images and elements, 4 with a reference video; refprep takes "
+                          "4 so the package fits both"),
             },
+        ),
+        Preset(
+            name="kling-4",
+            generator="Kling 4.0 reference images",
+            description="Up to 8 views, leaving 2 of the request's 10 images for a first and a last keyframe.",
+            max_views=8,
+            recommended_views=_TURNAROUND,
+            formats=("png", "jpeg"),
+            min_side=300,
+            min_aspect=0.4,
+            max_aspect=2.5,
+            max_bytes=10 * MB,
+            sources=_cite(_KLING_4_DOC, "min_side", "aspect", **_TURNAROUND_SOURCE,
+                          formats=_KLING_DOC, max_bytes=_KLING_DOC,
+                          views=_KLING_4_DOC + "; refprep takes 8 so a first and a last keyframe still fit"),
         ),
         Preset(
             name="runway-gen4",
@@ -202,24 +267,42 @@ PRESETS: dict[str, Preset] = {
             # A data URI is base64 (4/3 of the raw bytes) under 5MB; 3.3MB raw leaves room
             # for the header and for 16MB-by-URL uploads alike.
             max_bytes=int(3.3 * MB),
-            sources=_cite(_RUNWAY_DOC, "formats", "max_side", "aspect", **_TURNAROUND_SOURCE,
+            max_data_uri_bytes=5 * MB,
+            sources=_cite(_RUNWAY_DOC, "formats", "max_side", "aspect", "data_uri", **_TURNAROUND_SOURCE,
                           max_bytes=_RUNWAY_DOC + "; 5MB of base64 is 3.75MB raw, refprep keeps 3.3MB",
-                          views="Runway Gen-4 References: up to 3 reference images per generation"),
+                          views=_RUNWAY_DOC),
         ),
         Preset(
-            name="vidu-reference",
-            generator="Vidu reference-to-video",
-            description="Up to 3 images of the subject (Vidu takes 7 in all, 3 per subject).",
+            name="vidu-q2",
+            generator="Vidu Q2 reference-to-video",
+            description="One subject of up to 3 images (Vidu takes 7 in all, 3 per subject).",
             formats=("png", "jpeg", "webp"),
             max_views=3,
             recommended_views=_TURNAROUND,
             min_side=128,
             min_aspect=0.25,
             max_aspect=4.0,
-            # 50MB by URL, but a base64 upload must decode to under 10MB: fit both.
-            max_bytes=10 * MB - 1,
-            sources=_cite(_VIDU_DOC, "formats", "min_side", "aspect", "views", **_TURNAROUND_SOURCE,
-                          max_bytes=_VIDU_DOC + "; refprep keeps under 10MB so URL and base64 uploads both work"),
+            max_bytes=50 * MB,
+            max_request_bytes=_VIDU_BODY,
+            sources=_cite(_VIDU_DOC, "formats", "min_side", "aspect", "max_bytes", "request_bytes",
+                          **_TURNAROUND_SOURCE, views=_VIDU_DOC + " (one character is one subject)"),
+        ),
+        Preset(
+            name="vidu-q4",
+            generator="Vidu Q4 reference-to-video",
+            description="Up to 12 images of the subject.",
+            formats=("png", "jpeg", "webp"),
+            max_views=12,
+            recommended_views=_TURNAROUND,
+            min_side=128,
+            min_aspect=0.2,
+            max_aspect=5.0,
+            max_bytes=50 * MB,
+            max_request_bytes=_VIDU_BODY,
+            sources=_cite(_VIDU_Q4_DOC, "views", "aspect", **_TURNAROUND_SOURCE,
+                          formats=_VIDU_DOC + " (not restated for Q4)", min_side=_VIDU_DOC + " (not restated for Q4)",
+                          max_bytes=_VIDU_DOC + " (not restated for Q4)",
+                          request_bytes=_VIDU_DOC + " (the same reference2video endpoint)"),
         ),
         Preset(
             name="hailuo-s2v",
@@ -244,7 +327,22 @@ PRESETS: dict[str, Preset] = {
                           thresholds=f"{_REFPREP}: one reference image, so tilt and small faces weigh more"),
         ),
         Preset(
-            name="veo-ingredients",
+            name="hailuo-h3",
+            generator="MiniMax Hailuo H3 reference images",
+            description="Up to 9 images of the subject.",
+            formats=("png", "jpeg", "webp"),
+            max_views=9,
+            recommended_views=_TURNAROUND,
+            min_side=256,
+            min_aspect=0.4,
+            max_aspect=2.5,
+            max_bytes=20 * MB - 1,
+            sources=_cite(_HAILUO_H3_DOC, "views", "min_side", "aspect", **_TURNAROUND_SOURCE,
+                          formats=_HAILUO_DOC + " (MiniMax's image formats, not restated for H3)",
+                          max_bytes=_HAILUO_DOC + " (MiniMax's image size limit, not restated for H3)"),
+        ),
+        Preset(
+            name="veo-3.1",
             generator="Google Veo 3.1 ingredients (reference images)",
             description="Up to 3 asset images of the single subject.",
             formats=("png", "jpeg"),
@@ -255,11 +353,39 @@ PRESETS: dict[str, Preset] = {
                           max_bytes=f"{_REFPREP}: no size limit documented; 10MB is what the other generators accept"),
         ),
         Preset(
-            name="pixverse-fusion",
-            generator="PixVerse Fusion (reference-to-video)",
-            description="1 to 3 images, each at most 4000x4000.",
+            name="seedance-2",
+            generator="ByteDance Seedance 2.0 reference images",
+            description="Up to 9 images; photographed human faces are refused unless registered with the vendor.",
             formats=("png", "jpeg", "webp"),
-            max_views=3,
+            max_views=9,
+            recommended_views=_TURNAROUND,
+            min_side=300,
+            min_aspect=0.4,
+            max_aspect=2.5,
+            refuses_real_faces=True,
+            sources=_cite(_SEEDANCE_DOC, "views", "min_side", "aspect", "real_faces", **_TURNAROUND_SOURCE,
+                          formats=_SEEDANCE_DOC + " (jpeg, png and webp among the formats it lists)"),
+        ),
+        Preset(
+            name="wan-2.7",
+            generator="Alibaba Wan 2.7 reference-to-video",
+            description="Up to 5 reference images, opaque PNG or JPEG.",
+            formats=("png", "jpeg"),
+            max_views=5,
+            recommended_views=_TURNAROUND,
+            min_side=240,
+            max_side=8000,
+            max_bytes=20 * MB,
+            transparency=False,
+            sources=_cite(_WAN_DOC, "views", "min_side", "max_side", "max_bytes", "transparency",
+                          **_TURNAROUND_SOURCE, formats=_WAN_DOC + " (JPEG and PNG among the formats it lists)"),
+        ),
+        Preset(
+            name="pixverse-v6",
+            generator="PixVerse V6 Fusion (reference-to-video)",
+            description="Up to 7 subject images, each at most 4000x4000.",
+            formats=("png", "jpeg", "webp"),
+            max_views=7,
             recommended_views=_TURNAROUND,
             max_side=4000,
             max_bytes=20 * MB - 1,  # "under 20MB"
@@ -268,11 +394,21 @@ PRESETS: dict[str, Preset] = {
     )
 }
 
+# Earlier preset names, kept working: packages and scripts made with them still validate.
+ALIASES = {"vidu-reference": "vidu-q2", "veo-ingredients": "veo-3.1", "pixverse-fusion": "pixverse-v6"}
+PRESET_NAMES = (*PRESETS, *ALIASES)
+
+
+def find_preset(name: str) -> Preset | None:
+    """The preset called ``name`` (or an alias of it), or None."""
+    return PRESETS.get(ALIASES.get(name, name))
+
+
 def get_preset(name: str) -> Preset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise UsageError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}") from None
+    preset = find_preset(name)
+    if preset is None:
+        raise UsageError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return preset
 
 
 def view_group(view_class: str) -> str | None:

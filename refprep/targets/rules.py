@@ -23,8 +23,15 @@ RULES = {
     "max_side": "largest width or height in pixels",
     "aspect": "width / height range",
     "max_bytes": "largest file size",
+    "transparency": "whether images with an alpha channel are accepted",
+    "real_faces": "photographed human faces the generator refuses (a warning)",
+    "data_uri": "longest image sent inline as a data URI (refprep request --inline)",
+    "request_bytes": "largest request body, inline images included (refprep request)",
     "thresholds": "the preset's own quality-check thresholds",
 }
+
+# Face readings in a view's pose evidence (pose_evidence methods of the face models).
+FACE_METHODS = ("face_landmarks", "face_detector")
 
 # Check values are recorded rounded to 4 decimals; a value this close to a threshold may sit
 # on either side of it, so its recorded status is taken as it is.
@@ -134,12 +141,34 @@ def file_problems(entry: dict, preset: Preset) -> list[str]:
     return problems
 
 
+def transparency_problem(background: str, preset: Preset) -> str | None:
+    """Why ``preset`` cannot take a package on ``background``, or None."""
+    if preset.transparency or str(background).strip().lower() != "transparent":
+        return None
+    return rule_problem(preset, "transparency", "the generator refuses images with an alpha channel; use "
+                                                "--background white (or another colour) instead of transparent")
+
+
+def photographed_face(entry: dict) -> bool:
+    """Does the view show a photographed human face: a photo (not a figure cut from a drawn
+    sheet) in which the face models found a face?"""
+    return entry.get("kind") == "photo" and any(
+        isinstance(reading, dict) and reading.get("method") in FACE_METHODS for reading in entry.get("pose_evidence") or ())
+
+
 def file_warnings(entry: dict, preset: Preset) -> list[str]:
-    """What fitting the limits cost: JPEG instead of lossless PNG."""
-    if entry.get("format") != "jpeg":
-        return []
-    return [f"{entry.get('file')}: written as JPEG (quality {entry.get('jpeg_quality')}) to fit preset {preset.name}'s "
-            "byte limit; JPEG leaves faint ringing next to the outline, so the background there is not exactly flat"]
+    """What fitting the limits cost (JPEG instead of lossless PNG), and a photographed face
+    the generator refuses unless it is registered there."""
+    warnings = []
+    if entry.get("format") == "jpeg":
+        warnings.append(f"{entry.get('file')}: written as JPEG (quality {entry.get('jpeg_quality')}) to fit preset "
+                        f"{preset.name}'s byte limit; JPEG leaves faint ringing next to the outline, so the "
+                        "background there is not exactly flat")
+    if preset.refuses_real_faces and photographed_face(entry):
+        warnings.append(rule_problem(preset, "real_faces", f"{entry.get('file')} shows a photographed human face; the "
+                                                           "generator refuses real faces unless they are registered in "
+                                                           "its asset library (stylised characters pass)"))
+    return warnings
 
 
 def check_findings(entry: dict) -> tuple[list[str], list[str]]:
