@@ -57,3 +57,46 @@ def test_a_label_far_below_or_between_views_belongs_to_none():
     far = _line("FRONT", 10, 300 + 150)           # half a figure's height under it
     between = _line("BACK", 105, 310, w=40)       # centred in the gutter
     assert labels_for_views([far, between], boxes) == [None, None]
+
+
+def _profile(facing_right: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A figure with a nose: a body column and a head pushed to one side."""
+    figure = np.zeros((120, 80, 3), np.uint8)
+    figure[10:110, 30:46] = 180
+    figure[10:40, 46:62] = 120              # the face sticks out towards the nose
+    figure[20:24, 50:54] = 30               # an eye
+    if not facing_right:
+        figure = figure[:, ::-1].copy()
+    return figure, figure.any(axis=2)
+
+
+def _front() -> tuple[np.ndarray, np.ndarray]:
+    figure = np.zeros((120, 80, 3), np.uint8)
+    figure[10:110, 28:52] = 180
+    figure[20:24, 32:36] = figure[20:24, 44:48] = 30
+    return figure, figure.any(axis=2)
+
+
+def test_mirror_images_on_a_sheet_are_partners_and_symmetric_views_are_not():
+    from refprep.evidence.sheet import mirror_partners
+
+    views = [_profile(True), _front(), _profile(False), _front()]
+    matches = mirror_partners([v[0] for v in views], [v[1] for v in views])
+    assert [m.partner if m else None for m in matches] == [2, None, 0, None]
+    assert matches[0].outline_flipped > 0.95 and matches[0].outline_flipped - matches[0].outline_same >= 0.1
+
+
+def test_a_mirror_partner_turns_the_view_the_other_way():
+    from refprep.evidence.sheet import mirror_reading
+
+    sure_left = np.array([float(c == "side_left") for c in CLASSES])
+    decision = fuse([mirror_reading(sure_left, 0.8)])
+    assert decision.view == "side_right"
+    sure_front = np.array([float(c == "front") for c in CLASSES])
+    assert fuse([mirror_reading(sure_front, 0.8)]).view == "back"
+    knows_nothing = mirror_reading(np.full(len(CLASSES), 1 / len(CLASSES)), 0.8)
+    assert np.allclose(knows_nothing.likelihood, 1 / len(CLASSES))
+    # Beside a body reading that is unsure between front and three-quarter, the partner decides.
+    body = yaw_reading("body", 20.0, reliability=0.85, spread_deg=20.0)
+    sure_tql = np.array([float(c == "three_quarter_left") for c in CLASSES])
+    assert fuse([body, mirror_reading(sure_tql, 0.8)]).view == "three_quarter_right"

@@ -237,3 +237,115 @@ def outside_views(box: tuple[int, int, int, int], views: list[tuple[int, int, in
     cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
     return not any(x <= cx <= x + w and y + edge_share * h <= cy <= y + (1 - edge_share) * h
                    for x, y, w, h in views)
+
+
+# --- mirror pairs: what two views of one sheet say about each other -------------------------
+
+# Classes two mirror-image views of one character can have. A bilaterally symmetric character
+# seen at yaw y and at -y gives mirror images (the two three-quarters, the two profiles); any
+# figure seen from opposite directions (y and y + 180) shows mirrored outlines (a front and a
+# back, a three-quarter and the back three-quarter behind it, which the SPEC classes as back).
+_MIRROR_CLASSES = {
+    ("three_quarter_left", "three_quarter_right"), ("side_left", "side_right"), ("front", "back"),
+    ("three_quarter_left", "back"), ("three_quarter_right", "back"),
+}
+_PAIRS = np.array([[float((a, b) in _MIRROR_CLASSES or (b, a) in _MIRROR_CLASSES) for b in CLASSES] for a in CLASSES])
+# Each row sums to 1, so a partner that knows nothing says nothing.
+MIRROR_COMPATIBLE = _PAIRS / _PAIRS.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class MirrorMatch:
+    """How well view ``partner`` matches a view once flipped, and unflipped (0..1 each)."""
+
+    partner: int
+    outline_flipped: float   # IoU of the outlines, one flipped
+    outline_same: float
+    detail_flipped: float    # correlation of the inner edges, one flipped
+    detail_same: float
+
+
+def _mirror_thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Edge strength and outline of a figure scaled to ``size`` px tall, centred on its
+    middle column in a 2*size wide frame."""
+    import cv2
+
+    if mask is None or not mask.any():
+        return None
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    width = max(1, min(2 * size, round((x1 - x0) * size / (y1 - y0))))
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey = cv2.resize(grey, (width, size), interpolation=cv2.INTER_AREA)
+    outline = cv2.resize(mask[y0:y1, x0:x1].astype(np.float32), (width, size), interpolation=cv2.INTER_AREA) > 0.5
+    edges = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    frame_edges, frame_outline = np.zeros((size, 2 * size), np.float32), np.zeros((size, 2 * size), bool)
+    middle = float(np.flatnonzero(outline.any(axis=0)).mean()) if outline.any() else width / 2
+    offset = int(round(size - middle))
+    lo, hi = max(0, offset), min(2 * size, offset + width)
+    frame_edges[:, lo:hi], frame_outline[:, lo:hi] = edges[:, lo - offset:hi - offset], outline[:, lo - offset:hi - offset]
+    return frame_edges, frame_outline
+
+
+def _recentred_flip(thumb: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    edges, outline = thumb[0][:, ::-1], thumb[1][:, ::-1]
+    shift = int(round(outline.shape[1] / 2 - np.flatnonzero(outline.any(axis=0)).mean()))
+    return np.roll(edges, shift, axis=1), np.roll(outline, shift, axis=1)
+
+
+def _likeness(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    """(outline IoU, correlation of edge strength where both outlines are) of two thumbnails."""
+    both, either = a[1] & b[1], a[1] | b[1]
+    iou = float(both.sum() / max(int(either.sum()), 1))
+    if both.sum() < 20:
+        return iou, 0.0
+    x, y = a[0][both] - a[0][both].mean(), b[0][both] - b[0][both].mean()
+    return iou, float((x * y).sum() / (np.sqrt((x * x).sum() * (y * y).sum()) + 1e-6))
+
+
+def mirror_partners(images: list[np.ndarray], masks: list[np.ndarray | None], *, size: int = 64,
+                    min_outline: float = 0.85, min_gain: float = 0.1) -> list[MirrorMatch | None]:
+    """Each view's mirror partner on its sheet, or None.
+
+    Two views are mirror images when, one of them flipped, their outlines overlap by at least
+    ``min_outline`` (IoU, heights scaled alike, middles aligned) and both the outline IoU and
+    the correlation of inner edges gain at least ``min_gain`` over the unflipped pair. A front
+    or a back is symmetric, so it matches a flipped view as well as an unflipped one and
+    gains nothing: mirror partners are views turned opposite ways. Two views are partners
+    when each gains most with the other.
+
+    Examples
+    --------
+    >>> figure = np.zeros((80, 60, 3), np.uint8); figure[10:70, 20:30] = 200; figure[10:25, 30:45] = 90
+    >>> mask = figure.any(axis=2)
+    >>> [m.partner if m else None for m in mirror_partners([figure, figure[:, ::-1]], [mask, mask[:, ::-1]])]
+    [1, 0]
+    """
+    thumbs = [_mirror_thumbnail(image, mask, size) for image, mask in zip(images, masks)]
+    flipped = [None if t is None else _recentred_flip(t) for t in thumbs]
+    best: list[tuple[float, MirrorMatch] | None] = [None] * len(images)
+    for i, a in enumerate(thumbs):
+        for j in range(i + 1, len(thumbs)):
+            if a is None or thumbs[j] is None:
+                continue
+            outline_same, detail_same = _likeness(a, thumbs[j])
+            outline_flipped, detail_flipped = _likeness(a, flipped[j])
+            gain = min(outline_flipped - outline_same, detail_flipped - detail_same)
+            if outline_flipped < min_outline or gain < min_gain:
+                continue
+            for me, other in ((i, j), (j, i)):
+                if best[me] is None or gain > best[me][0]:
+                    best[me] = (gain, MirrorMatch(other, outline_flipped, outline_same, detail_flipped, detail_same))
+    # Partners are mutual: a view that several others mirror (a front with an arm out) is
+    # nobody's partner unless it picks one of them too.
+    return [None if item is None or best[item[1].partner] is None or best[item[1].partner][1].partner != i
+            else item[1] for i, item in enumerate(best)]
+
+
+def mirror_reading(partner_posterior: np.ndarray, reliability: float) -> Reading:
+    """What a view's mirror partner says about it: the classes compatible with the partner's
+    (``MIRROR_COMPATIBLE``), weighed by how likely the partner's classes are. A partner
+    sure of ``side_left`` makes this view ``side_right``; one sure of ``front``, ``back``."""
+    probabilities = MIRROR_COMPATIBLE @ partner_posterior
+    probabilities = probabilities / probabilities.sum()
+    return Reading("mirror", _blend(probabilities, reliability), None, float(reliability))

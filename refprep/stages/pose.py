@@ -30,7 +30,8 @@ import numpy as np
 
 from .. import thresholds as T
 from ..data import VIEW_CLASSES, Pose, Source, View, classify_yaw, coarse_class
-from ..evidence.sheet import Reading, caption_target, class_reading, fuse, labels_for_views, yaw_reading
+from ..evidence.sheet import (CLASSES, Reading, caption_target, class_reading, fuse, labels_for_views, mirror_partners,
+                              mirror_reading, yaw_reading)
 from ..evidence.silhouette import classify_sheet, measure_shape
 from ..evidence.text import name_label
 
@@ -92,10 +93,16 @@ class ViewEvidence:
     shape: Pose | None = None
     label: object | None = None  # evidence.text.LabelMatch: a caption printed on the sheet
     filename: object | None = None  # evidence.text.LabelMatch: what the file's name says
+    # The view of the same sheet that is this one's mirror image (index among the views
+    # estimated together), and the class posterior that view's own readers gave it.
+    mirror_partner: int | None = None
+    mirror_posterior: np.ndarray | None = None
 
     def as_dicts(self) -> tuple[dict, ...]:
         """Each reader's raw say, rounded for the manifest."""
         out = []
+        if self.mirror_partner is not None:
+            out.append({"method": "mirror", "view": self.mirror_partner + 1})
         for method, label in (("label", self.label), ("filename", self.filename)):
             if label is not None:
                 out.append({"method": method, "view": label.coarse, "side_word": label.side_word,
@@ -131,6 +138,8 @@ def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
         side = evidence.shape.view.rsplit("_", 1)[-1] if evidence.shape.view.endswith(("_left", "_right")) else None
         out.append(class_reading("silhouette", coarse_class(evidence.shape.view),
                                  weight["reliability"] * evidence.shape.confidence, side, weight["side_weight"]))
+    if evidence.mirror_posterior is not None:
+        out.append(mirror_reading(evidence.mirror_posterior, T.POSE_READERS["mirror"]["reliability"]))
     for method, label in (("label", evidence.label), ("filename", evidence.filename)):
         if label is None:
             continue
@@ -198,11 +207,31 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
                 sources[source_index].rgb, where=lambda box: caption_target(box, boxes) is not None)
             for i, label in zip(members, labels_for_views(lines, boxes)):
                 labels[i] = label
-    out = []
-    for view, face, body, shape, label, name in zip(views, faces, bodies, shapes, labels, names):
-        evidence = ViewEvidence(face, body.yaw_deg, body.confidence, shape, label, name)
-        out.append(replace(view, pose=decide(evidence, photo=view.kind == "photo")))
-    return out
+    evidence = [ViewEvidence(face, body.yaw_deg, body.confidence, shape, label, name)
+                for face, body, shape, label, name in zip(faces, bodies, shapes, labels, names)]
+    # Mirror images on one sheet are turned opposite ways: each view hears what its partner's
+    # own readers said (one message each way, so no view's evidence counts twice).
+    own = [fuse(readings(e, photo=v.kind == "photo")) for e, v in zip(evidence, views)]
+    for i, partner in enumerate(_mirror_partners(views)):
+        if partner is not None:
+            posterior = own[partner].posterior if own[partner] is not None else np.full(len(CLASSES), 1 / len(CLASSES))
+            evidence[i] = replace(evidence[i], mirror_partner=partner, mirror_posterior=posterior)
+    return [replace(view, pose=decide(e, photo=view.kind == "photo")) for view, e in zip(views, evidence)]
+
+
+def _mirror_partners(views: list[View]) -> list[int | None]:
+    """Each view's mirror partner among the views of its own source (index in ``views``)."""
+    partners: list[int | None] = [None] * len(views)
+    for source_index in sorted({v.source_index for v in views}):
+        members = [i for i, v in enumerate(views) if v.source_index == source_index]
+        if len(members) < 2:
+            continue
+        matches = mirror_partners([views[i].image for i in members], [views[i].subject_mask for i in members],
+                                  min_outline=T.MIRROR_MIN_OUTLINE, min_gain=T.MIRROR_MIN_GAIN)
+        for i, match in zip(members, matches):
+            if match is not None:
+                partners[i] = members[match.partner]
+    return partners
 
 
 # --- the creator's word ----------------------------------------------------------------------
