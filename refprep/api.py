@@ -348,20 +348,24 @@ class Pipeline:
         outside the views' insides is recognised: captions sit over, under or at the edge
         of their figures)."""
         from .evidence.sheet import caption_rows, outside_views
-        from .stages.split import SplitResult, layout_views, resplit_by_captions, split_by_captions
+        from .stages.split import SplitResult, layout_views, resplit_by_captions, split_by_captions, without_text
 
         boxes = [] if len(result.views) <= 1 else [v.bbox for v in result.views]
         lines = self.poser.text.read(source.rgb, where=lambda box: outside_views(box, boxes))
+        views, notes = result.views, []
         rows = caption_rows(lines)
-        if not rows:
+        if rows:
+            if len(views) <= 1:
+                found, notes = split_by_captions(source, rows, index)
+            else:
+                found, notes = resplit_by_captions(source, views, rows, index)
+            if len(found) < 2:
+                found, notes = views, []
+            views = found
+        views, text_notes = without_text(views, [line.box for line in lines])
+        if len(views) == len(result.views) and all(a is b for a, b in zip(views, result.views)):
             return result, lines
-        if len(result.views) <= 1:
-            found, notes = split_by_captions(source, rows, index)
-        else:
-            found, notes = resplit_by_captions(source, result.views, rows, index)
-        if len(found) < 2 or found == result.views:
-            return result, lines
-        return SplitResult(result.background, layout_views(found, margin), result.annotations + notes), lines
+        return SplitResult(result.background, layout_views(views, margin), result.annotations + notes + text_notes), lines
 
     def matte(self, analysis: SheetAnalysis) -> None:
         from .stages.clean import matte_views

@@ -177,6 +177,13 @@ PANEL_EDGE_SHARE = 0.85
 PANEL_BLEND_SHARE = 0.8
 PANEL_MIN_TILE_SHARE = 0.06
 PANEL_MAX_DEPTH = 4
+# A piece of a view with at least this share of its pixels inside a text line the OCR read is
+# printed text (a caption, a title), taken out of the view; a figure touching a caption has
+# most of its pixels outside it.
+TEXT_PIECE_INSIDE_SHARE = 0.8
+# A "line" the text detector boxes with both sides over this share of a view's height is no
+# print (devdata: such boxes cover whole figures); captions and titles are a few % of it.
+TEXT_LINE_MAX_SHARE = 0.2
 # Leftover marks closer than this share of their height join into one annotation (the
 # letters of a caption are reported as one label, not one per letter).
 MARK_JOIN_SHARE = 1.2

@@ -97,3 +97,32 @@ def test_a_view_spanning_captioned_figures_is_split_by_its_captions(tmp_path):
     assert all(abs(c - (box[0] + box[2] / 2)) < step / 2 for c, (box, _) in zip(centres, rows[0]))
     narrow = View(0, (0, 0, step, source.height - 60), source.rgb[:source.height - 60, :step])
     assert resplit_by_captions(source, [narrow], rows)[0] == [narrow]
+
+
+def _view_with_caption():
+    from refprep.data import Background, View
+
+    mask = np.zeros((200, 100), bool)
+    mask[40:190, 30:70] = True            # the figure
+    mask[5:20, 10:90:6] = True            # its caption's letters, over it
+    image = np.where(mask[..., None], 40, 255).astype(np.uint8).repeat(3, axis=2)
+    backdrop = Background("flat", (255, 255, 255), 0.0, None, (400, 300))
+    return View(source_index=0, bbox=(100, 50, 100, 200), image=image, mask=mask, kind="figure", backdrop=backdrop)
+
+
+def test_printed_text_is_taken_out_of_a_view():
+    from refprep.stages.split import without_text
+
+    view = _view_with_caption()
+    caption = (108, 54, 84, 17)           # sheet pixels, as the text reader gives them
+    (trimmed,), notes = without_text([view], [caption])
+    assert trimmed.bbox == (130, 90, 40, 150) and trimmed.mask.all() and notes == []
+    # A view that is only text is no view; a detector's box as big as a figure is no line.
+    text_only = dict(view.__dict__, mask=np.zeros((200, 100), bool))
+    text_only["mask"][5:20, 10:90:6] = True
+    from refprep.data import View
+
+    kept, notes = without_text([View(**text_only)], [caption])
+    assert kept == [] and notes == [{"bbox": [100, 50, 100, 200], "kind": "text"}]
+    (untouched,), _ = without_text([view], [(100, 50, 100, 200)])
+    assert untouched is view

@@ -1069,6 +1069,57 @@ def _tight_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
 
 
+def without_text(views: list[View], text_boxes: list[tuple[int, int, int, int]], *,
+                 inside_share: float = T.TEXT_PIECE_INSIDE_SHARE,
+                 max_line_share: float = T.TEXT_LINE_MAX_SHARE) -> tuple[list[View], list[dict]]:
+    """Views with the printed text the split kept in them taken out: a caption over a figure,
+    a title beside a portrait. Text is never a figure.
+
+    A piece of a view's mask (a connected blob) with at least ``inside_share`` of its pixels
+    inside a text box is text; the view's box shrinks to what is left. A view that was all
+    text becomes an annotation. Photos (no mask) are kept as they are. A text box thicker
+    than ``max_line_share`` of the view's height is no line of print.
+
+    Returns
+    -------
+    views, annotations
+        The views, and ``{"bbox", "kind": "text"}`` for each view dropped.
+    """
+    import cv2
+
+    kept, notes = [], []
+    for view in views:
+        x, y, w, h = view.bbox
+        inside = np.zeros((h, w), bool)
+        for tx, ty, tw, th in text_boxes:
+            if min(tw, th) > max_line_share * h:
+                continue      # no line of print: the detector boxed a figure or a pattern
+            pad = max(1, th // 4)     # glyph strokes reach past the detector's tight box
+            x0, y0 = max(tx - pad - x, 0), max(ty - pad - y, 0)
+            x1, y1 = min(tx + tw + pad - x, w), min(ty + th + pad - y, h)
+            if x0 < x1 and y0 < y1:
+                inside[y0:y1, x0:x1] = True
+        if view.mask is None or not inside.any():
+            kept.append(view)
+            continue
+        count, parts, stats, _ = cv2.connectedComponentsWithStats(view.mask.astype(np.uint8), connectivity=8)
+        in_text = np.bincount(parts[inside], minlength=count)
+        text_parts = in_text >= inside_share * stats[:, cv2.CC_STAT_AREA]
+        text_parts[0] = False
+        if not text_parts.any():
+            kept.append(view)
+            continue
+        mask = view.mask & ~text_parts[parts]
+        tight = _tight_box(mask)
+        if tight is None:
+            notes.append({"bbox": list(view.bbox), "kind": "text"})
+            continue
+        bx, by, bw, bh = tight
+        kept.append(replace(view, bbox=(x + bx, y + by, bw, bh), image=view.image[by:by + bh, bx:bx + bw],
+                            mask=mask[by:by + bh, bx:bx + bw]))
+    return kept, notes
+
+
 def split_by_captions(source: Source, rows: list, source_index: int = 0, *,
                       min_band_lines: float = 3.0) -> tuple[list[View], list[dict]]:
     """Views found column by column beside rows of printed view captions.
