@@ -17,8 +17,14 @@ _API = ("build", "check", "split", "clean", "pose", "validate",
         "BuildResult", "CheckReport", "PoseReport", "SplitReport", "CleanReport", "ValidationReport",
         "ImageCheck", "ViewCheck", "ImagePose", "ViewPose", "SplitImage", "SplitView", "CleanImage", "CleanView")
 
+_BATCH = ("build_batch", "BatchResult", "InputOutcome")
+
 
 def __getattr__(name):
+    if name in _BATCH:
+        from . import batch
+
+        return getattr(batch, name)
     if name == "ValidationReport":
         from .stages.validation import ValidationReport
 
@@ -30,4 +36,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'refprep' has no attribute {name!r}")
 
 
-__all__ = [*_API, "__version__"]
+__all__ = [*_API, *_BATCH, "__version__"]

@@ -186,11 +186,12 @@ def zip_path_for(target: Path) -> Path:
     return target.parent / f"{target.name}.zip"
 
 
-def write_package(target: Path, manifest: dict, exported: list[Exported], force: bool = False,
-                  make_zip: bool = False, sources: list[np.ndarray] | None = None) -> dict:
-    """Write the package to ``target`` atomically; returns the manifest with its file list
-    (contact sheet, report and, given the ``sources``' pixels, one ``source_N.png`` per source
-    with its views' boxes) and integrity hash added."""
+def package_files(manifest: dict, exported: list[Exported],
+                  sources: list[np.ndarray] | None = None) -> tuple[dict, list[tuple[str, bytes]]]:
+    """Every file of the package as (name, bytes), manifest.json last, for ``write_files``;
+    and the manifest with its file list (contact sheet, report and, given the ``sources``'
+    pixels, one ``source_N.png`` per source with its views' boxes) and integrity hash added.
+    Nothing is written: a worker of a batch returns these to the process that writes."""
     from ..targets.export import png_bytes
 
     overviews = [(f"{SOURCE_PREFIX}{number}.png", png_bytes(np.asarray(source_overview(picture, _boxes(manifest, index)))))
@@ -203,8 +204,7 @@ def write_package(target: Path, manifest: dict, exported: list[Exported], force:
     manifest["integrity"] = {"manifest_sha256": content_sha256(manifest)}
     files = [(item.file, item.data) for item in exported] + [(CONTACT_SHEET, sheet), (REPORT, report), *overviews,
                                                              (MANIFEST, manifest_text(manifest).encode("utf-8"))]
-    write_files(target, files, force=force, make_zip=make_zip)
-    return manifest
+    return manifest, files
 
 
 def _boxes(manifest: dict, source: int) -> list[tuple[str, tuple[int, int, int, int], str]]:
