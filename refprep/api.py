@@ -689,7 +689,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
      '05_three_quarter_left.png', 'contact_sheet.png', 'manifest.json', 'report.html', 'source_1.png']
     """
     from .stages.clean import check_device, needs_download, parse_background
-    from .stages.package import check_target, display_name, safe_package_name
+    from .stages.package import check_target, safe_package_name
     from .targets.presets import get_preset
 
     inputs = as_input_list(inputs)

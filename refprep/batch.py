@@ -22,7 +22,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .api import (BuildSettings, Pipeline, Progress, _Document, _no_progress, available_cores, compose_package,
                   declaration, declare, usable_analyses, write_outputs, _attempt)
@@ -136,10 +136,10 @@ class BatchResult(_Document):
                 "inputs": [item.as_dict() for item in self.inputs]}
 
 
-def find_characters(input_dir: Path) -> tuple[list[BatchInput], list[InputOutcome]]:
+def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], list[InputOutcome]]:
     """The characters in ``input_dir``, in name order: each image file in it, and each
-    sub-folder holding images (hidden entries and other files are passed over). An input that
-    cannot even be read comes back as a failed ``InputOutcome`` instead."""
+    sub-folder holding images (hidden entries, other files, ``out_dir`` and packages are
+    passed over). An input that cannot even be read comes back as a failed ``InputOutcome``."""
     from .api import unique_stems
     from .stages.load import IMAGE_SUFFIXES, find_images
     from .stages.package import safe_package_name
@@ -153,6 +153,8 @@ def find_characters(input_dir: Path) -> tuple[list[BatchInput], list[InputOutcom
         raise InputError(input_dir, f"cannot read folder ({exc.strerror or exc})") from None
     found: list[tuple[str, tuple[Path, ...]]] = []
     for path in entries:
+        if path.is_dir() and ((path / "manifest.json").exists() or path.resolve() == out_dir.resolve()):
+            continue  # refprep's own output, in the input folder
         if path.is_dir():
             try:
                 images = tuple(find_images(path))
@@ -293,15 +295,16 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     declared = declaration(views, view, exclude)  # a malformed one is bad usage before any work
     settings = BatchSettings(BuildSettings(chosen.name, target_colour, margin, model, device), background,
                              views if isinstance(views, str) or views is None else ",".join(v or "-" for v in views),
-                             tuple(view or ()), tuple(sorted(declared.excluded)))
-    characters, outcomes = find_characters(Path(input_dir))
+                             tuple(f"{number}={name}" for number, name in view.items()) if isinstance(view, dict)
+                             else tuple(view or ()), tuple(sorted(declared.excluded)))
     out_dir = Path(out_dir)
+    characters, outcomes = find_characters(Path(input_dir), out_dir)
     if (out_dir / BATCH_RECORD).exists() and not (resume or force):
         raise OutputError(f"{out_dir / BATCH_RECORD}: an earlier batch wrote here "
                           "(use --resume to finish it, --force to redo it)")
     _make_folder(out_dir)
     with _folder_lock(out_dir):
-        recover(out_dir / BATCH_RECORD)  # what a killed run left behind (hidden, unfinished)
+        recover(out_dir)  # what a killed run left behind (hidden, unfinished)
     pending = []
     for item in characters:
         kept = _kept_manifest(out_dir / item.package, settings.record(item)) if resume else None
@@ -313,8 +316,8 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     in_the_way = [item.package for item in pending if (out_dir / item.package).exists()]
     if in_the_way and not force:
         more = f" and {len(in_the_way) - 1} more" if len(in_the_way) > 1 else ""
-        raise OutputError(f"{out_dir / in_the_way[0]}{more}: package exists and was not made by this batch "
-                          "with these options (use --force to replace)")
+        raise OutputError(f"{out_dir / in_the_way[0]}{more}: package exists (--resume keeps only the packages "
+                          "this batch made with these options; --force replaces it)")
 
     result = BatchResult(out_dir, settings.options(), executor, outcomes)
     _save(result)

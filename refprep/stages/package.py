@@ -228,7 +228,7 @@ def write_files(target: Path, files: list[tuple[str, bytes]], force: bool = Fals
     try:
         _make_folder(target.parent)
         with _folder_lock(target.parent):
-            recover(target)
+            recover(target.parent)
             check_target(target, force, make_zip)
             _write_and_swap(target, files, make_zip)
     except OSError as exc:
@@ -382,11 +382,10 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), os.fsdecode(b))
 
 
-def recover(target: Path) -> None:
-    """Clean up after a run into ``target``'s folder that was killed: put back an old package
-    that was moved aside and never replaced, and delete unfinished new ones and retired old
-    ones. Call it holding the folder's lock (then no live run owns any of them)."""
-    folder = target.parent
+def recover(folder: Path) -> None:
+    """Clean up after a run into ``folder`` that was killed: put back an old package that was
+    moved aside and never replaced, and delete unfinished new ones and retired old ones. Call
+    it holding the folder's lock (then no live run owns any of them)."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -396,8 +395,8 @@ def recover(target: Path) -> None:
         if match is None:
             continue
         path = Path(entry.path)
-        if (match["kind"] == "old" and match["name"] == target.name and not os.path.lexists(target)
-                and os.path.isdir(path / "package")):
+        target = folder / match["name"]
+        if match["kind"] == "old" and not os.path.lexists(target) and os.path.isdir(path / "package"):
             os.rename(path / "package", target)  # the run died between its two renames
         _remove(path)  # (a half-written NAME.zip's temporary file matches too)
 
