@@ -152,6 +152,7 @@ def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], l
     except OSError as exc:
         raise InputError(input_dir, f"cannot read folder ({exc.strerror or exc})") from None
     found: list[tuple[str, tuple[Path, ...]]] = []
+    unreadable = []
     for path in entries:
         if path.is_dir() and ((path / "manifest.json").exists() or path.resolve() == out_dir.resolve()):
             continue  # refprep's own output, in the input folder
@@ -162,14 +163,18 @@ def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], l
                 images = ()
             if images:
                 found.append((f"{path.name}/", images))
-        elif path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+        elif path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
             found.append((path.name, (path,)))
-    if not found:
+        elif path.suffix.lower() in IMAGE_SUFFIXES:  # never opened: a pipe would block the batch
+            reason = ("not a regular file (a pipe, device or socket), not an image" if path.exists()
+                      else "no such file (a broken or looping symbolic link)")
+            unreadable.append(InputOutcome(path.name, None, None, FAILED, 0.0, reason))
+    if not found and not unreadable:
         raise InputError(input_dir, "holds no sheets (png, jpg, webp, tif, bmp, gif) or folders of them")
     # Package names: a sheet's stem, a folder's name; "-2" and so on where two would clash.
     names = unique_stems([safe_package_name(file[:-1] if file.endswith("/") else Path(file).stem)
                           for file, _ in found])
-    characters, unreadable = [], []
+    characters = []
     for (file, paths), name in zip(found, names):
         try:
             characters.append(BatchInput(file, paths, name, _content_sha256(file, paths)))

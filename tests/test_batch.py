@@ -181,35 +181,63 @@ def test_batch_on_a_local_dask_cluster_writes_the_local_runs_packages(local_batc
             assert package_contents(result.out_dir / item.package) == package_contents(local.out_dir / item.package)
 
 
-def test_batch_killed_with_sigkill_then_resumed_ends_complete_once(tmp_path):
-    folder = tmp_path / "sheets"
-    folder.mkdir()
-    names = ("a", "b")
-    for name in names:
-        shutil.copyfile(FIXTURES / "single_front_white.png", folder / f"{name}.png")
-    out = tmp_path / "out"
+KILLED_BATCH = ("a", "b", "c")
+
+
+def _killed_then_resumed(root, kill_after) -> list[str]:
+    """A real ``refprep batch`` of three sheets, SIGKILLed when ``kill_after(out)`` returns,
+    then run again with --resume; checks that every package ends complete, once, with nothing
+    hidden left, and returns the packages that were there before the resume."""
+    folder, out = _batch_of_three(root / "sheets"), root / "out"
     command = [sys.executable, "-m", "refprep", "batch", str(folder), "-o", str(out), "--jobs", "1", "-q"]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not (out / "a").is_dir() and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(random.uniform(0.0, 1.0))  # into the second sheet: its analysis, or its package half-written
+    kill_after(out, child)
     child.send_signal(signal.SIGKILL)
     child.wait()
-    assert child.returncode == -signal.SIGKILL
-    done_before = sorted(path.name for path in out.iterdir() if path.is_dir() and not path.name.startswith("."))
-    assert "a" in done_before
+    before = sorted(path.name for path in out.iterdir() if path.is_dir() and not path.name.startswith(".")) \
+        if out.is_dir() else []
 
     resumed = refprep("batch", folder, "-o", out, "--resume", "--json")
     assert resumed.returncode == 1, resumed.stderr  # the fixture's figure is too small: invalid, not failed
     rows = json.loads(resumed.stdout)["inputs"]
     assert [(row["file"], row["package"], row["status"]) for row in rows] == \
-           [(f"{name}.png", name, "invalid") for name in names]
-    assert rows[0]["resumed"] is True
-    assert sorted(os.listdir(out)) == ["a", "b", "batch.json"]  # nothing hidden left, nothing twice
-    for name in names:
+           [(f"{name}.png", name, "invalid") for name in KILLED_BATCH]
+    assert [row["resumed"] for row in rows] == [name in before for name in KILLED_BATCH]
+    assert sorted(os.listdir(out)) == ["a", "b", "batch.json", "c"]  # nothing hidden left, nothing twice
+    for name in KILLED_BATCH:
         problems = refprep_api.validate(out / name).problems
         assert problems and all("check resolution failed" in problem for problem in problems)  # complete
+    return before
+
+
+def test_batch_killed_with_sigkill_then_resumed_ends_complete_once(tmp_path):
+    def after_the_first_package(out, child):
+        deadline = time.monotonic() + 120
+        while not (out / "a").is_dir() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(random.uniform(0.0, 0.5))  # into the second sheet: its analysis, or its package half-written
+        assert child.poll() is None
+
+    assert "a" in _killed_then_resumed(tmp_path, after_the_first_package)
+
+
+@pytest.mark.slow
+def test_ten_batches_killed_at_random_moments_all_end_complete(tmp_path):
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "refprep", "batch", str(_batch_of_three(tmp_path / "timing")), "-o",
+                    str(tmp_path / "timing-out"), "--jobs", "1", "-q"], capture_output=True, timeout=300)
+    seconds = time.perf_counter() - start
+    rng = random.Random(23)
+    for round_number in range(10):
+        moment = rng.uniform(0.3, seconds)
+        _killed_then_resumed(tmp_path / f"round{round_number}", lambda out, child: time.sleep(moment))
+
+
+def _batch_of_three(folder):
+    folder.mkdir(parents=True)
+    for name in KILLED_BATCH:
+        shutil.copyfile(FIXTURES / "single_front_white.png", folder / f"{name}.png")
+    return folder
 
 
 def test_batch_usage_errors_are_one_line(tmp_path):
