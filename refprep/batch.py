@@ -113,13 +113,15 @@ class InputOutcome(_Document):
 @dataclass
 class BatchResult(_Document):
     """What ``build_batch`` did: one ``InputOutcome`` per input in the input folder's order,
-    the folder the packages are in, and the options; ``as_dict()`` is ``batch.json`` and what
-    ``refprep batch --json`` prints."""
+    the folder the packages are in, the options, and the entries of the input folder that are
+    not inputs (``ignored``: files not named as images, folders without images); ``as_dict()``
+    is ``batch.json`` and what ``refprep batch --json`` prints."""
 
     out_dir: Path
     options: dict
     executor: str
     inputs: list[InputOutcome]
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -133,13 +135,14 @@ class BatchResult(_Document):
 
     def as_dict(self) -> dict:
         return {"schema": BATCH_SCHEMA, "executor": self.executor, "options": self.options, "counts": self.counts,
-                "inputs": [item.as_dict() for item in self.inputs]}
+                "inputs": [item.as_dict() for item in self.inputs], "ignored": self.ignored}
 
 
-def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], list[InputOutcome]]:
+def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], list[InputOutcome], list[str]]:
     """The characters in ``input_dir``, in name order: each image file in it, and each
-    sub-folder holding images (hidden entries, other files, ``out_dir`` and packages are
-    passed over). An input that cannot even be read comes back as a failed ``InputOutcome``."""
+    sub-folder holding images; an input that cannot even be read, as a failed
+    ``InputOutcome``; and the names of the other entries, passed over (files not named as
+    images, folders without images; hidden entries, ``out_dir`` and packages are not listed)."""
     from .api import unique_stems
     from .stages.load import IMAGE_SUFFIXES, find_images
     from .stages.package import safe_package_name
@@ -152,7 +155,7 @@ def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], l
     except OSError as exc:
         raise InputError(input_dir, f"cannot read folder ({exc.strerror or exc})") from None
     found: list[tuple[str, tuple[Path, ...]]] = []
-    unreadable = []
+    unreadable, ignored = [], []
     for path in entries:
         if path.is_dir() and ((path / "manifest.json").exists() or path.resolve() == out_dir.resolve()):
             continue  # refprep's own output, in the input folder
@@ -163,12 +166,16 @@ def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], l
                 images = ()
             if images:
                 found.append((f"{path.name}/", images))
+            else:
+                ignored.append(f"{path.name}/")
         elif path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
             found.append((path.name, (path,)))
         elif path.suffix.lower() in IMAGE_SUFFIXES:  # never opened: a pipe would block the batch
             reason = ("not a regular file (a pipe, device or socket), not an image" if path.exists()
                       else "no such file (a broken or looping symbolic link)")
             unreadable.append(InputOutcome(path.name, None, None, FAILED, 0.0, reason))
+        else:
+            ignored.append(path.name)
     if not found and not unreadable:
         raise InputError(input_dir, "holds no sheets (png, jpg, webp, tif, bmp, gif) or folders of them")
     # Package names: a sheet's stem, a folder's name; "-2" and so on where two would clash.
@@ -180,7 +187,7 @@ def find_characters(input_dir: Path, out_dir: Path) -> tuple[list[BatchInput], l
             characters.append(BatchInput(file, paths, name, _content_sha256(file, paths)))
         except OSError as exc:
             unreadable.append(InputOutcome(file, None, None, FAILED, 0.0, f"cannot read ({exc.strerror or exc})"))
-    return characters, unreadable
+    return characters, unreadable, ignored
 
 
 def _content_sha256(file: str, paths: tuple[Path, ...]) -> str:
@@ -303,7 +310,7 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
                              tuple(f"{number}={name}" for number, name in view.items()) if isinstance(view, dict)
                              else tuple(view or ()), tuple(sorted(declared.excluded)))
     out_dir = Path(out_dir)
-    characters, outcomes = find_characters(Path(input_dir), out_dir)
+    characters, outcomes, ignored = find_characters(Path(input_dir), out_dir)
     if (out_dir / BATCH_RECORD).exists() and not (resume or force):
         raise OutputError(f"{out_dir / BATCH_RECORD}: an earlier batch wrote here "
                           "(use --resume to finish it, --force to redo it)")
@@ -324,7 +331,7 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
         raise OutputError(f"{out_dir / in_the_way[0]}{more}: package exists (--resume keeps only the packages "
                           "this batch made with these options; --force replaces it)")
 
-    result = BatchResult(out_dir, settings.options(), executor, outcomes)
+    result = BatchResult(out_dir, settings.options(), executor, outcomes, ignored)
     _save(result)
     progress = progress or _no_progress
     by_file = {item.file: item for item in pending}

@@ -439,6 +439,9 @@ def _print_batch(result) -> None:
     click.echo(f"{len(result.inputs)} input(s) in {result.out_dir}: {counts['valid']} valid, "
                f"{counts['valid_with_warnings']} with warnings, {counts['invalid']} invalid, "
                f"{counts['failed']} failed; see {result.out_dir / 'batch.json'}")
+    if result.ignored:
+        click.echo(f"Ignored (not images by name, or folders without images): "
+                   f"{', '.join(printable(name) for name in result.ignored)}")
 
 
 def _print_build(result, verbose: bool) -> None:

@@ -147,6 +147,7 @@ def test_batch_makes_one_package_per_character_and_lists_each_input(local_batch)
     record = json.loads((result.out_dir / "batch.json").read_text())
     assert record == json.loads(json.dumps(result.as_dict()))
     assert record["counts"]["failed"] == 1 and sum(record["counts"].values()) == 4
+    assert record["ignored"] == ["notes.txt"]
     assert str(folder) not in json.dumps(record) and not result.succeeded()
 
 
