@@ -87,7 +87,15 @@ def run_on_dask(items: list[BatchInput], settings: BatchSettings, jobs: int,
         return
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        import dask
+
+        # Dask sets MALLOC_TRIM_THRESHOLD_ for its workers; any fixed value turns off glibc's
+        # adaptive mmap threshold, so every large array the stages allocate becomes a fresh
+        # mmap with its pages faulted in again: more CPU than the local pool for the same work.
+        # Its statistical profiler (for a dashboard that is not started) samples every 10 ms.
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                              "distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
         threads = max(1, available_cores() // jobs)
     else:
         threads = None
