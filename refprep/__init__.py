@@ -18,8 +18,14 @@ _API = ("build", "check", "split", "clean", "pose", "validate", "request",
         "VendorRequest",
         "ImageCheck", "ViewCheck", "ImagePose", "ViewPose", "SplitImage", "SplitView", "CleanImage", "CleanView")
 
+_BATCH = ("build_batch", "BatchResult", "InputOutcome")
+
 
 def __getattr__(name):
+    if name in _BATCH:
+        from . import batch
+
+        return getattr(batch, name)
     if name == "ValidationReport":
         from .stages.validation import ValidationReport
 
@@ -35,4 +41,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'refprep' has no attribute {name!r}")
 
 
-__all__ = [*_API, "__version__"]
+__all__ = [*_API, *_BATCH, "__version__"]

@@ -5,7 +5,8 @@ Follow one sheet through ``build``: ``analyse_source`` runs ``load_image`` (load
 ``estimate_poses`` (pose.py) -> ``check_view`` (quality.py) on each input file, in worker
 processes when there are several files and ``jobs`` > 1; then ``export_package`` runs
 ``select_views`` + ``export_view`` (export.py) -> ``package_findings`` (rules.py) ->
-``write_package`` (package.py, which draws the contact sheet and report with report.py).
+``package_files`` (package.py, which draws the contact sheet and report with report.py) ->
+``write_files`` (package.py, all or nothing). ``refprep.batch`` runs the same per character.
 ``validate`` reads a package back (validation.py).
 """
 
@@ -48,6 +49,8 @@ class BuildResult:
     manifest: dict
     views: list[View] = field(repr=False)
     zip_path: Path | None = None
+    # Advice about the inputs that is no fault of the package (the CLI prints it on stderr).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -691,7 +694,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
      '05_three_quarter_left.png', 'contact_sheet.png', 'manifest.json', 'report.html', 'source_1.png']
     """
     from .stages.clean import check_device, needs_download, parse_background
-    from .stages.package import check_target, display_name, safe_package_name
+    from .stages.package import check_target, safe_package_name
     from .targets.presets import get_preset
     from .targets.rules import transparency_problem
 
@@ -719,16 +722,49 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     # A model that still has to be downloaded is fetched by one process, not by every worker.
     jobs = 1 if needs_download(model) else (jobs or available_cores())
     outcomes = analyse_sources(paths, settings, jobs, progress or _no_progress)
+    merged, skipped = usable_analyses(outcomes, ", ".join(str(item) for item in inputs))
+    declare(merged, declared, chosen, target_colour, cleaned=True)
+    result = export_package(merged, chosen, target, background, force=force, make_zip=zip,
+                            progress=progress, skipped=skipped, excluded=declared.excluded)
+    result.notices = several_sheets_notices(paths, outcomes)
+    return result
+
+
+def usable_analyses(outcomes: list[SheetAnalysis | InputError], label: str) -> tuple[SheetAnalysis, list[dict]]:
+    """The usable inputs' analyses merged into one, and the unusable ones as the manifest's
+    ``skipped`` ({"file", "reason"}). None usable raises InputError naming ``label``."""
+    from .stages.package import display_name
+
     skipped = [{"file": display_name(Path(outcome.path).name), "reason": outcome.reason}
                for outcome in outcomes if isinstance(outcome, InputError)]
     analyses = [outcome for outcome in outcomes if not isinstance(outcome, InputError)]
     if not analyses:
-        raise InputError(", ".join(str(item) for item in inputs), "none of the images could be used: "
+        raise InputError(label, "none of the images could be used: "
                          + "; ".join(f"{item['file']}: {item['reason']}" for item in skipped))
-    merged = merge_analyses(analyses)
-    declare(merged, declared, chosen, target_colour, cleaned=True)
-    return export_package(merged, chosen, target, background, force=force, make_zip=zip,
-                          progress=progress, skipped=skipped, excluded=declared.excluded)
+    return merge_analyses(analyses), skipped
+
+
+def several_sheets_notices(paths: list[tuple[Path | Source, bool]],
+                           outcomes: list[SheetAnalysis | InputError]) -> list[str]:
+    """Advice for a folder that holds several multi-view sheets: ``build`` made one character
+    of them all, when each sheet is most likely a character of its own."""
+    folders: dict[Path, int] = {}
+    for (path, in_folder), outcome in zip(paths, outcomes):
+        if in_folder and isinstance(outcome, SheetAnalysis) and len(outcome.views) > 1:
+            folders[Path(path).parent] = folders.get(Path(path).parent, 0) + 1
+    return [f"{folder}: {count} multi-view sheets went into one package, as one character; for one package "
+            f"per sheet run `refprep batch {folder} -o OUT_DIR`"
+            for folder, count in folders.items() if count > 1]
+
+
+@dataclass
+class PackageDraft:
+    """A package ready to write: its manifest, every file as (name, bytes) (``write_files``
+    takes them as they are) and the views that went in."""
+
+    manifest: dict
+    files: list[tuple[str, bytes]] = field(repr=False)
+    views: list[View] = field(repr=False)
 
 
 def export_package(analysis: SheetAnalysis, preset, target: Path, background: str, force: bool = False,
@@ -738,9 +774,26 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     every rule of the preset and write it to ``target`` (the folder's name is the package's).
     ``skipped`` lists input files left out as unusable ({"file", "reason"}); ``excluded``
     numbers the views the creator left out (1-based)."""
+    from .stages.package import write_files
+
+    progress = progress or _no_progress
+    draft = compose_package(analysis, preset, target.name, background, progress, skipped, excluded)
+    progress("write", 0, 1)
+    write_files(target, draft.files, force=force, make_zip=make_zip)
+    progress("write", 1, 1)
+    zip_path = target.parent / f"{target.name}.zip" if make_zip else None
+    return BuildResult(package=target, manifest=draft.manifest, views=draft.views, zip_path=zip_path)
+
+
+def compose_package(analysis: SheetAnalysis, preset, name: str, background: str, progress: Progress | None = None,
+                    skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset(),
+                    record: dict | None = None) -> PackageDraft:
+    """``export_package`` short of writing: the package named ``name`` as a ``PackageDraft``.
+    ``record`` goes into the manifest as its ``batch`` field (what ``refprep batch --resume``
+    compares)."""
     from .stages.clean import parse_background
     from .targets.export import export_view, select_views
-    from .stages.package import build_manifest, excluded_entry, view_entry, write_package
+    from .stages.package import build_manifest, excluded_entry, package_files, view_entry
     from .targets.rules import package_findings
 
     progress = progress or _no_progress
@@ -753,16 +806,14 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     entries = [view_entry(item) for item in exported]
     excluded = [excluded_entry(item) for item in left_out]
     failures, warnings, coverage = package_findings(entries, excluded, preset)
-    manifest = build_manifest(target.name, preset.name, background, analysis.sources, entries, excluded, failures,
+    manifest = build_manifest(name, preset.name, background, analysis.sources, entries, excluded, failures,
                               warnings, coverage, analysis.annotations)
     if skipped:
         manifest["skipped"] = skipped
-    progress("write", 0, 1)
-    manifest = write_package(target, manifest, exported, force=force, make_zip=make_zip,
-                             sources=[source.rgb for source in analysis.sources])
-    progress("write", 1, 1)
-    zip_path = target.parent / f"{target.name}.zip" if make_zip else None
-    return BuildResult(package=target, manifest=manifest, views=[item.view for item in chosen], zip_path=zip_path)
+    if record:
+        manifest["batch"] = record
+    manifest, files = package_files(manifest, exported, [source.rgb for source in analysis.sources])
+    return PackageDraft(manifest, files, [item.view for item in chosen])
 
 
 def check(images, preset: str = "generic", model: str = "u2netp", progress: Progress | None = None,
@@ -1030,8 +1081,14 @@ def output_stems(paths: list[Path]) -> list[str]:
     counts: dict[str, int] = {}
     for stem in plain:
         counts[stem.casefold()] = counts.get(stem.casefold(), 0) + 1
-    stems = [stem if counts[stem.casefold()] == 1 else safe_package_name(f"{path.resolve().parent.name}_{stem}")
-             for stem, path in zip(plain, paths)]
+    return unique_stems([stem if counts[stem.casefold()] == 1
+                         else safe_package_name(f"{path.resolve().parent.name}_{stem}")
+                         for stem, path in zip(plain, paths)])
+
+
+def unique_stems(stems: list[str]) -> list[str]:
+    """``stems`` with a number after each repeat (``x``, ``x-2``, ``x-3``), compared without
+    case as macOS and Windows file systems do."""
     taken: set[str] = set()
     unique = []
     for stem in stems:

@@ -97,6 +97,35 @@ class Progress:
         return False
 
 
+class BatchProgress(Progress):
+    """The batch's bar: packages done of all, and the time left at the pace so far."""
+
+    def __init__(self, quiet: bool, bar_width: int = 24, stream=None):
+        super().__init__(quiet, "batch", bar_width, stream)
+        self.started: float | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        filled = self.bar_width * done // max(total, 1)
+        bar = "#" * filled + "." * (self.bar_width - filled)
+        left = "" if not done else f"  {_fmt_duration((now - self.started) / done * (total - done))} left"
+        self.stream.write(f"\r\x1b[2K{self.command} [{bar}] {done}/{total}{left}")
+        self.stream.flush()
+        self.shown = True
+
+
+def _fmt_duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP: unwinds like Ctrl-C (cleanup runs), exits 128 + the signal number."""
 
@@ -263,6 +292,25 @@ def common_output_options(func):
     return func
 
 
+def package_options(func):
+    """The options that shape a package, shared by build and batch."""
+    for option in reversed((
+        click.option("--preset", type=PRESET_CHOICE, default="generic", show_default=True,
+                     help="Target generator (see `refprep presets`)."),
+        click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP),
+        click.option("--model", type=MODEL_CHOICE, default="u2netp", show_default=True,
+                     help="Background-removal model: the bundled u2netp, or a larger rembg model downloaded on first use."),
+        click.option("--margin", type=click.FloatRange(0, 1), default=None,
+                     help="Space around the views on their shared canvas, as a share of the largest view (default 0.06)."),
+        click.option("--force", is_flag=True, help="Replace an existing package (atomically)."),
+        click.option("--strict", is_flag=True, help="Exit 1 on warnings too."),
+        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+                     help="Where background removal runs; cuda needs onnxruntime-gpu."),
+    )):
+        func = option(func)
+    return func
+
+
 def view_options(func):
     """--views / --view / --exclude: the creator's word on the views (numbered from 1 in sheet
     order, row-major, over all inputs; `refprep split` shows the numbers)."""
@@ -281,21 +329,11 @@ def view_options(func):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="refprep-out", show_default=True,
               help="Folder that receives the package folder NAME/.")
 @click.option("--name", help="Package name (default: the first input's file name without extension).")
-@click.option("--preset", type=PRESET_CHOICE, default="generic", show_default=True,
-              help="Target generator (see `refprep presets`).")
-@click.option("--background", default="white", show_default=True, help=BACKGROUND_HELP)
-@click.option("--model", type=MODEL_CHOICE, default="u2netp", show_default=True,
-              help="Background-removal model: the bundled u2netp, or a larger rembg model downloaded on first use.")
-@click.option("--margin", type=click.FloatRange(0, 1), default=None,
-              help="Space around the views on their shared canvas, as a share of the largest view (default 0.06).")
+@package_options
 @click.option("--zip", "make_zip", is_flag=True, help="Also write NAME.zip beside the package folder.")
-@click.option("--force", is_flag=True, help="Replace an existing package (atomically).")
-@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--open", "open_report", is_flag=True, help="Open the package's report.html when it is written.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Input files analysed in parallel, one process each (default: one per core).")
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
-              help="Where background removal runs; cuda needs onnxruntime-gpu.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every check of every view.")
 @view_options
 @common_output_options
@@ -304,14 +342,15 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
           verbose, views, view, exclude, as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
 
-    Images in a folder that cannot be read are skipped, listed at the end and in the
-    manifest, and the exit code is 1.
+    All the inputs are one character. Images in a folder that cannot be read are skipped,
+    listed at the end and in the manifest, and the exit code is 1. For one package per sheet
+    of a folder, use `refprep batch`.
 
     \b
     Examples:
       refprep build sheet.png
       refprep build front.jpg side.jpg -o packages --name hero --zip
-      refprep build sheets/ --jobs 4
+      refprep build hero-views/ --jobs 4
       refprep build sheet.png --background transparent --json
       refprep build sheet.png --views f,3/4l,sl,b      # the creator's word on the views
     """
@@ -328,6 +367,8 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
         _print_build(result, verbose)
     if open_report:
         click.launch(str(result.package / "report.html"))
+    for notice in result.notices:
+        click.echo(f"refprep: warning: {printable(notice)}", err=True)
     skipped = manifest.get("skipped", [])
     if skipped:
         click.echo(f"refprep: skipped {len(skipped)} unusable file(s):", err=True)
@@ -336,6 +377,71 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
     status = manifest["status"]
     if status == "invalid" or skipped or (strict and status == "valid_with_warnings"):
         sys.exit(EXIT_FAILED_CHECKS)
+
+
+@main.command()
+@click.argument("input_dir", type=click.Path())
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder that receives one package folder per character, and batch.json.")
+@package_options
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Sheets packaged in parallel, one process each (default: one per core; with --executor dask "
+                   "and no --scheduler, the local cluster's workers).")
+@click.option("--resume", is_flag=True,
+              help="Keep the packages an earlier run of this batch made (same input, same options); do the rest.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Worker processes on this machine, or Dask workers (pip install \"refprep[dask]\").")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="The Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster).")
+@view_options
+@common_output_options
+@run_command
+def batch(input_dir, out_dir, preset, background, model, margin, force, strict, device, jobs, resume, executor,
+          scheduler, views, view, exclude, as_json, quiet):
+    """One package per character: each image in INPUT_DIR is a sheet, each sub-folder of
+    single views is one character.
+
+    Writes OUT_DIR/NAME/ for each, and OUT_DIR/batch.json (per input: file, sha256, package,
+    status, seconds, error). One bad file fails on its own and the batch goes on. Exit 0 when
+    every package is valid, 1 when any is invalid or failed.
+
+    \b
+    Examples:
+      refprep batch sheets/ -o packages --jobs 4
+      refprep batch sheets/ -o packages --resume        # after an interruption
+      refprep batch sheets/ -o packages --executor dask --scheduler tcp://10.0.0.5:8786
+    """
+    from .batch import build_batch
+
+    with BatchProgress(quiet) as progress:
+        result = build_batch(input_dir, out_dir, preset=preset, background=background, model=model, margin=margin,
+                             views=views, view=view, exclude=exclude, jobs=jobs, resume=resume, force=force,
+                             executor=executor, scheduler=scheduler, device=device, progress=progress)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        _print_batch(result)
+    if not result.succeeded(strict):
+        sys.exit(EXIT_FAILED_CHECKS)
+
+
+def _print_batch(result) -> None:
+    """One line per input (status, seconds, package, file, and why it failed), then the counts."""
+    for item in result.inputs:
+        seconds = "kept" if item.resumed else f"{item.seconds:.1f}s"
+        line = f"{item.status:<20} {seconds:>7}  {item.package or '-':<24} {printable(item.file)}"
+        if item.error:
+            line += f": {printable(item.error)}"
+        elif item.skipped:
+            line += f" (skipped {', '.join(printable(s['file']) for s in item.skipped)})"
+        click.echo(_styled(line, "fail" if item.status == "failed" else item.status))
+    counts = result.counts
+    click.echo(f"{len(result.inputs)} input(s) in {result.out_dir}: {counts['valid']} valid, "
+               f"{counts['valid_with_warnings']} with warnings, {counts['invalid']} invalid, "
+               f"{counts['failed']} failed; see {result.out_dir / 'batch.json'}")
+    if result.ignored:
+        click.echo(f"Ignored (not images by name, or folders without images): "
+                   f"{', '.join(printable(name) for name in result.ignored)}")
 
 
 def _print_build(result, verbose: bool) -> None:

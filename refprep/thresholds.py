@@ -568,3 +568,9 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
 # Face detector score below which a face is not counted for single_subject (a second,
 # doubtful face in a painted background should not fail a reference).
 SECOND_FACE_MIN_SCORE = 0.7
+
+# --- batch ------------------------------------------------------------------------------
+# Sheets sent to a Dask worker thread ahead of the one it is on: 2 keeps every worker busy
+# while a result travels back (a package is a few MB), and bounds what the client holds in
+# memory (each sheet's bytes wait in it until sent) however large the folder is.
+DASK_SHEETS_PER_WORKER_THREAD = 2

@@ -186,11 +186,12 @@ def zip_path_for(target: Path) -> Path:
     return target.parent / f"{target.name}.zip"
 
 
-def write_package(target: Path, manifest: dict, exported: list[Exported], force: bool = False,
-                  make_zip: bool = False, sources: list[np.ndarray] | None = None) -> dict:
-    """Write the package to ``target`` atomically; returns the manifest with its file list
-    (contact sheet, report and, given the ``sources``' pixels, one ``source_N.png`` per source
-    with its views' boxes) and integrity hash added."""
+def package_files(manifest: dict, exported: list[Exported],
+                  sources: list[np.ndarray] | None = None) -> tuple[dict, list[tuple[str, bytes]]]:
+    """Every file of the package as (name, bytes), manifest.json last, for ``write_files``;
+    and the manifest with its file list (contact sheet, report and, given the ``sources``'
+    pixels, one ``source_N.png`` per source with its views' boxes) and integrity hash added.
+    Nothing is written: a worker of a batch returns these to the process that writes."""
     from ..targets.export import png_bytes
 
     overviews = [(f"{SOURCE_PREFIX}{number}.png", png_bytes(np.asarray(source_overview(picture, _boxes(manifest, index)))))
@@ -203,8 +204,7 @@ def write_package(target: Path, manifest: dict, exported: list[Exported], force:
     manifest["integrity"] = {"manifest_sha256": content_sha256(manifest)}
     files = [(item.file, item.data) for item in exported] + [(CONTACT_SHEET, sheet), (REPORT, report), *overviews,
                                                              (MANIFEST, manifest_text(manifest).encode("utf-8"))]
-    write_files(target, files, force=force, make_zip=make_zip)
-    return manifest
+    return manifest, files
 
 
 def _boxes(manifest: dict, source: int) -> list[tuple[str, tuple[int, int, int, int], str]]:
@@ -228,7 +228,7 @@ def write_files(target: Path, files: list[tuple[str, bytes]], force: bool = Fals
     try:
         _make_folder(target.parent)
         with _folder_lock(target.parent):
-            recover(target)
+            recover(target.parent)
             check_target(target, force, make_zip)
             _write_and_swap(target, files, make_zip)
     except OSError as exc:
@@ -382,11 +382,10 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), os.fsdecode(b))
 
 
-def recover(target: Path) -> None:
-    """Clean up after a run into ``target``'s folder that was killed: put back an old package
-    that was moved aside and never replaced, and delete unfinished new ones and retired old
-    ones. Call it holding the folder's lock (then no live run owns any of them)."""
-    folder = target.parent
+def recover(folder: Path) -> None:
+    """Clean up after a run into ``folder`` that was killed: put back an old package that was
+    moved aside and never replaced, and delete unfinished new ones and retired old ones. Call
+    it holding the folder's lock (then no live run owns any of them)."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -396,8 +395,8 @@ def recover(target: Path) -> None:
         if match is None:
             continue
         path = Path(entry.path)
-        if (match["kind"] == "old" and match["name"] == target.name and not os.path.lexists(target)
-                and os.path.isdir(path / "package")):
+        target = folder / match["name"]
+        if match["kind"] == "old" and not os.path.lexists(target) and os.path.isdir(path / "package"):
             os.rename(path / "package", target)  # the run died between its two renames
         _remove(path)  # (a half-written NAME.zip's temporary file matches too)
 
