@@ -634,6 +634,24 @@ def declare(analysis: SheetAnalysis, declared, preset=None, target=None, cleaned
 
 # --- commands --------------------------------------------------------------------------------
 
+
+def checked_target(preset: str, background: str, device: str = "cpu"):
+    """The preset, the background as typed (trimmed, lower case) and its colour, or
+    UsageError before any work: an unknown preset or colour, a device that cannot run, a
+    transparent background for a preset whose generator refuses alpha."""
+    from .stages.clean import check_device, parse_background
+    from .targets.presets import get_preset
+    from .targets.rules import transparency_problem
+
+    chosen = get_preset(preset)
+    check_device(device)
+    background = background.strip().lower()
+    target_colour = parse_background(background)
+    refused = transparency_problem(background, chosen)
+    if refused:
+        raise UsageError(refused)
+    return chosen, background, target_colour
+
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
           margin: float | None = None, jobs: int | None = None, device: str = "cpu",
@@ -693,21 +711,13 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     ['01_front.png', '02_three_quarter_right.png', '03_side_right.png', '04_back.png',
      '05_three_quarter_left.png', 'contact_sheet.png', 'manifest.json', 'report.html', 'source_1.png']
     """
-    from .stages.clean import check_device, needs_download, parse_background
+    from .stages.clean import needs_download
     from .stages.package import check_target, safe_package_name
-    from .targets.presets import get_preset
-    from .targets.rules import transparency_problem
 
     inputs = as_input_list(inputs)
     paths = expand_inputs(inputs)
     declared = declaration(views, view, exclude)
-    chosen = get_preset(preset)
-    check_device(device)
-    background = background.strip().lower()
-    target_colour = parse_background(background)
-    refused = transparency_problem(background, chosen)
-    if refused:
-        raise UsageError(refused)
+    chosen, background, target_colour = checked_target(preset, background, device)
     # Named after the first input as given: a folder's name, a file's stem, or image-1.
     if isinstance(paths[0][0], Source) and not isinstance(inputs[0], (str, os.PathLike)):
         first_name = paths[0][0].path.name

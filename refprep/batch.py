@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .api import (BuildSettings, Pipeline, Progress, _Document, _no_progress, available_cores, compose_package,
-                  declaration, declare, usable_analyses, write_outputs, _attempt)
+from .api import (BuildSettings, Pipeline, Progress, _Document, _no_progress, available_cores, checked_target,
+                  compose_package, declaration, declare, usable_analyses, write_outputs, _attempt)
 from .errors import InputError, OutputError, RefprepError, UsageError, printable
 
 BATCH_RECORD = "batch.json"
@@ -292,18 +292,14 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     >>> [(item.file, item.package, item.status) for item in result.inputs]
     [('hero.png', 'hero', 'invalid')]
     """
-    from .stages.clean import check_device, needs_download, parse_background
+    from .stages.clean import needs_download
     from .stages.package import _folder_lock, _make_folder, recover
-    from .targets.presets import get_preset
 
     if executor not in ("local", "dask"):
         raise UsageError(f"unknown executor {executor!r} (local or dask)")
     if scheduler and executor != "dask":
         raise UsageError("--scheduler needs --executor dask")
-    chosen = get_preset(preset)
-    check_device(device)
-    background = background.strip().lower()
-    target_colour = parse_background(background)
+    chosen, background, target_colour = checked_target(preset, background, device)
     declared = declaration(views, view, exclude)  # a malformed one is bad usage before any work
     settings = BatchSettings(BuildSettings(chosen.name, target_colour, margin, model, device), background,
                              views if isinstance(views, str) or views is None else ",".join(v or "-" for v in views),

@@ -146,11 +146,14 @@ def test_cli_prints_the_body_and_exits_per_spec(packages, tmp_path):
     assert missing.returncode == 2 and "no such package" in missing.stderr
 
 
-def test_a_preset_that_refuses_transparency_stops_the_build_with_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "refprep", "build", str(FIXTURES / "single_front_white.png"),
-                             "--preset", "wan-2.7", "--background", "transparent", "-o", str(tmp_path), "-q"],
+@pytest.mark.parametrize("command", ["build", "batch"])
+def test_a_preset_that_refuses_transparency_stops_the_build_with_one_line(command, tmp_path):
+    given = FIXTURES / "single_front_white.png" if command == "build" else FIXTURES / "bad"
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "refprep", command, str(given),
+                             "--preset", "wan-2.7", "--background", "transparent", "-o", str(out), "-q"],
                             capture_output=True, text=True)
-    assert result.returncode == 2 and result.stdout == "" and not any(tmp_path.iterdir())
+    assert result.returncode == 2 and result.stdout == "" and not out.exists()
     assert result.stderr.count("\n") == 1 and "rule transparency" in result.stderr
 
 
