@@ -1,6 +1,6 @@
 """Pose stage: each view -> a view class, yaw/pitch/roll where measured, and how sure.
 
-Four readers look at every view (``refprep.evidence``), and one decision weighs them all
+Several readers look at every view (``refprep.evidence``), and one decision weighs them all
 (``evidence.sheet.fuse``); ``pose_method`` names the reader that did most for the winner:
 
 - ``label``: a printed caption under or over the view ("FRONT VIEW", "3/4 BACK", 側面...),
@@ -12,7 +12,10 @@ Four readers look at every view (``refprep.evidence``), and one decision weighs 
   and head all the way round, on drawn and rendered figures too, but only for full figures;
 - ``filename``: a single-view file named for its view ("hero_front.png", "side_left.png"):
   the creator's word, nearly as strong as a caption;
-- ``silhouette``: outline rules (``evidence.silhouette``): weak, trusted little.
+- ``silhouette``: outline rules (``evidence.silhouette``): weak, trusted little;
+- ``mirror``: the view of the same sheet that is its mirror image (``evidence.sheet.
+  mirror_partners``): the two are turned opposite ways, so what the partner's own readers
+  saw (a left profile, a front) says what this one is (a right profile, a back).
 
 Each reading's weight comes from its own confidence (thresholds.POSE_READERS); the
 decision's posterior probability is the view's confidence, so a view no reader is sure of
