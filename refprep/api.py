@@ -624,6 +624,25 @@ def declare(analysis: SheetAnalysis, declared, preset=None, target=None, cleaned
     analysis.views = views
 
 
+def compare_views(analysis: SheetAnalysis, preset, excluded: frozenset[int] = frozenset(),
+                  by_source: bool = False) -> None:
+    """Add the consistency checks (consistency.py) to ``analysis``'s views: each view held
+    against all the others (``by_source``: only against those of its own input image), the
+    views numbered in ``excluded`` left out."""
+    from .stages.consistency import check_consistency
+
+    numbered = [(number, view) for number, view in enumerate(analysis.views, 1) if number not in excluded]
+    groups = ({view.source_index for _, view in numbered} if by_source else {None})
+    views = list(analysis.views)
+    for group in groups:
+        members = [(number, view) for number, view in numbered if group is None or view.source_index == group]
+        checked = check_consistency([view for _, view in members], preset.thresholds(),
+                                    [number for number, _ in members])
+        for (number, _), view in zip(members, checked):
+            views[number - 1] = view
+    analysis.views = views
+
+
 # --- commands --------------------------------------------------------------------------------
 
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
@@ -718,6 +737,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
                          + "; ".join(f"{item['file']}: {item['reason']}" for item in skipped))
     merged = merge_analyses(analyses)
     declare(merged, declared, chosen, target_colour, cleaned=True)
+    compare_views(merged, chosen, declared.excluded)
     return export_package(merged, chosen, target, background, force=force, make_zip=zip,
                           progress=progress, skipped=skipped, excluded=declared.excluded)
 
@@ -730,6 +750,7 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     ``skipped`` lists input files left out as unusable ({"file", "reason"}); ``excluded``
     numbers the views the creator left out (1-based)."""
     from .stages.clean import parse_background
+    from .stages.consistency import package_consistency
     from .targets.export import export_view, select_views
     from .stages.package import build_manifest, excluded_entry, view_entry, write_package
     from .targets.rules import package_findings
@@ -746,6 +767,7 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
     failures, warnings, coverage = package_findings(entries, excluded, preset)
     manifest = build_manifest(target.name, preset.name, background, analysis.sources, entries, excluded, failures,
                               warnings, coverage, analysis.annotations)
+    manifest["consistency"] = package_consistency(entries)
     if skipped:
         manifest["skipped"] = skipped
     progress("write", 0, 1)
@@ -818,6 +840,7 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
         declare(analysis, declared)
         _drop_excluded(analysis, declared.excluded)
         running.check(analysis, chosen, None, cleaned=False)
+        compare_views(analysis, chosen, by_source=True)
 
     rank = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
     report = []

@@ -457,6 +457,26 @@ SILHOUETTE_CONFIDENCE = 0.45
 # --- quality ----------------------------------------------------------------------------
 # Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
 # fixed by the check itself in quality.py; the numbers are what presets override.
+# --- consistency (stages/consistency.py) -------------------------------------------------
+# Palettes are read on a copy of each view at most this long, from an even sample of at
+# most CONSISTENCY_SAMPLES subject pixels: a palette is a statistic of a few thousand pixels.
+CONSISTENCY_LONG_SIDE = 128
+CONSISTENCY_SAMPLES = 3000
+# Colours per view (k-means clusters in CIELAB).
+PALETTE_CLUSTERS = 12
+# A cluster covering at least this share of a view's figure is one of its colours (eyes,
+# buttons and the blends along edges between two colours are smaller).
+PALETTE_MIN_SHARE = 0.01
+# Lightness counts this much against a* and b*: one colour in light and in shadow differs
+# mostly in L (views of a turnaround are lit from different sides); a recolour moves a*, b*.
+LIGHTNESS_WEIGHT = 0.5
+# A pixel whose colour is farther than this (CIELAB with L scaled as above) from every colour
+# of the other views appears in no other view.
+PALETTE_MATCH_DISTANCE = 12.0
+# Two figures of a sheet stand in one row when their boxes' vertical spans overlap by at least
+# this share of the shorter one; only figures in one row are held to one height.
+ROW_OVERLAP = 0.5
+
 QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # Pixels the generator gets: the subject's longer side, at most the source's shorter side
     # (for a photo: its shorter side). Video generators render 720p-1080p: under 720 px the
@@ -524,6 +544,11 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     "single_subject": {"fail": 2},
     # Largest of |pitch|, |roll| in degrees: generators copy a tilted head into every clip.
     "pose_extreme": {"warn": 25.0, "fail": 40.0},
+    # Share of the figure whose colour appears in no other view (PALETTE_MATCH_DISTANCE).
+    "consistency": {"warn": 0.10, "fail": 0.15},
+    # How far a full figure's height is from the median of the other full figures of its
+    # sheet, 1 - smaller/larger.
+    "proportions": {"warn": 0.10, "fail": 0.15},
     # A view class inferred less surely than this warns and points to --views (UNSURE_BELOW).
     "view_class": {"min_confidence": UNSURE_BELOW},
 }
