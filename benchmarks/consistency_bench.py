@@ -177,9 +177,9 @@ def run(devdata: Path, cache: Path | None) -> dict:
                 continue
             stranger = replace(views[j][0], source_index=1)
             for target in range(len(views[i])):
-                found = statuses([*views[i][:target], stranger, *views[i][target + 1:]], limits)
+                found = judged([*views[i][:target], stranger, *views[i][target + 1:]], limits)[target]
                 swapped.append({"entry": i, "stranger": j, "group": group_of(i, labels[i]), "view": target + 1,
-                                "status": found[target]})
+                                "status": found.status, "value": found.value})
 
     lineups = []
     rng = np.random.default_rng(0)
@@ -246,6 +246,55 @@ def summary(results: dict) -> dict:
     return out
 
 
+def markdown(results: dict) -> str:
+    """The section of docs/benchmarks.md: false alarms on real sheets, then each edit's catch rate."""
+    from markdown import table
+
+    numbers = summary(results)
+
+    def rate(found: tuple) -> str:
+        return f"{found[0]}/{found[-1]}" if found[-1] else "-"
+
+    real_rows = [[group, numbers[group]["sheets"], numbers[group]["views"], numbers[group]["views_failing"],
+                  numbers[group]["views_warning"], ", ".join(map(str, numbers[group]["sheets_failing"])) or "none",
+                  numbers[group]["worst_consistency"][-1][0], numbers[group]["worst_proportions"][-1][0]]
+                 for group in ("tune", "aside")]
+    recolour_rows = []
+    for degrees in HUE_SHIFTS:
+        for low, high in CHANGED_BINS:
+            key = f"{degrees}deg/{low:.0%}-{high:.0%}"
+            row = [f"{degrees} deg", f"{low:.0%}-{high:.0%}"]
+            for group in ("tune", "aside"):
+                failed, warned, total = numbers[group]["recoloured_failing"][key]
+                row.append(f"{failed}/{total} ({failed + warned} flagged)" if total else "-")
+            recolour_rows.append(row)
+    edit_rows = [["another character's view swapped in (that view fails)",
+                  rate(numbers["tune"]["swapped_failing"]), rate(numbers["aside"]["swapped_failing"])],
+                 [f"one full figure scaled by {SCALE} (its proportions fail)",
+                  rate(numbers["tune"]["scaled_failing"]), rate(numbers["aside"]["scaled_failing"])],
+                 ["line-up: one view of each of 3 characters (a view fails)", rate(numbers["lineups_failing"]), ""]]
+    file_rows = [[item["set"], "one" if item["one_character"] else "several", ", ".join(item["statuses"])]
+                 for item in numbers["files"]]
+    return "\n\n".join([
+        "## Consistency: one character in every view",
+        "Devdata sheets with several views, split and cleaned by refprep, judged as they are (every "
+        "view should pass) and after controlled edits. tune = the first 40 entries and those marked "
+        "`split: tune` (thresholds set on these); aside = entries marked `split: aside` (held out).",
+        table(["group", "sheets", "views", "views failing", "views warning", "sheets with a failing view",
+               "worst consistency", "worst proportions"], real_rows),
+        "Recoloured: a band of one full figure holding 5-30 % of its pixels (hair, torso or legs) has "
+        "its hue turned; cases by the share of the figure that visibly changed (Delta E >= 15: black, "
+        "white, grey and dark pixels barely change with hue). Cells: views failing / cases (failing "
+        "or warning).",
+        table(["hue shift", "figure visibly changed", "tune", "aside"], recolour_rows),
+        table(["edit", "tune", "aside"], edit_rows),
+        "Several files of one character must pass; files of different people should fail:",
+        table(["files", "characters", "consistency per view"], file_rows),
+        f"Time: {numbers['seconds_per_view'] * 1000:.1f} ms per view for the consistency stage "
+        f"({results['views_timed']} views, cleaned views given).",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("devdata", nargs="?", type=Path, default=DEFAULT_DEVDATA)
@@ -257,10 +306,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.devdata}: no labels.json here", file=sys.stderr)
         return 2
     sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "benchmarks"))
     results = run(args.devdata, args.cache)
     if args.json:
         print(json.dumps(results, indent=1))
     print(json.dumps(summary(results), indent=1), file=sys.stderr if args.json else sys.stdout)
+    if args.markdown:
+        from markdown import write_section
+
+        write_section("consistency_bench", markdown(results), "python benchmarks/consistency_bench.py --markdown")
     return 0
 
 

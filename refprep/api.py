@@ -3,7 +3,8 @@
 Follow one sheet through ``build``: ``analyse_source`` runs ``load_image`` (load.py) ->
 ``split_source`` (split.py) -> ``matte_views`` + ``composite_views`` (clean.py) ->
 ``estimate_poses`` (pose.py) -> ``check_view`` (quality.py) on each input file, in worker
-processes when there are several files and ``jobs`` > 1; then ``export_package`` runs
+processes when there are several files and ``jobs`` > 1; ``compare_views`` holds every view
+against the others (consistency.py); then ``export_package`` runs
 ``select_views`` + ``export_view`` (export.py) -> ``package_findings`` (rules.py) ->
 ``write_package`` (package.py, which draws the contact sheet and report with report.py).
 ``validate`` reads a package back (validation.py).
@@ -803,7 +804,8 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
     -------
     CheckReport
         One ``ImageCheck`` per image (``file``, ``status``, ``checks``, ``views``); an
-        image's checks are the worst result per check id over its views. ``as_dict()`` is
+        image's checks are the worst result per check id over its views (the consistency
+        checks hold each view against the other views of its own image). ``as_dict()`` is
         what ``refprep check --json`` prints.
 
     Raises

@@ -122,3 +122,12 @@ def test_devdata_turnarounds_pass_and_their_line_up_fails(pipeline, devdata_labe
         assert all(status != "fail" for status in statuses(views, "proportions")), name
     line_up = [sheets[0][0], replace(sheets[1][0], source_index=1)]
     assert statuses(line_up) == ["fail", "fail"]
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    import refprep.stages.consistency
+
+    results = doctest.testmod(refprep.stages.consistency, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert results.attempted >= 7 and results.failed == 0

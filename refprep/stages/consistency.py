@@ -189,13 +189,13 @@ def figure_height(view: View) -> int | None:
 
 def same_row_of_sheet(view: View, other: View) -> bool:
     """Do two views stand in one row of one sheet (their boxes' vertical spans overlapping by
-    at least ROW_OVERLAP of the shorter)? A turnaround's figures share a row and a scale; a
+    at least ROW_OVERLAP of the taller)? A turnaround's figures share a row and a scale; a
     big main view beside it, or a row of action poses under it, is drawn at its own."""
     if view.source_index != other.source_index:
         return False
     (_, top, _, height), (_, other_top, _, other_height) = view.bbox, other.bbox
     overlap = min(top + height, other_top + other_height) - max(top, other_top)
-    return overlap >= ROW_OVERLAP * min(height, other_height)
+    return overlap >= ROW_OVERLAP * max(height, other_height)
 
 
 def height_deviation(height: float, others: list[float]) -> float:
