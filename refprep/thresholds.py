@@ -557,8 +557,9 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     "consistency": {"warn": 0.06, "fail": 0.08},
     # How far a full figure's height is from the median of the other full figures in its row
     # of the sheet, 1 - smaller/larger: 0.2 for a figure scaled by 0.8 (71 of 73 such edits
-    # fail; the other two are big main views, with no other figure in their row). Real turnaround rows 0-0.061 (tune), 0.111 (held out: a settei sheet's front and
-    # back, hair and pose differ).
+    # fail; the other two are big main views, with no other figure in their row). Real
+    # turnaround rows 0-0.061 (tune), 0.111 (held out: a settei sheet's front and back, hair
+    # and pose differ).
     "proportions": {"warn": 0.12, "fail": 0.15},
     # A view class inferred less surely than this warns and points to --views (UNSURE_BELOW).
     "view_class": {"min_confidence": UNSURE_BELOW},
