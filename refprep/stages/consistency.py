@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..data import SUBJECT_ALPHA, Check, View, worst_status
+from .quality import _grade
 from ..thresholds import (CONSISTENCY_LONG_SIDE, CONSISTENCY_SAMPLES, LIGHTNESS_WEIGHT, PALETTE_CLUSTERS,
                           PALETTE_MATCH_DISTANCE, PALETTE_MIN_SHARE, ROW_OVERLAP)
 
@@ -211,14 +212,6 @@ def height_deviation(height: float, others: list[float]) -> float:
     return 1.0 - min(height, typical) / max(height, typical)
 
 
-def _grade(value: float, limits: dict) -> tuple[str, float]:
-    if value >= limits["fail"]:
-        return "fail", limits["fail"]
-    if value >= limits["warn"]:
-        return "warn", limits["warn"]
-    return "pass", limits["warn"]
-
-
 def palette_check(number: int, own: Palette | None, others: list[Palette], limits: dict) -> Check:
     """The ``consistency`` check of view ``number`` (1-based) against the other views' palettes."""
     if own is None or not len(own.pixels):
@@ -226,7 +219,7 @@ def palette_check(number: int, own: Palette | None, others: list[Palette], limit
     if not others:
         return Check("consistency", "skip", None, limits["fail"], "The only view: nothing to compare it with.")
     share, name, name_share = unmatched(own, others)
-    status, threshold = _grade(share, limits)
+    status, threshold = _grade(share, limits, higher_is_worse=True)
     if status == "pass":
         return Check("consistency", "pass", share, threshold,
                      f"Its colours appear in the other views ({share:.0%} of the figure has a colour no other view shows).")
@@ -249,7 +242,7 @@ def proportions_check(number: int, height: int | None, others: list[int], limits
         return Check("proportions", "skip", None, limits["fail"],
                      "No other full figure beside it on its sheet: its height was not compared.")
     value = height_deviation(height, others)
-    status, threshold = _grade(value, limits)
+    status, threshold = _grade(value, limits, higher_is_worse=True)
     relation = "shorter" if height < np.median(others) else "taller"
     if status == "pass":
         return Check("proportions", "pass", value, threshold,
