@@ -3,7 +3,8 @@
 Follow one sheet through ``build``: ``analyse_source`` runs ``load_image`` (load.py) ->
 ``split_source`` (split.py) -> ``matte_views`` + ``composite_views`` (clean.py) ->
 ``estimate_poses`` (pose.py) -> ``check_view`` (quality.py) on each input file, in worker
-processes when there are several files and ``jobs`` > 1; then ``export_package`` runs
+processes when there are several files and ``jobs`` > 1; ``compare_views`` holds every view
+against the others (consistency.py); then ``export_package`` runs
 ``select_views`` + ``export_view`` (export.py) -> ``package_findings`` (rules.py) ->
 ``package_files`` (package.py, which draws the contact sheet and report with report.py) ->
 ``write_files`` (package.py, all or nothing). ``refprep.batch`` runs the same per character.
@@ -632,6 +633,33 @@ def declare(analysis: SheetAnalysis, declared, preset=None, target=None, cleaned
     analysis.views = views
 
 
+def compare_views(analysis: SheetAnalysis, preset, excluded: frozenset[int] = frozenset(),
+                  by_source: bool = False) -> None:
+    """Add the consistency checks (consistency.py) to ``analysis``'s views: each view held
+    against all the others (``by_source``: only against those of its own input image), the
+    views numbered in ``excluded`` left out."""
+    from .stages.consistency import check_consistency
+
+    numbered = [(number, view) for number, view in enumerate(analysis.views, 1) if number not in excluded]
+    groups = ({view.source_index for _, view in numbered} if by_source else {None})
+    views = list(analysis.views)
+    for group in groups:
+        members = [(number, view) for number, view in numbered if group is None or view.source_index == group]
+        checked = check_consistency([view for _, view in members], preset.thresholds(),
+                                    [number for number, _ in members])
+        for (number, _), view in zip(members, checked):
+            views[number - 1] = view
+    analysis.views = views
+
+
+def judge_package_views(analysis: SheetAnalysis, declared, preset, target_colour) -> None:
+    """What ``build`` and ``batch`` do to a package's views before choosing them: the
+    creator's word applied, the preset's checks on the cleaned views, and every view held
+    against the others (``consistency``), the excluded ones left out."""
+    declare(analysis, declared, preset, target_colour, cleaned=True)
+    compare_views(analysis, preset, declared.excluded)
+
+
 # --- commands --------------------------------------------------------------------------------
 
 
@@ -733,7 +761,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     jobs = 1 if needs_download(model) else (jobs or available_cores())
     outcomes = analyse_sources(paths, settings, jobs, progress or _no_progress)
     merged, skipped = usable_analyses(outcomes, ", ".join(str(item) for item in inputs))
-    declare(merged, declared, chosen, target_colour, cleaned=True)
+    judge_package_views(merged, declared, chosen, target_colour)
     result = export_package(merged, chosen, target, background, force=force, make_zip=zip,
                             progress=progress, skipped=skipped, excluded=declared.excluded)
     result.notices = several_sheets_notices(paths, outcomes)
@@ -802,6 +830,7 @@ def compose_package(analysis: SheetAnalysis, preset, name: str, background: str,
     ``record`` goes into the manifest as its ``batch`` field (what ``refprep batch --resume``
     compares)."""
     from .stages.clean import parse_background
+    from .stages.consistency import package_consistency
     from .targets.export import export_view, select_views
     from .stages.package import build_manifest, excluded_entry, package_files, view_entry
     from .targets.rules import package_findings
@@ -818,6 +847,7 @@ def compose_package(analysis: SheetAnalysis, preset, name: str, background: str,
     failures, warnings, coverage = package_findings(entries, excluded, preset)
     manifest = build_manifest(name, preset.name, background, analysis.sources, entries, excluded, failures,
                               warnings, coverage, analysis.annotations)
+    manifest["consistency"] = package_consistency(entries)
     if skipped:
         manifest["skipped"] = skipped
     if record:
@@ -851,7 +881,8 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
     -------
     CheckReport
         One ``ImageCheck`` per image (``file``, ``status``, ``checks``, ``views``); an
-        image's checks are the worst result per check id over its views. ``as_dict()`` is
+        image's checks are the worst result per check id over its views (the consistency
+        checks hold each view against the other views of its own image). ``as_dict()`` is
         what ``refprep check --json`` prints.
 
     Raises
@@ -888,6 +919,7 @@ def check(images, preset: str = "generic", model: str = "u2netp", progress: Prog
         declare(analysis, declared)
         _drop_excluded(analysis, declared.excluded)
         running.check(analysis, chosen, None, cleaned=False)
+        compare_views(analysis, chosen, by_source=True)
 
     rank = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
     report = []

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .api import (BuildSettings, Pipeline, Progress, _Document, _no_progress, available_cores, checked_target,
-                  compose_package, declaration, declare, usable_analyses, write_outputs, _attempt)
+                  compose_package, declaration, judge_package_views, usable_analyses, write_outputs, _attempt)
 from .errors import InputError, OutputError, RefprepError, UsageError, printable
 
 BATCH_RECORD = "batch.json"
@@ -219,7 +219,7 @@ def package_character(pipeline: Pipeline, item: BatchInput, paths: tuple[Path, .
         merged, skipped = usable_analyses(outcomes, item.file)
         preset = get_preset(settings.build.preset)
         declared = declaration(settings.views, settings.view, settings.exclude)
-        declare(merged, declared, preset, settings.build.target, cleaned=True)
+        judge_package_views(merged, declared, preset, settings.build.target)
         draft = compose_package(merged, preset, item.package, settings.background, skipped=skipped,
                                 excluded=declared.excluded, record=settings.record(item))
     except InputError as exc:

@@ -494,6 +494,29 @@ SILHOUETTE_CONFIDENCE = 0.45
 # --- quality ----------------------------------------------------------------------------
 # Each entry: check id -> {"warn": value, "fail": value}. Direction (low or high is bad) is
 # fixed by the check itself in quality.py; the numbers are what presets override.
+# --- consistency (stages/consistency.py) -------------------------------------------------
+# Palettes are read on a copy of each view at most this long, from an even sample of at
+# most CONSISTENCY_SAMPLES subject pixels: a palette is a statistic of a few thousand pixels.
+CONSISTENCY_LONG_SIDE = 128
+CONSISTENCY_SAMPLES = 3000
+# Colours per view (k-means clusters in CIELAB).
+PALETTE_CLUSTERS = 12
+# A cluster covering at least this share of a view's figure is one of its colours (eyes,
+# buttons and the blends along edges between two colours are smaller).
+PALETTE_MIN_SHARE = 0.01
+# Lightness counts this much against a* and b*: one colour in light and in shadow differs
+# mostly in L (views of a turnaround are lit from different sides); a recolour moves a*, b*.
+LIGHTNESS_WEIGHT = 0.5
+# A pixel whose colour is farther than this (CIELAB with L scaled as above) from every colour
+# of the other views appears in no other view.
+PALETTE_MATCH_DISTANCE = 12.0
+# Two figures of a sheet stand in one row when their boxes' vertical spans overlap by at least
+# this share of the taller one; only figures in one row are held to one height. Devdata's
+# dense sheets put a big main view beside a small turnaround (the small figures 0.63-0.64 of
+# its height, inside its span): that is another scale on purpose, not a drift. A figure
+# scaled by 0.8 in its row overlaps 0.8 and is compared.
+ROW_OVERLAP = 0.7
+
 QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # Pixels the generator gets: the subject's longer side, at most the source's shorter side
     # (for a photo: its shorter side). Video generators render 720p-1080p: under 720 px the
@@ -561,6 +584,20 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     "single_subject": {"fail": 2},
     # Largest of |pitch|, |roll| in degrees: generators copy a tilted head into every clip.
     "pose_extreme": {"warn": 25.0, "fail": 40.0},
+    # Share of the figure whose colour appears in no other view (PALETTE_MATCH_DISTANCE), see
+    # benchmarks/consistency_bench.py. Real devdata sheets (tune: 80 views of 15 sheets) reach
+    # 0.069 and 0.067 at most (a CharacterGen 2x2 render's front, a chibi sheet's big main
+    # view: they warn), 0.049 after those; held-out sheets (49 views) 0.027. A hue shift of 40
+    # degrees that visibly changes >= 15 % of a figure fails in 38 of 40 tune cases and 28 of
+    # 28 held out (one more warns); 5-15 % changed, 58 % and 75 %. Another character's view
+    # swapped in fails in 87 % (tune) and 79 % (held out): the rest share its colours.
+    "consistency": {"warn": 0.06, "fail": 0.08},
+    # How far a full figure's height is from the median of the other full figures in its row
+    # of the sheet, 1 - smaller/larger: 0.2 for a figure scaled by 0.8 (71 of 73 such edits
+    # fail; the other two are big main views, with no other figure in their row). Real
+    # turnaround rows 0-0.061 (tune), 0.111 (held out: a settei sheet's front and back, hair
+    # and pose differ).
+    "proportions": {"warn": 0.12, "fail": 0.15},
     # A view class inferred less surely than this warns and points to --views (UNSURE_BELOW).
     "view_class": {"min_confidence": UNSURE_BELOW},
 }

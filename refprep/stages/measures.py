@@ -195,7 +195,7 @@ _SRGB_TO_LINEAR = np.where(_SRGB_LEVELS <= 0.04045, _SRGB_LEVELS / 12.92,
                            ((_SRGB_LEVELS + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
-def _lab(rgb: np.ndarray) -> np.ndarray:
+def lab(rgb: np.ndarray) -> np.ndarray:
     """CIELAB (L 0..100, a and b roughly -100..100) of RGB uint8 pixels, shape (..., 3).
     In numpy: OpenCV's converter spends 0.1-0.3 s building tables on its first call."""
     linear = _SRGB_TO_LINEAR[rgb]
@@ -211,8 +211,8 @@ def colour_spread(rgb: np.ndarray, mask: np.ndarray | None = None) -> float:
     but missing colour can."""
     pixels = rgb[mask] if mask is not None and mask.any() else rgb.reshape(-1, 3)
     step = max(1, len(pixels) // (_COLOUR_SIDE * _COLOUR_SIDE))
-    lab = _lab(pixels[::step])
-    return float(np.sqrt(lab[:, 1].var() + lab[:, 2].var()))
+    colours = lab(pixels[::step])
+    return float(np.sqrt(colours[:, 1].var() + colours[:, 2].var()))
 
 
 # --- backdrop ----------------------------------------------------------------------------------
@@ -238,11 +238,11 @@ def backdrop_clutter(rgb: np.ndarray, clear: np.ndarray) -> tuple[float, tuple[i
     step = max(1, len(xs) // _CLUTTER_SAMPLES)
     ys, xs = ys[::step], xs[::step]
     colours = rgb[ys, xs]
-    lab = _lab(colours)
+    measured = lab(colours)
     height, width = clear.shape
-    backdrop = fit_backdrop(xs, ys, lab, (width, height), (width, height))
+    backdrop = fit_backdrop(xs, ys, measured, (width, height), (width, height))
     model = backdrop.render((0, 0, width, height))[ys, xs]
-    share = float(np.mean(np.linalg.norm(lab - model, axis=1) >= CLUTTER_DELTA_E))
+    share = float(np.mean(np.linalg.norm(measured - model, axis=1) >= CLUTTER_DELTA_E))
     return share, tuple(int(c) for c in np.median(colours, axis=0))
 
 

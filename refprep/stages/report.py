@@ -305,6 +305,10 @@ def html_report(manifest: dict) -> str:
             f"<span class='{'yes' if ok else 'no'}'>{'&#10003;' if ok else '&#10007;'} {e(group.replace('_', ' '))}</span>"
             for group, ok in manifest["coverage"].items()) + "</p>",
     ]
+    verdict_of = manifest.get("consistency")
+    if verdict_of:
+        parts.append(f"<p class='consistency'><span class='badge {e(verdict_of['status'])}'>{e(verdict_of['status'])}"
+                     f"</span> One character: {e(verdict_of['message'])}</p>")
     rule_problems, rule_warnings = package_findings_text(manifest)
     for title, items in (("Problems", rule_problems), ("Warnings", rule_warnings)):
         if items:
