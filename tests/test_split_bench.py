@@ -118,6 +118,18 @@ def test_scoring_a_labelled_image():
     assert not photo["exact"] and photo["ious"] is None and photo["extra_views"] is None
 
 
+def test_targets_say_which_hold():
+    sheets = {"images": 10, "exact_count": 0.9, "boxes": 20, "matched": 0.9, "iou>=0.85": 0.5, "mean_iou": 0.8,
+              "extra_views": 0}
+    timing = [{"sheet": "strip", "size": [4608, 768], "split": 0.2, "split + text": 1.0, "target_s": 0.3},
+              {"sheet": "production", "size": [1536, 1024], "split": 0.5, "split + text": 2.0, "target_s": 1.5}]
+    report = {"labelled": {"groups": {"kind:sheet": sheets}}, "timing": timing}
+    # Exact count at the target, boxes too loose, no extra view; the strip alone is timed without
+    # text, the production sheet with it.
+    assert [holds for _, _, holds in split_bench.targets(report)] == [True, False, True, True, False]
+    assert split_bench.targets({"labelled": None, "timing": []}) == []
+
+
 def test_a_labelled_folder_is_split_as_build_splits_it(sheets, tmp_path):
     """Generated sheets written as a labelled folder: the build's split finds their views."""
     labels = []
