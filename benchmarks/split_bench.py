@@ -27,7 +27,7 @@ refprep.stages.split.split_source runs on each. Per group of sheets:
 Groups: the generated (main) series, one per tag of it (layout kind, features, backdrop); the
 extra series and one per tag of it ("extra:" ...).
 
-A labelled folder (--labelled, default ../shared/devdata; labels.json as devdata's README says) is
+A labelled folder (--labelled, default ../shared/devdata where it is; labels.json as devdata's README says) is
 split the way `refprep build` splits: Pipeline.split, the caption and text pass included, each image
 under a neutral file name. Every entry counts for the exact view count (a single photo must stay one
 view); where it gives view_bboxes_approx (about +-20 px, drawn by hand), labelled boxes are matched to
@@ -329,9 +329,9 @@ LABELLED_COLUMNS = ("images", "exact_count", "boxes", "matched", "iou>=0.85", "m
                     "errors")
 GROUP_NOTES = {
     "batch:first": "devdata entries 1-40: MV-Adapter / CharacterGen sheets, renders, photos",
-    "batch:tune": "second batch, the half the split was tuned on",
-    "batch:aside": "second batch, held aside: measured only",
-    "batch:extra": "real sheets collected later, never tuned on",
+    "batch:tune": "second batch, the half to tune on",
+    "batch:aside": "second batch, the half held aside to measure",
+    "batch:extra": "public sheets of benchmarks/data/extra_sheets.json",
     "kind:sheet": "several views in one image", "kind:single": "one view: must stay one",
 }
 
@@ -449,8 +449,8 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=60, help="generated sheets (default 60)")
     parser.add_argument("--extra", type=int, default=10, help="sheets of the extra series (default 10)")
     parser.add_argument("--seed", type=int, default=sheet_generator.DEFAULT_SEED)
-    parser.add_argument("--labelled", type=Path, default=DEVDATA,
-                        help="folder with labels.json and its images (default ../shared/devdata)")
+    parser.add_argument("--labelled", type=Path,
+                        help="folder with labels.json and its images (default ../shared/devdata where it is)")
     parser.add_argument("--no-labelled", action="store_true", help="no labelled folder")
     parser.add_argument("--devdata", type=Path, default=DEVDATA, help="where the production timing sheet is")
     parser.add_argument("--no-timing", action="store_true", help="skip the speed targets")
@@ -459,7 +459,8 @@ def main(argv=None) -> int:
     parser.add_argument("--markdown", action="store_true",
                         help="also write the results into docs/benchmarks.md (section split_bench FOLDER)")
     args = parser.parse_args(argv)
-    labelled = None if args.no_labelled else args.labelled
+    devdata_here = (DEVDATA / "labels.json").is_file()
+    labelled = None if args.no_labelled else args.labelled or (DEVDATA if devdata_here else None)
     if labelled is not None and not (labelled / "labels.json").is_file():
         print(f"{labelled}: no labels.json", file=sys.stderr)
         return 2
