@@ -290,7 +290,8 @@ def time_targets(devdata: Path | None, repeats: int = TIMING_REPEATS) -> list[di
     with Pipeline(progress=None) as pipeline:
         for name, source in timing_sheets(devdata):
             measured = {}
-            for how, call in (("split", lambda: split_source(source)), ("split + text", lambda: pipeline.split([source]))):
+            calls = (("split", lambda: split_source(source)), ("split + text", lambda: pipeline.split([source])))
+            for how, call in calls:
                 call()
                 times = []
                 for _ in range(repeats):
@@ -358,6 +359,11 @@ def targets(report: dict) -> list[list]:
     return rows
 
 
+def _ious_text(ious: list) -> str:
+    """Each labelled box's IoU with its found view, '-' where none matched it."""
+    return " ".join("-" if x is None else f"{x:.2f}" for x in ious)
+
+
 def _line(name: str, summary: dict, columns: tuple) -> str:
     return f"{name[:26]:26}" + "".join(f"{'-' if summary[c] is None else summary[c]!s:>12}" for c in columns)
 
@@ -378,12 +384,12 @@ def print_report(report: dict) -> None:
         if kept:
             print("annotations kept as views: " + ", ".join(f"{k} {n}" for k, n in kept.most_common()))
     if report["labelled"]:
-        print(f"\n{setup['labelled']}" + " " * max(0, 26 - len(setup["labelled"])) + "".join(f"{c:>12}" for c in LABELLED_COLUMNS))
+        print(f"\n{setup['labelled'][:26]:26}" + "".join(f"{c:>12}" for c in LABELLED_COLUMNS))
         for name, summary in report["labelled"]["groups"].items():
             print(_line(name, summary, LABELLED_COLUMNS))
         for r in report["labelled"]["rows"]:
             if not r["exact"] or r["ious"]:
-                ious = "" if r["ious"] is None else " IoU " + " ".join("-" if x is None else f"{x:.2f}" for x in r["ious"])
+                ious = "" if r["ious"] is None else " IoU " + _ious_text(r["ious"])
                 print(f"  {r['name'][:60]:60} {r['views']:>3}/{r['true_views']:<3}{ious}"
                       + (f" extra {r['extra_views']}" if r["extra_views"] else ""))
     for r in report["generated"]["rows"] + (report["labelled"] or {"rows": []})["rows"]:
@@ -416,7 +422,7 @@ def write_markdown(report: dict, command: str) -> Path:
             "reading order ('-' = missed).\n\n"
             + table(["image", "views", "IoU per labelled box", "extra views", "seconds"],
                     [[f"`{r['name'].rsplit('/', 1)[-1]}`", f"{r['views']} / {r['true_views']}",
-                      None if r["ious"] is None else " ".join("-" if x is None else f"{x:.2f}" for x in r["ious"]),
+                      None if r["ious"] is None else _ious_text(r["ious"]),
                       r["extra_views"], r["seconds"]]
                      for r in labelled["rows"] if r["kind"] == "sheet" or not r["exact"]]))
     if report["generated"]["rows"]:
