@@ -423,7 +423,7 @@ def write_markdown(report: dict, command: str) -> Path:
             + table(["image", "views", "IoU per labelled box", "extra views", "seconds"],
                     [[f"`{r['name'].rsplit('/', 1)[-1]}`", f"{r['views']} / {r['true_views']}",
                       None if r["ious"] is None else _ious_text(r["ious"]),
-                      r["extra_views"], r["seconds"]]
+                      r["extra_views"], f"{r['seconds']:.2f}"]
                      for r in labelled["rows"] if r["kind"] == "sheet" or not r["exact"]]))
     if report["generated"]["rows"]:
         parts.append(f"### Generated sheets (sheet_generator.py, seed {setup['seed']}): split_source alone\n\n"
