@@ -21,6 +21,8 @@ from refprep.stages.quality import check_eye_distance, check_eyes_visible
 from refprep.stages.split import split_source
 from refprep.thresholds import QUALITY_THRESHOLDS
 
+from conftest import DEVDATA
+
 CHECK_IDS = ["resolution", "face_size", "eye_distance", "sharpness", "jpeg_artifacts", "exposure", "brightness",
              "dynamic_range", "shadow", "eyes_visible", "colour", "background", "cropped", "single_subject",
              "face_visible", "view_class", "pose_extreme"]
@@ -212,6 +214,19 @@ def test_a_pasted_second_face_fails_single_subject(on_white, pipeline, original)
     picture[10:10 + small.shape[0], 370:370 + small.shape[1]] = small
     assert status(checked_view(on_white, pipeline), "single_subject") == "pass"
     assert status(checked_view(picture, pipeline), "single_subject") == "fail"
+
+
+@pytest.mark.devdata
+def test_three_people_side_by_side_count_as_three(devdata_labels, pipeline):
+    """Three devdata portraits in a row, faces ~70 px, on a grey canvas: a line-up. Each face
+    counts, the weakest at a detector score near 0.68 (lone portraits score 0.9 and up)."""
+    names = ("deepface_img13.jpg", "deepface_img14.jpg", "deepface_img18.jpg")
+    portraits = [np.asarray(Image.open(DEVDATA / "images" / "deepface" / name).convert("RGB")) for name in names]
+    row = np.hstack([cv2.resize(p, (p.shape[1] * 200 // p.shape[0], 200), interpolation=cv2.INTER_AREA)
+                     for p in portraits])
+    canvas = np.full((600, row.shape[1] + 200, 3), 235, np.uint8)
+    canvas[100:300, 100:100 + row.shape[1]] = row
+    assert pipeline.poser.estimate(canvas).face_count == 3
 
 
 @pytest.mark.parametrize("patches, expected", [(0, "pass"), (12, "fail")])
