@@ -21,6 +21,8 @@ from refprep.stages.quality import check_eye_distance, check_eyes_visible
 from refprep.stages.split import split_source
 from refprep.thresholds import QUALITY_THRESHOLDS
 
+from conftest import DEVDATA
+
 CHECK_IDS = ["resolution", "face_size", "eye_distance", "sharpness", "jpeg_artifacts", "exposure", "brightness",
              "dynamic_range", "shadow", "eyes_visible", "colour", "background", "cropped", "single_subject",
              "face_visible", "view_class", "pose_extreme"]
@@ -214,6 +216,19 @@ def test_a_pasted_second_face_fails_single_subject(on_white, pipeline, original)
     assert status(checked_view(picture, pipeline), "single_subject") == "fail"
 
 
+@pytest.mark.devdata
+def test_three_people_side_by_side_count_as_three(devdata_labels, pipeline):
+    """Three devdata portraits in a row, faces ~70 px, on a grey canvas: a line-up. Each face
+    counts, the weakest at a detector score near 0.68 (lone portraits score 0.9 and up)."""
+    names = ("deepface_img13.jpg", "deepface_img14.jpg", "deepface_img18.jpg")
+    portraits = [np.asarray(Image.open(DEVDATA / "images" / "deepface" / name).convert("RGB")) for name in names]
+    row = np.hstack([cv2.resize(p, (p.shape[1] * 200 // p.shape[0], 200), interpolation=cv2.INTER_AREA)
+                     for p in portraits])
+    canvas = np.full((600, row.shape[1] + 200, 3), 235, np.uint8)
+    canvas[100:300, 100:100 + row.shape[1]] = row
+    assert pipeline.poser.estimate(canvas).face_count == 3
+
+
 @pytest.mark.parametrize("patches, expected", [(0, "pass"), (12, "fail")])
 def test_pasted_clutter_fails_background(on_white, pipeline, patches, expected):
     """Coloured objects pasted on the white backdrop around her (each 40 x 40 px)."""
@@ -234,6 +249,49 @@ def test_plain_backdrop_is_judged_around_the_subject(astronaut, pipeline, origin
     plain = (alpha * astronaut + (1 - alpha) * backdrop).astype(np.uint8)
     assert status(checked_view(plain, pipeline), "background") == expected
     assert status(original, "background") == "fail"
+
+
+def studio_wall(height: int, width: int, shadow_x: float) -> np.ndarray:
+    """A near-white studio wall: lit from above, darker towards the corners, with the
+    soft shadow a person casts on it centred at ``shadow_x`` (a share of the width)."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    wall = 253 - 15 * y / height - 25 * ((x / width - 0.5) ** 2 + (y / height - 0.5) ** 2)
+    wall -= 40 * np.exp(-(((x - shadow_x * width) / (0.12 * width)) ** 2 + ((y - 0.5 * height) / (0.3 * height)) ** 2))
+    return np.repeat(wall[..., None], 3, axis=2)
+
+
+def test_backdrop_clutter_is_structure_not_shading():
+    """A gradient wall with a soft cast shadow has no structure; text-like marks on it do.
+    (One smooth surface fitted to the whole wall reads the shadow as 5 % clutter.)"""
+    wall = studio_wall(256, 256, shadow_x=0.25)
+    backdrop = np.ones((256, 256), bool)
+    backdrop[60:256, 90:170] = False  # the subject
+    clear = cv2.erode(backdrop.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    plain, colour = measures.backdrop_clutter(wall.astype(np.uint8), backdrop, clear)
+    assert plain < QUALITY_THRESHOLDS["background_untouched"]["warn"]
+    assert colour[0] > 220
+    marked = wall.copy()
+    for row in range(10, 250, 16):  # lines of "text" on both sides of the subject
+        for column in list(range(8, 80, 12)) + list(range(180, 250, 12)):
+            marked[row:row + 6, column:column + 7] = 40
+    cluttered, _ = measures.backdrop_clutter(marked.astype(np.uint8), backdrop, clear)
+    assert cluttered >= QUALITY_THRESHOLDS["background_untouched"]["fail"]
+
+
+@pytest.mark.parametrize("scene, expected", [("studio", "pass"), ("coffee", "fail")])
+def test_portrait_on_a_studio_wall_passes_and_on_a_scene_fails(astronaut, pipeline, original, scene, expected):
+    """The astronaut (loose hair at the matte's edge) before a light studio gradient with
+    her soft shadow on it passes; before a photo of a café table it fails."""
+    from skimage import data
+
+    height, width = astronaut.shape[:2]
+    if scene == "studio":
+        backdrop = studio_wall(height, width, shadow_x=0.7)
+    else:
+        backdrop = cv2.resize(data.coffee(), (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    alpha = original.alpha[:, :, None]
+    picture = (alpha * astronaut + (1 - alpha) * backdrop).astype(np.uint8)
+    assert status(checked_view(picture, pipeline), "background") == expected
 
 
 def test_strong_roll_fails_pose_extreme(astronaut, pipeline):

@@ -465,7 +465,7 @@ def check_background_untouched(view: View, work: WorkCopy, limits: dict) -> Chec
     clear = cv2.erode(work.backdrop.astype(np.uint8), kernel) > 0
     if clear.mean() < BACKDROP_MIN_SHARE:
         return _skip("background", limits, "The subject fills the frame: there is no backdrop to judge.")
-    value, colour = M.backdrop_clutter(work.rgb, clear)
+    value, colour = M.backdrop_clutter(work.rgb, work.backdrop, clear)
     status, threshold = _grade(value, limits, higher_is_worse=True)
     if status == "pass" and np.linalg.norm(np.array(colour, float) - 255.0) > OFF_WHITE_DISTANCE:
         # Plain, so the clutter limit did not decide this: no threshold to show for it.
