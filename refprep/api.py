@@ -336,7 +336,8 @@ class Pipeline:
 
         backgrounds, views, annotations, texts = [], [], [], []
         for index, source in enumerate(sources):
-            result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin)
+            result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin,
+                                  face_score=self.poser.faces.best_score)
             result, lines = self._split_by_captions(source, index, result, VIEW_MARGIN_SHARE if margin is None else margin)
             backgrounds.append(result.background)
             views.extend(result.views)

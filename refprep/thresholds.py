@@ -54,6 +54,16 @@ SPLIT_WORK_LONG_SIDE = 1600
 # swatches and stray marks are much smaller than a character.
 VIEW_MIN_HEIGHT_SHARE = 0.35
 VIEW_MIN_AREA_SHARE = 0.08
+# A piece standing apart from every figure is a view of its own, a close-up (expression
+# heads, busts, detail crops), when it is at least this share of the tallest piece's height
+# and area: heads beside full figures are 0.16-0.4 of their height on devdata's sheets.
+CLOSEUP_MIN_HEIGHT_SHARE = 0.14
+CLOSEUP_MIN_AREA_SHARE = 0.01
+# ...and only where a face detector (BlazeFace, either range, on the piece alone on white)
+# scores it at least this (its own reporting floor): on devdata's and 11 public sheets'
+# close-up candidates, 11 of 16 heads and busts score 0.51-0.94, 1 of 8 props (a laptop,
+# cubes, a cable, a clipboard) 0.55. Detail crops (an eye) have no face and stay annotations.
+CLOSEUP_FACE_MIN_SCORE = 0.5
 # In a view's full-resolution mask, loose specks smaller than this share of its pixels (at
 # least VIEW_SPECK_MIN_PX) are dropped before its box is taken: JPEG ringing around dark
 # outlines (quality 50 widened boxes by several px, IoU 0.89); the faint horn tips of

@@ -323,7 +323,7 @@ def test_grouping_survives_a_tall_thin_line_beside_a_short_wide_block():
 
     scrollbar = Piece(1, 590, 0, 4, 400, 1600)
     banner = Piece(2, 0, 0, 500, 100, 50000)
-    groups, annotations = group_pieces([scrollbar, banner])
+    groups, annotations, _ = group_pieces([scrollbar, banner])
     assert groups and groups[0][0] is banner
 
 

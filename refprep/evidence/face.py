@@ -339,6 +339,13 @@ class FaceAnalyzer:
                           if self._run_mesh(_mesh_crop(rgb, _roi_from_detection(d)))[1] >= MESH_MIN_PRESENCE]
         return _non_max_suppression(found)
 
+    def best_score(self, rgb: np.ndarray) -> float:
+        """How surely the image shows a face: the best score of both detectors on the whole
+        image (no tiles), 0 when neither reports one."""
+        rgb = _check_rgb(rgb)
+        short_range, full_range = self._load_detectors()
+        return max((d.score for d in short_range.detect(rgb) + full_range.detect(rgb)), default=0.0)
+
     # --- measurement -----------------------------------------------------------------------
 
     def measure(self, rgb: np.ndarray) -> list[FaceMeasurement]:

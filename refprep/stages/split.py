@@ -6,7 +6,9 @@
    gradient or vignette backdrops all fit), or reads the alpha channel.
 2. ``find_pieces`` marks pixels far from that backdrop and labels connected pieces.
 3. ``group_pieces`` keeps character-sized pieces as views and attaches detached hair,
-   props and tails to the nearest view; captions and small marks become annotations.
+   props and tails to the nearest view; a smaller piece standing apart is a close-up (an
+   expression head) where a face detector finds a face in it; captions, props and small
+   marks become annotations.
 4. ``layout_views`` puts all views of a sheet on canvases of one size, at one scale, feet
    aligned, so a character keeps its height from view to view.
 
@@ -16,6 +18,7 @@ plain but has a camera's noise, with pieces running off the frame (a wall and a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -47,6 +50,10 @@ class Piece:
     @property
     def right(self) -> int:
         return self.x + self.w
+
+
+# Scores how surely an RGB image shows a face, 0..1.
+FaceScore = Callable[[np.ndarray], float]
 
 
 @dataclass
@@ -594,15 +601,18 @@ def _box_gap(a: Piece, b: Piece) -> float:
     return float(np.hypot(dx, dy))
 
 
-def group_pieces(pieces: list[Piece], markings: Markings | None = None) -> tuple[list[list[Piece]], list[Piece]]:
-    """Split pieces into views (each a list: main piece first) and annotation pieces;
-    ``markings``: the pieces' ``find_markings``, when already known."""
+def group_pieces(pieces: list[Piece], markings: Markings | None = None
+                 ) -> tuple[list[list[Piece]], list[Piece], list[Piece]]:
+    """Split pieces into views (each a list: main piece first), annotation pieces, and
+    close-up candidates: pieces standing apart, too small to be figures, large enough to be
+    a head (views only where a face is found in them). ``markings``: the pieces'
+    ``find_markings``, when already known."""
     if not pieces:
-        return [], []
+        return [], [], []
     set_aside = (markings or find_markings(pieces)).not_figures
     pieces = [p for p in pieces if p not in set_aside]
     if not pieces:
-        return [], set_aside
+        return [], set_aside, []
     tallest = max(p.h for p in pieces)
     largest = max(p.area for p in pieces)
     mains = [p for p in pieces
@@ -618,15 +628,26 @@ def group_pieces(pieces: list[Piece], markings: Markings | None = None) -> tuple
     annotations = list(set_aside)
     # Figures take their detached parts; a panel (a tile) is split inside, it takes none.
     figures = [g for g in groups if not _is_panel(g[0])]
+    closeups = []
     for piece in pieces:
         if piece in mains:
             continue
         nearest = min(figures, key=lambda g: _box_gap(piece, g[0]), default=None)
         if nearest is not None and _belongs_to(piece, nearest[0]):
             nearest.append(piece)
+        elif _closeup_sized(piece, tallest, largest):
+            closeups.append(piece)
         else:
             annotations.append(piece)
-    return groups, annotations
+    return groups, annotations, closeups
+
+
+def _closeup_sized(piece: Piece, tallest: int, largest: int) -> bool:
+    """Is this piece, standing apart from every figure, large enough to be a close-up (an
+    expression head, a bust, a detail crop) rather than a mark? Strokes and flat shapes are
+    marks whatever their size."""
+    return (not piece.thin and not piece.flat and piece.h >= T.CLOSEUP_MIN_HEIGHT_SHARE * tallest
+            and piece.area >= T.CLOSEUP_MIN_AREA_SHARE * largest)
 
 
 @dataclass
@@ -801,18 +822,34 @@ def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 
 # --- 4. crops and layout ------------------------------------------------------------------
 
-def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_MARGIN_SHARE) -> SplitResult:
-    """Run the whole split stage on one source image; ``margin`` is the space around the
-    views on their shared canvas, as a share of the largest view's size.
+def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_MARGIN_SHARE, *,
+                 face_score: FaceScore | None = None) -> SplitResult:
+    """Run the whole split stage on one source image.
 
     A sheet divided by gutters or frame lines is split panel by panel, each against its own
-    backdrop; a panel that is a photograph, or one figure filling it, is one view."""
-    background, views, annotations = _region_views(source, source_index, whole_when_empty=True)
+    backdrop; a panel that is a photograph, or one figure filling it, is one view.
+
+    Parameters
+    ----------
+    source : Source
+        The loaded image.
+    source_index : int
+        Its index among the inputs, recorded in each view.
+    margin : float
+        The space around the views on their shared canvas, a share of the largest view's size.
+    face_score : callable, optional
+        Scores how surely an RGB image shows a face (0..1; ``FaceAnalyzer.best_score``). A
+        piece too small to be a figure, standing apart, is a close-up view when it scores at
+        least ``thresholds.CLOSEUP_FACE_MIN_SCORE``, else a ``detail`` annotation (a prop);
+        without a scorer every such piece is an annotation.
+    """
+    background, views, annotations = _region_views(source, source_index, whole_when_empty=True, face_score=face_score)
     panels = find_panels(source.rgb)
     if len(panels) > 1:
         on_page, page_notes, views, annotations = views, annotations, [], []
         for box in panels:
-            backdrop, inner, notes = _region_views(_sub_source(source, box), source_index, whole_when_empty=False)
+            backdrop, inner, notes = _region_views(_sub_source(source, box), source_index, whole_when_empty=False,
+                                                   face_score=face_score)
             inner, notes = _moved(inner, notes, box)
             page_inner = [v for v in on_page if v.kind != "photo" and _centre_inside(v.bbox, box)]
             if not backdrop.is_plain and page_inner:
@@ -821,7 +858,7 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
                 inner, notes = page_inner, [n for n in page_notes if _centre_inside(n["bbox"], box)]
             views += inner
             annotations += notes
-        views, small = _sheet_sized(views)   # a panel of text is no view beside the figures
+        views, small = _sheet_sized(views, face_score)   # a panel of text is no view beside the figures
         annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
         views = [views[i] for i in _reading_order([v.bbox for v in views])]
         if not views:
@@ -834,16 +871,16 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
     return SplitResult(background, layout_views(views, margin), annotations)
 
 
-def _region_views(source: Source, source_index: int,
-                  whole_when_empty: bool) -> tuple[Background, list[View], list[dict]]:
+def _region_views(source: Source, source_index: int, whole_when_empty: bool,
+                  face_score: FaceScore | None) -> tuple[Background, list[View], list[dict]]:
     """The backdrop, views and annotations of one sheet or panel. A scene, or one subject
     filling the frame (a portrait on a plain wall), is one view of the whole; so is a sheet
     where nothing was found (``whole_when_empty``), while an empty panel has no view."""
     background = estimate_background(source)
     views, annotations = [], []
     if background.is_plain:
-        views, annotations = _find_views(source, background, source_index, allow_panels=True)
-        views, small = _sheet_sized(views)
+        views, annotations = _find_views(source, background, source_index, allow_panels=True, face_score=face_score)
+        views, small = _sheet_sized(views, face_score)
         annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
         views = [views[i] for i in _reading_order([v.bbox for v in views])]
     if _photographed(views, background, source):
@@ -884,12 +921,12 @@ def _moved(views: list[View], notes: list[dict], box: tuple[int, int, int, int])
 
 
 def _find_views(source: Source, background: Background, source_index: int,
-                allow_panels: bool) -> tuple[list[View], list[dict]]:
+                allow_panels: bool, face_score: FaceScore | None) -> tuple[list[View], list[dict]]:
     """Views (not yet laid out) and annotations of one image region on one backdrop."""
     labels, pieces, scale, faint_labels = find_pieces(source, background)
     labels, pieces = separate_touching(labels, pieces, faint_labels)
     markings = find_markings(pieces)
-    groups, loose = group_pieces(pieces, markings)
+    groups, loose, closeups = group_pieces(pieces, markings)
     frames, letters = markings.frames, markings.letters
     swatches = [p for p in loose if p.flat and p not in frames and p not in letters]
     marks = merge_marks([p for p in loose if p not in frames and p not in swatches])
@@ -902,7 +939,7 @@ def _find_views(source: Source, background: Background, source_index: int,
     for group in groups:
         box = _source_box(group, scale, source)
         if panels and _is_panel(group[0]):
-            inner, inner_notes = _split_panel(source, box, source_index)
+            inner, inner_notes = _split_panel(source, box, source_index, face_score)
             if inner:
                 views.extend(inner)
                 annotations.append({"bbox": list(box), "kind": "panel"})
@@ -911,7 +948,24 @@ def _find_views(source: Source, background: Background, source_index: int,
         view = _cut_view(source, background, labels, group, scale, box, source_index)
         if view is not None:
             views.append(view)
+    for piece in closeups:
+        box = _source_box([piece], scale, source)
+        view = _cut_view(source, background, labels, [piece], scale, box, source_index)
+        if view is not None and face_score is not None and face_score(_on_white(view)) >= T.CLOSEUP_FACE_MIN_SCORE:
+            views.append(view)
+        else:
+            annotations.append({"bbox": list(box), "kind": "detail"})
     return views, annotations
+
+
+def _on_white(view: View) -> np.ndarray:
+    """A view (cut out on white, or a photo) with a white margin of a quarter of its size: a
+    face detector sees a head alone, framed as in a portrait."""
+    image = view.image.copy()
+    if view.mask is not None:
+        image[~view.mask] = 255
+    pad_y, pad_x = view.image.shape[0] // 4, view.image.shape[1] // 4
+    return np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), constant_values=255)
 
 
 def _note(box: tuple[int, int, int, int], scale: float, kind: str) -> dict:
@@ -973,7 +1027,8 @@ def _is_panel(piece: Piece) -> bool:
     return piece.area >= T.PANEL_MIN_FILL * piece.w * piece.h
 
 
-def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: int) -> tuple[list[View], list[dict]]:
+def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: int,
+                 face_score: FaceScore | None = None) -> tuple[list[View], list[dict]]:
     """Split the inside of a panel against the panel's own backdrop (one level deep)."""
     x, y, w, h = box
     inset = max(T.BORDER_MIN_PX, int(T.PANEL_INSET_SHARE * min(w, h)))
@@ -986,20 +1041,26 @@ def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: i
         backdrop = estimate_background(panel, top_only=True)
     if not backdrop.is_plain or backdrop.kind == "transparent":
         return [], []
-    views, notes = _find_views(panel, backdrop, source_index, allow_panels=False)
+    views, notes = _find_views(panel, backdrop, source_index, allow_panels=False, face_score=face_score)
     return _moved(views, notes, inside)
 
 
-def _sheet_sized(views: list[View]) -> tuple[list[View], list[View]]:
+def _sheet_sized(views: list[View], face_score: FaceScore | None) -> tuple[list[View], list[View]]:
     """Views that pass the view-size tests of ``group_pieces`` against the whole sheet, and
     the rest: tiles are split one by one, and a button's caption in one is no view beside
-    the figures in the others."""
+    the figures in the others (a smaller head in one is a close-up, as in ``_find_views``)."""
     if not views:
         return views, []
     tallest = max(v.bbox[3] for v in views)
     areas = [v.bbox[2] * v.bbox[3] if v.mask is None else int(v.mask.sum()) for v in views]
-    keep = [v.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and area >= T.VIEW_MIN_AREA_SHARE * max(areas)
-            for v, area in zip(views, areas)]
+
+    def kept(view: View, area: int) -> bool:
+        if view.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and area >= T.VIEW_MIN_AREA_SHARE * max(areas):
+            return True
+        return (view.bbox[3] >= T.CLOSEUP_MIN_HEIGHT_SHARE * tallest and area >= T.CLOSEUP_MIN_AREA_SHARE * max(areas)
+                and face_score is not None and face_score(_on_white(view)) >= T.CLOSEUP_FACE_MIN_SCORE)
+
+    keep = [kept(v, area) for v, area in zip(views, areas)]
     return [v for v, k in zip(views, keep) if k], [v for v, k in zip(views, keep) if not k]
 
 
