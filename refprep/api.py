@@ -337,7 +337,7 @@ class Pipeline:
         backgrounds, views, annotations, texts = [], [], [], []
         for index, source in enumerate(sources):
             result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin,
-                                  face_score=self.poser.faces.best_score)
+                                  find_faces=self.poser.faces.find_faces)
             result, lines = self._split_by_captions(source, index, result, VIEW_MARGIN_SHARE if margin is None else margin)
             backgrounds.append(result.background)
             views.extend(result.views)

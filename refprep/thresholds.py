@@ -59,11 +59,18 @@ VIEW_MIN_AREA_SHARE = 0.08
 # and area: heads beside full figures are 0.16-0.4 of their height on devdata's sheets.
 CLOSEUP_MIN_HEIGHT_SHARE = 0.14
 CLOSEUP_MIN_AREA_SHARE = 0.01
-# ...and only where a face detector (BlazeFace, either range, on the piece alone on white)
-# scores it at least this (its own reporting floor): on devdata's and 11 public sheets'
-# close-up candidates, 11 of 16 heads and busts score 0.51-0.94, 1 of 8 props (a laptop,
-# cubes, a cable, a clipboard) 0.55. Detail crops (an eye) have no face and stay annotations.
+# ...and only where a face detector (BlazeFace, either range, on the piece alone on a white
+# square) scores it at least this, its own reporting floor. On devdata's second batch and 11
+# public sheets, 15 heads and busts that were dropped became views and no prop did (a laptop,
+# cubes, a cable, a clipboard stay annotations); detail crops (an eye) have no face either.
 CLOSEUP_FACE_MIN_SCORE = 0.5
+# A piece holding several faces (that score) is one figure per face (split.separate_by_faces)
+# when the faces are of one size, each at least this share of the largest face's side
+# (heads of one character drawn at one scale; a face on a shirt or a badge is much smaller)...
+SEPARATE_FACE_SIZE_RATIO = 0.6
+# ...and each figure flooded from its face is at least this share of the largest's area
+# (a face-like ornament beside a head floods only a sliver).
+SEPARATE_MIN_PART_SHARE = 0.3
 # In a view's full-resolution mask, loose specks smaller than this share of its pixels (at
 # least VIEW_SPECK_MIN_PX) are dropped before its box is taken: JPEG ringing around dark
 # outlines (quality 50 widened boxes by several px, IoU 0.89); the faint horn tips of

@@ -443,3 +443,53 @@ def test_ruled_paper_and_checkerboards_are_one_panel():
     checker = np.where(((rows // 44 + cols // 44) % 2)[..., None] == 0, 155, 92).astype(np.uint8).repeat(3, axis=2)
     checker[100:300, 80:120] = (200, 30, 30)
     assert find_panels(checker) == [(0, 0, 600, 400)]
+
+
+def _astronaut_head(astronaut, side: int) -> np.ndarray:
+    """The astronaut's head and shoulders in an ellipse on white, ``side`` pixels square."""
+    from PIL import Image
+
+    head = np.asarray(Image.fromarray(astronaut[20:260, 120:320]).resize((side, side)))
+    rows, cols = np.mgrid[:side, :side]
+    inside = ((rows - side / 2) / (side / 2)) ** 2 + ((cols - side / 2) / (side / 2.2)) ** 2 <= 1
+    return np.where(inside[..., None], head, 255).astype(np.uint8)
+
+
+def _textured(rng, height: int, width: int, base: int) -> np.ndarray:
+    return np.clip(base + rng.normal(0, 25, (height, width, 3)), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def faces():
+    from refprep.evidence.face import FaceAnalyzer
+
+    with FaceAnalyzer() as analyzer:
+        yield analyzer
+
+
+def test_a_head_standing_apart_is_a_close_up_view_and_a_prop_is_not(astronaut, faces):
+    """Beside a full figure, a head a third of its height is a view where a face detector finds
+    a face in it; a textured prop of that size stays an annotation."""
+    rng = np.random.default_rng(3)
+    sheet = np.full((760, 1000, 3), 255, np.uint8)
+    sheet[80:680, 60:240] = _textured(rng, 600, 180, 70)          # the full figure
+    sheet[120:320, 420:620] = _astronaut_head(astronaut, 200)      # a close-up of a head
+    sheet[480:600, 700:900] = _textured(rng, 120, 200, 140)        # a prop
+    with_faces = split_source(Source_from(sheet), find_faces=faces.find_faces)
+    boxes = [v.bbox for v in with_faces.views]
+    assert len(boxes) == 2 and any(box_iou(b, (420, 120, 200, 200)) >= 0.8 for b in boxes), boxes
+    assert any(n["kind"] == "detail" and box_iou(n["bbox"], (700, 480, 200, 120)) >= 0.8 for n in with_faces.annotations)
+    assert len(split_source(Source_from(sheet)).views) == 1    # no face finder: no close-ups
+
+
+def test_heads_drawn_touching_are_one_view_per_face(astronaut, faces):
+    """Two heads that overlap are one piece; the faces in it cut it into one view each."""
+    sheet = np.full((400, 700, 3), 255, np.uint8)
+    head = _astronaut_head(astronaut, 260)
+    sheet[70:330, 90:350] = head
+    right = sheet[70:330, 250:510]
+    np.copyto(right, head, where=head.min(axis=2, keepdims=True) < 250)   # overlaps the left one by 100 px
+    assert len(split_source(Source_from(sheet)).views) == 1
+    views = split_source(Source_from(sheet), find_faces=faces.find_faces).views
+    assert len(views) == 2
+    assert views[0].bbox[0] + views[0].bbox[2] / 2 < 300 < views[1].bbox[0] + views[1].bbox[2] / 2

@@ -52,8 +52,9 @@ class Piece:
         return self.x + self.w
 
 
-# Scores how surely an RGB image shows a face, 0..1.
-FaceScore = Callable[[np.ndarray], float]
+# Finds faces in an RGB image: detections with ``box`` (x, y, w, h) and ``score`` (0..1),
+# best first (``FaceAnalyzer.find_faces``).
+FindFaces = Callable[[np.ndarray], list]
 
 
 @dataclass
@@ -402,6 +403,95 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece],
                                   area=int(rows.size), cut_from=piece.label))
             next_label += 1
     return labels, result
+
+
+def separate_by_faces(labels: np.ndarray, pieces: list[Piece], source: Source, scale: float,
+                      find_faces: FindFaces) -> tuple[np.ndarray, list[Piece]]:
+    """Cut each figure-sized piece in which a face detector finds several faces of one size
+    into one piece per face: heads drawn back to back, a grid of busts touching, a row of
+    figures overlapping, where the outline alone shows no seam.
+
+    Each face seeds a watershed on the piece's picture, bounded by the backdrop, so the
+    figures part along their drawn outlines; the cut stands only when every part is at
+    least SEPARATE_MIN_PART_SHARE of the largest (one figure with a face printed on its
+    shirt keeps it).
+    """
+    import cv2
+
+    tallest = max((p.h for p in pieces), default=0)
+    next_label = int(labels.max()) + 1
+    result = []
+    for piece in pieces:
+        parts = []
+        if piece.h >= T.VIEW_MIN_HEIGHT_SHARE * tallest and not (piece.flat or piece.thin):
+            parts = _parts_by_face(labels, piece, source, scale, find_faces)
+        if len(parts) < 2:
+            result.append(piece)
+            continue
+        window = labels[piece.y:piece.bottom, piece.x:piece.right]
+        window[window == piece.label] = 0   # watershed lines between the parts: backdrop
+        for part in parts:
+            rows, cols = np.nonzero(part)
+            window[part] = next_label
+            result.append(replace(piece, label=next_label, x=piece.x + int(cols.min()), y=piece.y + int(rows.min()),
+                                  w=int(cols.max() - cols.min() + 1), h=int(rows.max() - rows.min() + 1),
+                                  area=int(rows.size), cut_from=piece.label))
+            next_label += 1
+    return labels, result
+
+
+def _parts_by_face(labels: np.ndarray, piece: Piece, source: Source, scale: float,
+                   find_faces: FindFaces) -> list[np.ndarray]:
+    """The piece's mask (work scale) cut into one part per face found in it, or []."""
+    import cv2
+
+    own = labels[piece.y:piece.bottom, piece.x:piece.right] == piece.label
+    x0, y0 = int(piece.x / scale), int(piece.y / scale)
+    x1, y1 = min(source.width, int(np.ceil(piece.right / scale))), min(source.height, int(np.ceil(piece.bottom / scale)))
+    picture = source.rgb[y0:y1, x0:x1].copy()
+    picture[~cv2.resize(own.astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
+    faces = []
+    for face in find_faces(picture):    # best first; two boxes on one head are one face
+        if face.score >= T.CLOSEUP_FACE_MIN_SCORE and not any(_boxes_meet(face.box, f.box) for f in faces):
+            faces.append(face)
+    if len(faces) < 2:
+        return []
+    side = max(max(f.box[2:]) for f in faces)
+    faces = [f for f in faces if max(f.box[2:]) >= T.SEPARATE_FACE_SIZE_RATIO * side]
+    # Figures side by side carry their heads at one level; faces above and below each other
+    # in one piece are a face and a face-like hand, bag or print.
+    levels = [f.box[1] + f.box[3] / 2 for f in faces]
+    if len(faces) < 2 or max(levels) - min(levels) > side:
+        return []
+    markers = np.where(own, 0, 1).astype(np.int32)
+    for i, face in enumerate(faces):
+        # The middle half of the face box, in the piece's work-scale window.
+        fx, fy, fw, fh = (v * scale for v in face.box)
+        seed = np.zeros_like(own)
+        seed[max(0, int(fy + fh / 4)):max(0, int(fy + 3 * fh / 4)) + 1,
+             max(0, int(fx + fw / 4)):max(0, int(fx + 3 * fw / 4)) + 1] = True
+        if not (seed & own).any():
+            return []
+        markers[seed & own] = i + 2
+    small = cv2.resize(np.ascontiguousarray(source.rgb[y0:y1, x0:x1]), (own.shape[1], own.shape[0]),
+                       interpolation=cv2.INTER_AREA)
+    cv2.watershed(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), markers)
+    # Pixels of the piece the backdrop's flood or a watershed line took go to the nearest part.
+    _, nearest = cv2.distanceTransformWithLabels((markers < 2).astype(np.uint8), cv2.DIST_L2, 5,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)
+    seeds = np.where(markers >= 2, markers, 0).ravel()
+    owner_of_seed = np.zeros(int(nearest.max()) + 1, np.int32)
+    owner_of_seed[nearest.ravel()[seeds > 0]] = seeds[seeds > 0]
+    owner = np.where(markers >= 2, markers, owner_of_seed[nearest])
+    parts = [(owner == i + 2) & own for i in range(len(faces))]
+    areas = [int(part.sum()) for part in parts]
+    if min(areas) < T.SEPARATE_MIN_PART_SHARE * max(areas):
+        return []
+    return parts
+
+
+def _boxes_meet(a: tuple, b: tuple) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _with_faint_subject(own: np.ndarray, faint_labels: np.ndarray | None, piece: Piece) -> np.ndarray:
@@ -823,7 +913,7 @@ def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 # --- 4. crops and layout ------------------------------------------------------------------
 
 def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_MARGIN_SHARE, *,
-                 face_score: FaceScore | None = None) -> SplitResult:
+                 find_faces: FindFaces | None = None) -> SplitResult:
     """Run the whole split stage on one source image.
 
     A sheet divided by gutters or frame lines is split panel by panel, each against its own
@@ -837,19 +927,20 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
         Its index among the inputs, recorded in each view.
     margin : float
         The space around the views on their shared canvas, a share of the largest view's size.
-    face_score : callable, optional
-        Scores how surely an RGB image shows a face (0..1; ``FaceAnalyzer.best_score``). A
-        piece too small to be a figure, standing apart, is a close-up view when it scores at
-        least ``thresholds.CLOSEUP_FACE_MIN_SCORE``, else a ``detail`` annotation (a prop);
-        without a scorer every such piece is an annotation.
+    find_faces : callable, optional
+        Finds faces in an RGB image (``FaceAnalyzer.find_faces``). A piece too small to be a
+        figure, standing apart, is a close-up view when a face in it scores at least
+        ``thresholds.CLOSEUP_FACE_MIN_SCORE``, else a ``detail`` annotation (a prop); a piece
+        holding several faces is cut into one figure per face (``separate_by_faces``).
+        Without it, no piece is a close-up and faces cut nothing.
     """
-    background, views, annotations = _region_views(source, source_index, whole_when_empty=True, face_score=face_score)
+    background, views, annotations = _region_views(source, source_index, whole_when_empty=True, find_faces=find_faces)
     panels = find_panels(source.rgb)
     if len(panels) > 1:
         on_page, page_notes, views, annotations = views, annotations, [], []
         for box in panels:
             backdrop, inner, notes = _region_views(_sub_source(source, box), source_index, whole_when_empty=False,
-                                                   face_score=face_score)
+                                                   find_faces=find_faces)
             inner, notes = _moved(inner, notes, box)
             page_inner = [v for v in on_page if v.kind != "photo" and _centre_inside(v.bbox, box)]
             if not backdrop.is_plain and page_inner:
@@ -858,7 +949,7 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
                 inner, notes = page_inner, [n for n in page_notes if _centre_inside(n["bbox"], box)]
             views += inner
             annotations += notes
-        views, small = _sheet_sized(views, face_score)   # a panel of text is no view beside the figures
+        views, small = _sheet_sized(views, find_faces)   # a panel of text is no view beside the figures
         annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
         views = [views[i] for i in _reading_order([v.bbox for v in views])]
         if not views:
@@ -872,15 +963,15 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
 
 
 def _region_views(source: Source, source_index: int, whole_when_empty: bool,
-                  face_score: FaceScore | None) -> tuple[Background, list[View], list[dict]]:
+                  find_faces: FindFaces | None) -> tuple[Background, list[View], list[dict]]:
     """The backdrop, views and annotations of one sheet or panel. A scene, or one subject
     filling the frame (a portrait on a plain wall), is one view of the whole; so is a sheet
     where nothing was found (``whole_when_empty``), while an empty panel has no view."""
     background = estimate_background(source)
     views, annotations = [], []
     if background.is_plain:
-        views, annotations = _find_views(source, background, source_index, allow_panels=True, face_score=face_score)
-        views, small = _sheet_sized(views, face_score)
+        views, annotations = _find_views(source, background, source_index, allow_panels=True, find_faces=find_faces)
+        views, small = _sheet_sized(views, find_faces)
         annotations += [{"bbox": list(v.bbox), "kind": "mark"} for v in small]
         views = [views[i] for i in _reading_order([v.bbox for v in views])]
     if _photographed(views, background, source):
@@ -921,10 +1012,12 @@ def _moved(views: list[View], notes: list[dict], box: tuple[int, int, int, int])
 
 
 def _find_views(source: Source, background: Background, source_index: int,
-                allow_panels: bool, face_score: FaceScore | None) -> tuple[list[View], list[dict]]:
+                allow_panels: bool, find_faces: FindFaces | None) -> tuple[list[View], list[dict]]:
     """Views (not yet laid out) and annotations of one image region on one backdrop."""
     labels, pieces, scale, faint_labels = find_pieces(source, background)
     labels, pieces = separate_touching(labels, pieces, faint_labels)
+    if find_faces is not None:
+        labels, pieces = separate_by_faces(labels, pieces, source, scale, find_faces)
     markings = find_markings(pieces)
     groups, loose, closeups = group_pieces(pieces, markings)
     frames, letters = markings.frames, markings.letters
@@ -939,7 +1032,7 @@ def _find_views(source: Source, background: Background, source_index: int,
     for group in groups:
         box = _source_box(group, scale, source)
         if panels and _is_panel(group[0]):
-            inner, inner_notes = _split_panel(source, box, source_index, face_score)
+            inner, inner_notes = _split_panel(source, box, source_index, find_faces)
             if inner:
                 views.extend(inner)
                 annotations.append({"bbox": list(box), "kind": "panel"})
@@ -951,21 +1044,28 @@ def _find_views(source: Source, background: Background, source_index: int,
     for piece in closeups:
         box = _source_box([piece], scale, source)
         view = _cut_view(source, background, labels, [piece], scale, box, source_index)
-        if view is not None and face_score is not None and face_score(_on_white(view)) >= T.CLOSEUP_FACE_MIN_SCORE:
+        if view is not None and _shows_a_face(view, find_faces):
             views.append(view)
         else:
             annotations.append({"bbox": list(box), "kind": "detail"})
     return views, annotations
 
 
+def _shows_a_face(view: View, find_faces: FindFaces | None) -> bool:
+    """Does a face detector find a face in this view (alone on white)? False without one."""
+    return find_faces is not None and any(face.score >= T.CLOSEUP_FACE_MIN_SCORE for face in find_faces(_on_white(view)))
+
+
 def _on_white(view: View) -> np.ndarray:
-    """A view (cut out on white, or a photo) with a white margin of a quarter of its size: a
-    face detector sees a head alone, framed as in a portrait."""
+    """A view (cut out on white, or a photo) centred on a white square a half larger than its
+    long side: a face detector sees a head alone, framed as in a portrait."""
     image = view.image.copy()
     if view.mask is not None:
         image[~view.mask] = 255
-    pad_y, pad_x = view.image.shape[0] // 4, view.image.shape[1] // 4
-    return np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), constant_values=255)
+    height, width = image.shape[:2]
+    side = (3 * max(height, width)) // 2
+    top, left = (side - height) // 2, (side - width) // 2
+    return np.pad(image, ((top, side - height - top), (left, side - width - left), (0, 0)), constant_values=255)
 
 
 def _note(box: tuple[int, int, int, int], scale: float, kind: str) -> dict:
@@ -1028,7 +1128,7 @@ def _is_panel(piece: Piece) -> bool:
 
 
 def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: int,
-                 face_score: FaceScore | None = None) -> tuple[list[View], list[dict]]:
+                 find_faces: FindFaces | None = None) -> tuple[list[View], list[dict]]:
     """Split the inside of a panel against the panel's own backdrop (one level deep)."""
     x, y, w, h = box
     inset = max(T.BORDER_MIN_PX, int(T.PANEL_INSET_SHARE * min(w, h)))
@@ -1041,11 +1141,11 @@ def _split_panel(source: Source, box: tuple[int, int, int, int], source_index: i
         backdrop = estimate_background(panel, top_only=True)
     if not backdrop.is_plain or backdrop.kind == "transparent":
         return [], []
-    views, notes = _find_views(panel, backdrop, source_index, allow_panels=False, face_score=face_score)
+    views, notes = _find_views(panel, backdrop, source_index, allow_panels=False, find_faces=find_faces)
     return _moved(views, notes, inside)
 
 
-def _sheet_sized(views: list[View], face_score: FaceScore | None) -> tuple[list[View], list[View]]:
+def _sheet_sized(views: list[View], find_faces: FindFaces | None) -> tuple[list[View], list[View]]:
     """Views that pass the view-size tests of ``group_pieces`` against the whole sheet, and
     the rest: tiles are split one by one, and a button's caption in one is no view beside
     the figures in the others (a smaller head in one is a close-up, as in ``_find_views``)."""
@@ -1058,7 +1158,7 @@ def _sheet_sized(views: list[View], face_score: FaceScore | None) -> tuple[list[
         if view.bbox[3] >= T.VIEW_MIN_HEIGHT_SHARE * tallest and area >= T.VIEW_MIN_AREA_SHARE * max(areas):
             return True
         return (view.bbox[3] >= T.CLOSEUP_MIN_HEIGHT_SHARE * tallest and area >= T.CLOSEUP_MIN_AREA_SHARE * max(areas)
-                and face_score is not None and face_score(_on_white(view)) >= T.CLOSEUP_FACE_MIN_SCORE)
+                and _shows_a_face(view, find_faces))
 
     keep = [kept(v, area) for v, area in zip(views, areas)]
     return [v for v, k in zip(views, keep) if k], [v for v, k in zip(views, keep) if not k]
