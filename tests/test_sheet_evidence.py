@@ -100,3 +100,35 @@ def test_a_mirror_partner_turns_the_view_the_other_way():
     body = yaw_reading("body", 20.0, reliability=0.85, spread_deg=20.0)
     sure_tql = np.array([float(c == "three_quarter_left") for c in CLASSES])
     assert fuse([body, mirror_reading(sure_tql, 0.8)]).view == "three_quarter_right"
+
+
+def _decision(yaw: float, confidence: float = 0.9):
+    from refprep.data import classify_yaw
+    from refprep.evidence.sheet import Decision
+
+    return Decision(classify_yaw(yaw), confidence, yaw, "body", np.full(len(CLASSES), 1 / len(CLASSES)))
+
+
+def test_an_unsure_view_in_a_turnaround_faces_between_its_sure_neighbours():
+    from refprep.evidence.sheet import turn_readings, turn_rows
+
+    boxes = [(0, 0, 50, 200), (70, 5, 45, 195), (140, 0, 50, 200), (210, 0, 50, 205), (0, 260, 60, 60)]
+    assert turn_rows(boxes) == [[0, 1, 2, 3]]     # the small head below is no part of the row
+    turning = [_decision(2.0), _decision(-12.0, 0.5), _decision(-85.0), _decision(175.0)]
+    readings = turn_readings(turning, 0.7, 0.5, 30.0)
+    assert [r is None for r in readings] == [True, False, True, True]
+    assert readings[1].yaw_deg == pytest.approx(-41.5)
+    assert fuse([yaw_reading("body", -12.0, 0.3, 20.0), readings[1]]).view == "three_quarter_left"
+
+
+@pytest.mark.parametrize("yaws", [
+    [0.0, None, -90.0, 0.0],          # turns back: two profiles drawn back to back
+    [0.0, None, 180.0, 90.0],         # a front beside a back: which way between them is unknown
+    [0.0, None, -90.0],               # two sure views always turn one way
+    [0.0, None, 0.0, -90.0],          # one view drawn twice
+])
+def test_a_row_that_is_no_turnaround_says_nothing(yaws):
+    from refprep.evidence.sheet import turn_readings
+
+    row = [_decision(-20.0, 0.4) if yaw is None else _decision(yaw) for yaw in yaws]
+    assert turn_readings(row, 0.7, 0.5, 30.0) == [None] * len(yaws)

@@ -349,3 +349,79 @@ def mirror_reading(partner_posterior: np.ndarray, reliability: float) -> Reading
     probabilities = MIRROR_COMPATIBLE @ partner_posterior
     probabilities = probabilities / probabilities.sum()
     return Reading("mirror", _blend(probabilities, reliability), None, float(reliability))
+
+
+# --- one character turned step by step ------------------------------------------------------
+
+# The middle of each class's yaw range: what a class decision says about the yaw.
+_CLASS_YAW = {name: (low + high) / 2 for name, (low, high) in _RANGES.items()}
+
+
+def turn_rows(boxes: list[tuple[int, int, int, int]], *, level_share: float = 0.5,
+              height_ratio: float = 1.3) -> list[list[int]]:
+    """Rows of three or more views of one size, each left to right (indices into ``boxes``).
+
+    A row: boxes whose centres lie within ``level_share`` of the median box height of each
+    other vertically and whose heights differ by at most ``height_ratio``, as a turnaround
+    draws its views.
+
+    Examples
+    --------
+    >>> turn_rows([(0, 0, 40, 100), (50, 0, 40, 100), (100, 0, 40, 100), (0, 150, 40, 40)])
+    [[0, 1, 2]]
+    """
+    if len(boxes) < 3:
+        return []
+    median_height = float(np.median([b[3] for b in boxes]))
+    centres = [(b[0] + b[2] / 2, b[1] + b[3] / 2) for b in boxes]
+    rows: list[list[int]] = []
+    for i, box in enumerate(sorted(range(len(boxes)), key=lambda j: centres[j][0])):
+        for row in rows:
+            first = boxes[row[0]]
+            if (abs(centres[row[0]][1] - centres[box][1]) <= level_share * median_height
+                    and max(first[3], boxes[box][3]) <= height_ratio * min(first[3], boxes[box][3])):
+                row.append(box)
+                break
+        else:
+            rows.append([box])
+    return [row for row in rows if len(row) >= 3]
+
+
+def turn_readings(decisions: list[Decision | None], sure: float, reliability: float, spread_deg: float, *,
+                  min_step: float = 22.5, max_step: float = 135.0) -> list[Reading | None]:
+    """What a turnaround row says about its unsure views: the character turns one way step by
+    step, so a view drawn between two sure views faces in between, in proportion to where it
+    stands.
+
+    ``decisions``: each view's own decision, left to right. The row counts as a turnaround
+    only where three or more sure views (confidence >= ``sure``) turn one way, each ``min_step`` to
+    ``max_step`` degrees past the last (shortest way round): a row that turns back or shows
+    one view twice says nothing, and nor do a front and a back side by side (which way the
+    views between them turn is unknown). Sure views and views outside the sure ones get None.
+
+    Examples
+    --------
+    >>> def sure(yaw): return Decision("front", 0.9, yaw, "body", np.ones(6) / 6)
+    >>> unsure = Decision("front", 0.4, -10.0, "body", np.ones(6) / 6)
+    >>> row = [sure(0.0), unsure, sure(-90.0), sure(180.0)]
+    >>> [r if r is None else round(r.yaw_deg) for r in turn_readings(row, 0.7, 0.5, 30.0)]
+    [None, -45, None, None]
+    """
+    known = [(place, d.yaw_deg if d.yaw_deg is not None else _CLASS_YAW[d.view])
+             for place, d in enumerate(decisions) if d is not None and d.confidence >= sure]
+    out: list[Reading | None] = [None] * len(decisions)
+    if len(known) < 3:      # two sure views always turn one way: no evidence of a turnaround
+        return out
+    unwrapped = [known[0]]
+    for place, yaw in known[1:]:
+        step = (yaw - unwrapped[-1][1] + 180.0) % 360.0 - 180.0
+        unwrapped.append((place, unwrapped[-1][1] + step))
+    steps = [b[1] - a[1] for a, b in zip(unwrapped, unwrapped[1:])]
+    if any(abs(step) > max_step for step in steps) or not (
+            all(step >= min_step for step in steps) or all(step <= -min_step for step in steps)):
+        return out
+    for (left, low), (right, high) in zip(unwrapped, unwrapped[1:]):
+        for place in range(left + 1, right):
+            out[place] = yaw_reading("turn", low + (high - low) * (place - left) / (right - left),
+                                     reliability, spread_deg)
+    return out

@@ -34,7 +34,7 @@ import numpy as np
 from .. import thresholds as T
 from ..data import VIEW_CLASSES, Pose, Source, View, classify_yaw, coarse_class
 from ..evidence.sheet import (CLASSES, Reading, caption_target, class_reading, fuse, labels_for_views, mirror_partners,
-                              mirror_reading, yaw_reading)
+                              mirror_reading, turn_readings, turn_rows, yaw_reading)
 from ..evidence.silhouette import classify_sheet, measure_shape
 from ..evidence.text import name_label
 
@@ -100,12 +100,16 @@ class ViewEvidence:
     # estimated together), and the class posterior that view's own readers gave it.
     mirror_partner: int | None = None
     mirror_posterior: np.ndarray | None = None
+    # What the view's neighbours in a turnaround row say (``evidence.sheet.turn_reading``).
+    turn: Reading | None = None
 
     def as_dicts(self) -> tuple[dict, ...]:
         """Each reader's raw say, rounded for the manifest."""
         out = []
         if self.mirror_partner is not None:
             out.append({"method": "mirror", "view": self.mirror_partner + 1})
+        if self.turn is not None:
+            out.append({"method": "turn", "yaw_deg": round(self.turn.yaw_deg, 1)})
         for method, label in (("label", self.label), ("filename", self.filename)):
             if label is not None:
                 out.append({"method": method, "view": label.coarse, "side_word": label.side_word,
@@ -143,6 +147,8 @@ def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
                                  weight["reliability"] * evidence.shape.confidence, side, weight["side_weight"]))
     if evidence.mirror_posterior is not None:
         out.append(mirror_reading(evidence.mirror_posterior, T.POSE_READERS["mirror"]["reliability"]))
+    if evidence.turn is not None:
+        out.append(evidence.turn)
     for method, label in (("label", evidence.label), ("filename", evidence.filename)):
         if label is None:
             continue
@@ -219,7 +225,23 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
         if partner is not None:
             posterior = own[partner].posterior if own[partner] is not None else np.full(len(CLASSES), 1 / len(CLASSES))
             evidence[i] = replace(evidence[i], mirror_partner=partner, mirror_posterior=posterior)
+    # An unsure view between sure ones in a turnaround row faces in between.
+    weight = T.POSE_READERS["turn"]
+    for row in _turn_rows(views):
+        for i, turn in zip(row, turn_readings([own[i] for i in row], T.UNSURE_BELOW, weight["reliability"],
+                                              weight["spread_deg"])):
+            if turn is not None:
+                evidence[i] = replace(evidence[i], turn=turn)
     return [replace(view, pose=decide(e, photo=view.kind == "photo")) for view, e in zip(views, evidence)]
+
+
+def _turn_rows(views: list[View]) -> list[list[int]]:
+    """The turnaround rows of each source, left to right (indices in ``views``)."""
+    rows = []
+    for source_index in sorted({v.source_index for v in views}):
+        members = [i for i, v in enumerate(views) if v.source_index == source_index]
+        rows += [[members[j] for j in row] for row in turn_rows([views[i].bbox for i in members])]
+    return rows
 
 
 def _mirror_partners(views: list[View]) -> list[int | None]:
