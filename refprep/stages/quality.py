@@ -499,7 +499,7 @@ def _head_outside_share(view: View, frame: tuple[int, int, int, int]) -> float |
     return 1.0 - inside / ((hx1 - hx0) * (hy1 - hy0))
 
 
-def _frame_contact(view: View, frame: tuple[int, int, int, int],
+def _frame_contact(view: View, work: WorkCopy, frame: tuple[int, int, int, int],
                    touch_share: float = FRAME_TOUCH_SHARE) -> dict[str, float]:
     """How far the subject runs into each edge of its frame where that means a cut: the
     share of the subject's extent along the edge (its width at the top or bottom, its height
@@ -508,17 +508,19 @@ def _frame_contact(view: View, frame: tuple[int, int, int, int],
     A full figure may touch no edge. A bust, a close-up or a photo is cut at the chest (and
     at the shoulders) by design: there only the top counts, over the head's width where a
     face was found (hair cut off, not a raised hand or a lamp behind)."""
-    subject = view.subject_mask
-    if subject is None or not subject.any():
+    if work.subject is None or not work.subject.any():
         return {}
     # At the frame's edge any trace of the subject counts: a matte fades out where hair or a
     # limb is cut by the border, as it does along a soft outline.
-    traces = subject if view.alpha is None else view.alpha > BACKDROP_ALPHA
+    matte = view.alpha if view.alpha is not None else view.mask
     fx, fy, fw, fh = frame
     x, y, w, h = view.bbox
     band = max(2, round(touch_share * max(fw, fh)))
-    rows, cols = np.flatnonzero(subject.any(axis=1)), np.flatnonzero(subject.any(axis=0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1  # the subject, in view pixels
+    # The subject's extent in view pixels, read on the work copy (only a denominator).
+    rows, cols = np.flatnonzero(work.subject.any(axis=1)), np.flatnonzero(work.subject.any(axis=0))
+    to_rows, to_cols = h / work.subject.shape[0], w / work.subject.shape[1]
+    top, bottom = int(rows[0] * to_rows), int(np.ceil((rows[-1] + 1) * to_rows))
+    left, right = int(cols[0] * to_cols), int(np.ceil((cols[-1] + 1) * to_cols))
     # How many of the view's rows (columns) lie within the band inside each frame edge.
     near = {"top": fy + band - y, "bottom": y + h - (fy + fh - band),
             "left": fx + band - x, "right": x + w - (fx + fw - band)}
@@ -533,18 +535,13 @@ def _frame_contact(view: View, frame: tuple[int, int, int, int],
         depth = min(int(depth), h if edge in ("top", "bottom") else w)
         if depth <= 0 or right <= left:
             continue
-        if edge == "top":
-            contact[edge] = float(traces[:depth, left:right].any(axis=0).mean())
-        elif edge == "bottom":
-            contact[edge] = float(traces[h - depth:, left:right].any(axis=0).mean())
-        elif edge == "left":
-            contact[edge] = float(traces[top:bottom, :depth].any(axis=1).mean())
-        else:
-            contact[edge] = float(traces[top:bottom, w - depth:].any(axis=1).mean())
+        strip = {"top": matte[:depth, left:right], "bottom": matte[h - depth:, left:right],
+                 "left": matte[top:bottom, :depth].T, "right": matte[top:bottom, w - depth:].T}[edge]
+        contact[edge] = float((strip > BACKDROP_ALPHA).any(axis=0).mean())
     return contact
 
 
-def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Check:
+def check_cropped(view: View, work: WorkCopy, source_size: tuple[int, int], limits: dict) -> Check:
     """Is the subject cut off by the edge of its picture (the source image, or the panel of
     a sheet it sits in; never the tight crop box the split drew around it)?
 
@@ -552,7 +549,7 @@ def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Che
     fails; a portrait or bust cut at the chest by the bottom edge is normal framing.
     """
     frame = _frame_of(view, source_size)
-    candidates = _frame_contact(view, frame)
+    candidates = _frame_contact(view, work, frame)
     head = _head_outside_share(view, frame)
     if head is not None:
         candidates["head"] = head
@@ -658,7 +655,7 @@ def check_view(view: View, source_size: tuple[int, int], preset: Preset,
         check_eyes_visible(view, limits["eyes_visible"]),
         check_colour(work, limits["colour"]),
         background_check,
-        check_cropped(view, source_size, limits["cropped"]),
+        check_cropped(view, work, source_size, limits["cropped"]),
         check_single_subject(view, work, limits["single_subject"]),
         check_face_visible(view, limits.get("face_visible", {})),
         check_view_class(view, limits["view_class"]),
