@@ -618,7 +618,8 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
 # views cut with a second head in them.
 SECOND_FACE_MIN_SCORE = 0.5
 # A subject within this share of its frame's longer side of a frame edge runs into it
-# (cropped): a panel found at PANEL_WORK_LONG_SIDE is placed to within a work pixel (1/800).
+# (cropped): find_panels places a panel's edge to a work pixel or two at
+# PANEL_WORK_LONG_SIDE (1/800 of the side each), and a matte fades out over a pixel or two.
 FRAME_TOUCH_SHARE = 0.005
 
 # --- batch ------------------------------------------------------------------------------

@@ -553,9 +553,7 @@ def check_cropped(view: View, work: WorkCopy, source_size: tuple[int, int], limi
     head = _head_outside_share(view, frame)
     if head is not None:
         candidates["head"] = head
-    if not candidates:
-        return Check("cropped", "pass", 0.0, limits.get("fail"), "The subject is not cut off by the frame.")
-    part, value = max(candidates.items(), key=lambda item: item[1])
+    part, value = max(candidates.items(), key=lambda item: item[1], default=("top", 0.0))
     picture = "its panel" if view.frame is not None else "the picture"
     where = (f"the head runs out of {picture}" if part == "head"
              else f"the subject runs into the {part} edge of {picture} ({value:.0%} of its "
