@@ -8,8 +8,6 @@ The matte comes from the best evidence at hand:
   close to the backdrop colour; the band along the outline gets a measured alpha;
 - a scene: the u2netp saliency mask, snapped to the image's edges by a guided filter and
   checked against colour (GrabCut), which opens the scene showing through a hole u2netp fills;
-  its outline band is then measured as on a plain backdrop, against the scene spread in
-  from the clear pixels around the subject;
 Edge colours are then decontaminated: with the backdrop colour B known (the fitted model
 corrected by the clear pixels around the subject, or estimated from them), the observed
 colour I = a*F + (1-a)*B gives the true subject colour F = (I - (1-a)*B) / a, so no grey
@@ -624,12 +622,9 @@ def _connected_to(region: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return touched[labels]
 
 
-def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray,
-                matte: np.ndarray | None = None) -> np.ndarray:
-    """``matte`` (default: 1 inside the subject, 0 outside) with the band along the
-    subject's outline replaced by the coverage from I = a*F + (1-a)*B:
-    a = (I-B).(F-B) / |F-B|^2, F spread from the solid interior, where that explains the
-    pixel; elsewhere in the band ``matte`` stands."""
+def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray) -> np.ndarray:
+    """Solid 1 inside the subject, 0 outside, and in the band along its outline the coverage
+    from I = a*F + (1-a)*B: a = (I-B).(F-B) / |F-B|^2, F spread from the solid interior."""
     import cv2
 
     width = max(T.EDGE_BAND_MIN_PX, round(T.EDGE_BAND_SHARE * max(subject.shape)))
@@ -637,7 +632,7 @@ def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray,
     mask = subject.astype(np.uint8)
     solid = cv2.erode(mask, kernel) > 0
     band = (cv2.dilate(mask, kernel) > 0) & ~solid
-    alpha = subject.astype(np.float32) if matte is None else matte.copy()
+    alpha = solid.astype(np.float32)
     if not band.any():
         return alpha
     ys, xs = np.nonzero(band)
@@ -648,10 +643,10 @@ def _edge_alpha(image: np.ndarray, backdrop: np.ndarray, subject: np.ndarray,
     projected = np.clip(np.einsum("nc,nc->n", observed, contrast) / np.maximum(contrast_sq, 1e-6), 0.0, 1.0)
     # The projection is kept where it explains the pixel as such a mix; where the subject
     # barely differs from the backdrop (noise) or the pixel is another colour than the one
-    # spread to it (a button by the edge, a textured scene), the matte stands.
+    # spread to it (a button by the edge), the classification stands.
     unexplained_sq = _squared_length(observed - projected[:, None] * contrast)
     reliable = (contrast_sq >= T.EDGE_MIN_CONTRAST ** 2) & (unexplained_sq <= T.EDGE_MAX_UNEXPLAINED ** 2)
-    alpha[ys, xs] = np.where(reliable, projected, alpha[ys, xs])
+    alpha[ys, xs] = np.where(reliable, projected, subject[ys, xs])
     return alpha
 
 
@@ -682,21 +677,19 @@ def _spread_inwards(image: np.ndarray, source: np.ndarray, where: tuple[np.ndarr
 
 def scene_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
     """The matte of a subject in a scene: the saliency matte, less what a colour model of the
-    scene claims (``_subject_by_colour``), its cut snapped to the image's edges likewise;
-    then the band along the outline measured as on a plain backdrop (``_edge_alpha``), the
-    scene behind each edge pixel spread in from the clear pixels around it."""
+    scene claims (``_subject_by_colour``), its cut snapped to the image's edges likewise."""
     matte = saliency_matte(rgb, saliency)
     subject = _subject_by_colour(rgb, saliency, matte)
-    if subject is not None:
-        # Only what the subject encloses opens, or nearly: a piece of the cut whose rim lies
-        # along the outline is more likely the subject's (hair before foliage, a face before a
-        # wall of its colour); a hole u2netp's rim leaks into touches it only through a
-        # narrow gap. The usual portrait opens nothing: no second full-size guided filter.
-        inside = matte >= T.SALIENT
-        opened = _mostly_enclosed(inside & (subject < T.SALIENT), _grown(_reached_from_edge(~inside), 1))
-        if opened.any():
-            matte = np.where(_grown(opened, 1), np.minimum(matte, saliency_matte(rgb, subject)), matte)
-    return _edge_alpha(rgb.astype(np.float32), _local_backdrop(rgb, matte), matte >= T.SALIENT, matte)
+    if subject is None:
+        return matte
+    # Only what the subject encloses opens, or nearly: a piece of the cut whose rim lies along
+    # the outline is more likely the subject's (hair before foliage, a face before a wall of
+    # its colour); a hole u2netp's rim leaks into touches it only through a narrow gap.
+    inside = matte >= T.SALIENT
+    opened = _mostly_enclosed(inside & (subject < T.SALIENT), _grown(_reached_from_edge(~inside), 1))
+    if not opened.any():
+        return matte   # the usual portrait: no second full-size guided filter for nothing
+    return np.where(_grown(opened, 1), np.minimum(matte, saliency_matte(rgb, subject)), matte)
 
 
 def _mostly_enclosed(pieces_mask: np.ndarray, outside: np.ndarray) -> np.ndarray:
