@@ -174,6 +174,11 @@ class View:
     mask: np.ndarray | None = None
     kind: str = "figure"  # "figure" (cut from a sheet) or "photo" (the whole image)
     framing: str = "full_body"  # "full_body", "close_up" (head or bust) or "photo"; set by split
+    # The picture the view was cut from, (x, y, w, h) in source pixels: the tile of a sheet
+    # divided by gutters or frame lines (split.find_panels), or None for the whole source.
+    # Its edges are where a subject can be cut off; the crop box ``bbox`` is tight by
+    # construction, and a panel's inside is split inset from its border, so neither can tell.
+    frame: tuple[int, int, int, int] | None = None
     # Where the crop goes on the canvas shared by all views of its sheet:
     # (canvas_width, canvas_height, paste_x, paste_y). Set by split, used by clean.
     canvas: tuple[int, int, int, int] | None = None

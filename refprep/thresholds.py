@@ -602,8 +602,11 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # Cluttered scenes (17 images): 14 at 0.1-0.84 (fail), 0.06-0.07 for two blurred ones
     # and 0 for a near-black one (warn: plain but not white).
     "background_untouched": {"warn": 0.03, "fail": 0.12},
-    # Share of the head (face box grown for hair and ears) outside the frame, or of a sheet
-    # edge that a figure touches: a head or a limb cut off.
+    # The larger of: the share of the head (face box grown for hair and ears) outside the
+    # view's frame, and the share of the subject's width (height) that runs into a frame edge
+    # where that is a cut (quality._frame_contact). Any contact is a cut somewhere; devdata:
+    # all 23 clean references 0; labelled crops 0.13 (horn tips on the top edge) to 0.96
+    # (shins on the bottom edge), heads cut at the top 0.34 and 0.95.
     "cropped": {"warn": 0.01, "fail": 0.05},
     # Number of faces (or separate figures) in one view.
     "single_subject": {"fail": 2},
@@ -634,6 +637,10 @@ QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
 # devdata views count more than one face only where there are: the couple, and two sheet
 # views cut with a second head in them.
 SECOND_FACE_MIN_SCORE = 0.5
+# A subject within this share of its frame's longer side of a frame edge runs into it
+# (cropped): find_panels places a panel's edge to a work pixel or two at
+# PANEL_WORK_LONG_SIDE (1/800 of the side each), and a matte fades out over a pixel or two.
+FRAME_TOUCH_SHARE = 0.005
 
 # --- batch ------------------------------------------------------------------------------
 # Sheets sent to a Dask worker thread ahead of the one it is on: 2 keeps every worker busy

@@ -305,7 +305,94 @@ def test_head_cut_by_top_edge_fails_cropped(astronaut, pipeline, original):
     x, y, w, h = original.pose.face_box
     cut = astronaut[y:]  # the frame cuts through the forehead: hair and skull are gone
     assert status(checked_view(cut, pipeline), "cropped") == "fail"
-    assert status(original, "cropped") in ("pass", "warn")
+    assert status(original, "cropped") == "pass"  # the astronaut's bust, cut at the chest
+
+
+def drawn(sprites, size, backdrop=200, gap=40) -> np.ndarray:
+    """Fixture-generator figures (``make_fixtures`` sprites) left to right, ``gap`` apart,
+    each with its bottom edge at the given row, on a plain grey canvas of ``size`` (w, h)."""
+    width, height = size
+    canvas = np.full((height, width, 3), float(backdrop))
+    x = gap
+    for sprite, bottom in sprites:
+        w, h = sprite.size
+        alpha = sprite.alpha[..., None]
+        region = canvas[bottom - h:bottom, x:x + w]
+        region[:] = region * (1 - alpha) + sprite.rgb * alpha
+        x += w + gap
+    return np.round(canvas).astype(np.uint8)
+
+
+def checked_views(rgb: np.ndarray, pipeline) -> list[View]:
+    """Every view of a sheet, checked as `refprep check` does."""
+    source = Source(Path("sheet.png"), np.ascontiguousarray(rgb), None, "0" * 64, "PNG", "RGB")
+    result = split_source(source)
+    analysis = SheetAnalysis([source], [result.background], result.views, [result.annotations])
+    pipeline.matte(analysis)
+    pipeline.pose(analysis)
+    pipeline.check(analysis, get_preset("generic"), None, cleaned=False)
+    return analysis.views
+
+
+@pytest.fixture(scope="module")
+def sprites():
+    import sys
+
+    from conftest import FIXTURES
+
+    sys.path.insert(0, str(FIXTURES))
+    import make_fixtures
+
+    return {"front": make_fixtures.render_figure("front", 240), "side": make_fixtures.render_figure("side_right", 240),
+            "bust": make_fixtures.view_sprite(make_fixtures.ViewSpec("front", kind="head"), 240)}
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (slice(None), "pass"),       # 40 px of backdrop above and below: the split's tight box is no frame
+    (slice(None, 250), "fail"),  # the sheet's bottom edge cuts the shins
+    (slice(60, None), "fail"),   # its top edge cuts the heads
+])
+def test_full_figures_cut_by_the_sheet_edge_fail_cropped(sprites, pipeline, rows, expected):
+    sheet = drawn([(sprites["front"], 280), (sprites["side"], 280)], (300, 320))[rows]
+    views = checked_views(sheet, pipeline)
+    assert [v.framing for v in views] == ["full_body", "full_body"]
+    assert [status(v, "cropped") for v in views] == [expected, expected]
+
+
+@pytest.mark.parametrize("top, expected", [(0, "pass"), (90, "fail")])
+def test_a_bust_cut_at_the_chest_passes_and_cut_at_the_head_fails(sprites, pipeline, top, expected):
+    bust = sprites["bust"]
+    picture = drawn([(bust, 40 + bust.size[1])], (bust.size[0] + 80, 40 + bust.size[1]))[top:]
+    view = checked_views(picture, pipeline)[0]
+    assert view.pose.face_box is not None
+    assert status(view, "cropped") == expected
+
+
+def test_a_figure_cut_by_its_panel_fails_cropped(sprites, pipeline):
+    """Two full-width panels, one above the other, with a white gutter between: the upper
+    figure stands inside its panel, the gutter cuts the top of the lower one's head off."""
+    front = sprites["front"]
+    upper = drawn([(front, 260)], (200, 300), gap=60)
+    lower = drawn([(front, 250)], (200, 260), gap=60)
+    sheet = np.concatenate([upper, np.full((40, 200, 3), 255, np.uint8), lower[30:]])
+    views = checked_views(sheet, pipeline)
+    assert [v.frame for v in views] == [(0, 0, 200, 300), (0, 340, 200, 230)]
+    assert [status(v, "cropped") for v in views] == ["pass", "fail"]
+
+
+@pytest.mark.devdata
+@pytest.mark.parametrize("name, expected", [
+    ("deepface_img32.jpg", "fail"),  # the top of the head cut off
+    ("deepface_img51.jpg", "fail"),  # forehead and chin cut off
+    ("deepface_img18.jpg", "pass"),  # a clean portrait, cut at the chest
+])
+def test_devdata_portraits_cut_by_the_frame_fail_cropped(devdata_labels, pipeline, name, expected):
+    from refprep.stages.load import load_image
+
+    label = next(l for l in devdata_labels if l["file"].endswith(name))
+    assert ("cropped" in label["quality_issues"]) == (expected == "fail")
+    view = checked_view(load_image(DEVDATA / label["file"]).rgb, pipeline)
+    assert status(view, "cropped") == expected
 
 
 def test_no_face_warns_face_visible_and_skips_face_measures(pipeline):

@@ -18,7 +18,7 @@ import numpy as np
 from . import measures as M
 from ..data import SUBJECT_ALPHA, Check, View
 from ..targets.presets import Preset
-from ..thresholds import THREE_QUARTER_MAX_YAW
+from ..thresholds import FRAME_TOUCH_SHARE, THREE_QUARTER_MAX_YAW
 
 # Regions taller than this are scaled down to it before measuring sharpness, so blur is
 # judged relative to the face's size: a large face with a 2 px blur is as sharp as a face a
@@ -481,56 +481,87 @@ def check_background_untouched(view: View, work: WorkCopy, limits: dict) -> Chec
 
 # --- framing and subject ---------------------------------------------------------------------
 
-def _head_outside_share(view: View, source_size: tuple[int, int]) -> float | None:
-    """Share of the head (face box grown to take in hair and ears) outside the source frame."""
+def _frame_of(view: View, source_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The picture the view was cut from, (x, y, w, h) in source pixels: its panel or the source."""
+    return view.frame if view.frame is not None else (0, 0, *source_size)
+
+
+def _head_outside_share(view: View, frame: tuple[int, int, int, int]) -> float | None:
+    """Share of the head (face box grown to take in hair and ears) outside the view's frame."""
     if view.pose.face_box is None:
         return None
     x, y, w, h = view.pose.face_box
     x, y = x + view.bbox[0], y + view.bbox[1]  # face box in source pixels
     hx0, hx1 = x - HEAD_SIDE_GROWTH * w, x + w + HEAD_SIDE_GROWTH * w
     hy0, hy1 = y - HEAD_TOP_GROWTH * h, y + h
-    width, height = source_size
-    inside = max(0.0, min(hx1, width) - max(hx0, 0)) * max(0.0, min(hy1, height) - max(hy0, 0))
+    fx, fy, fw, fh = frame
+    inside = max(0.0, min(hx1, fx + fw) - max(hx0, fx)) * max(0.0, min(hy1, fy + fh) - max(hy0, fy))
     return 1.0 - inside / ((hx1 - hx0) * (hy1 - hy0))
 
 
-def _figure_edge_share(view: View, source_size: tuple[int, int]) -> dict[str, float]:
-    """For a figure cut from a sheet: share of each sheet edge (top, left, right) it touches."""
-    mask = view.subject_mask
-    if mask is None or not mask.any():
+def _frame_contact(view: View, work: WorkCopy, frame: tuple[int, int, int, int],
+                   touch_share: float = FRAME_TOUCH_SHARE) -> dict[str, float]:
+    """How far the subject runs into each edge of its frame where that means a cut: the
+    share of the subject's extent along the edge (its width at the top or bottom, its height
+    at a side) with subject pixels within ``touch_share`` of the frame's longer side of it.
+
+    A full figure may touch no edge. A bust, a close-up or a photo is cut at the chest (and
+    at the shoulders) by design: there only the top counts, over the head's width where a
+    face was found (hair cut off, not a raised hand or a lamp behind)."""
+    if work.subject is None or not work.subject.any():
         return {}
-    width, _ = source_size
-    x, y, w, _ = view.bbox
-    edges = {}
-    if y == 0:
-        edges["top"] = float(mask[0].mean())
-    if x == 0:
-        edges["left"] = float(mask[:, 0].mean())
-    if x + w >= width:
-        edges["right"] = float(mask[:, -1].mean())
-    return edges
+    # At the frame's edge any trace of the subject counts: a matte fades out where hair or a
+    # limb is cut by the border, as it does along a soft outline.
+    matte = view.alpha if view.alpha is not None else view.mask
+    fx, fy, fw, fh = frame
+    x, y, w, h = view.bbox
+    band = max(2, round(touch_share * max(fw, fh)))
+    # The subject's extent in view pixels, read on the work copy (only a denominator).
+    rows, cols = np.flatnonzero(work.subject.any(axis=1)), np.flatnonzero(work.subject.any(axis=0))
+    to_rows, to_cols = h / work.subject.shape[0], w / work.subject.shape[1]
+    top, bottom = int(rows[0] * to_rows), int(np.ceil((rows[-1] + 1) * to_rows))
+    left, right = int(cols[0] * to_cols), int(np.ceil((cols[-1] + 1) * to_cols))
+    # How many of the view's rows (columns) lie within the band inside each frame edge.
+    near = {"top": fy + band - y, "bottom": y + h - (fy + fh - band),
+            "left": fx + band - x, "right": x + w - (fx + fw - band)}
+    if view.framing != "full_body":
+        near = {"top": near["top"]}
+        face = view.pose.face_box
+        if face is not None:
+            left = max(left, int(face[0] - HEAD_SIDE_GROWTH * face[2]))
+            right = min(right, int(face[0] + face[2] + HEAD_SIDE_GROWTH * face[2]))
+    contact = {}
+    for edge, depth in near.items():
+        depth = min(int(depth), h if edge in ("top", "bottom") else w)
+        if depth <= 0 or right <= left:
+            continue
+        strip = {"top": matte[:depth, left:right], "bottom": matte[h - depth:, left:right],
+                 "left": matte[top:bottom, :depth].T, "right": matte[top:bottom, w - depth:].T}[edge]
+        contact[edge] = float((strip > BACKDROP_ALPHA).any(axis=0).mean())
+    return contact
 
 
-def check_cropped(view: View, source_size: tuple[int, int], limits: dict) -> Check:
-    """Is the head cut by the frame (photos and sheets), or a figure cut by the sheet edge?
+def check_cropped(view: View, work: WorkCopy, source_size: tuple[int, int], limits: dict) -> Check:
+    """Is the subject cut off by the edge of its picture (the source image, or the panel of
+    a sheet it sits in; never the tight crop box the split drew around it)?
 
-    A portrait cut at the shoulders or chest is normal; a head cut off is not.
+    A full figure cut anywhere (feet, head, a hand), or a head cut at the top or a side
+    fails; a portrait or bust cut at the chest by the bottom edge is normal framing.
     """
-    head = _head_outside_share(view, source_size)
-    edges = _figure_edge_share(view, source_size) if view.kind == "figure" else {}
-    if head is None and not edges:
-        if view.kind == "photo":
-            return _skip("cropped", limits, "No face found, so framing was not judged.")
-        edges = {"frame": 0.0}
-    candidates = dict(edges)
+    frame = _frame_of(view, source_size)
+    candidates = _frame_contact(view, work, frame)
+    head = _head_outside_share(view, frame)
     if head is not None:
         candidates["head"] = head
-    part, value = max(candidates.items(), key=lambda item: item[1])
-    where = "the head is cut by the frame" if part == "head" else f"the figure touches the {part} edge of the sheet"
+    part, value = max(candidates.items(), key=lambda item: item[1], default=("top", 0.0))
+    picture = "its panel" if view.frame is not None else "the picture"
+    where = (f"the head runs out of {picture}" if part == "head"
+             else f"the subject runs into the {part} edge of {picture} ({value:.0%} of its "
+                  f"{'width' if part in ('top', 'bottom') else 'height'})")
     return _verdict("cropped", value, limits, True,
                     passed="The subject is not cut off by the frame.",
-                    warned=f"Close to the edge: {where} ({value:.0%}); make sure nothing is cut off.",
-                    failed=f"Cut off: {where} ({value:.0%}); use an image with the whole head (and body) in frame.")
+                    warned=f"Close to the edge: {where}; make sure nothing is cut off.",
+                    failed=f"Cut off: {where}; use an image with the whole head (and, for a full figure, the feet) in frame.")
 
 
 def check_single_subject(view: View, work: WorkCopy, limits: dict) -> Check:
@@ -622,7 +653,7 @@ def check_view(view: View, source_size: tuple[int, int], preset: Preset,
         check_eyes_visible(view, limits["eyes_visible"]),
         check_colour(work, limits["colour"]),
         background_check,
-        check_cropped(view, source_size, limits["cropped"]),
+        check_cropped(view, work, source_size, limits["cropped"]),
         check_single_subject(view, work, limits["single_subject"]),
         check_face_visible(view, limits.get("face_visible", {})),
         check_view_class(view, limits["view_class"]),

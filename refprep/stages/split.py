@@ -942,6 +942,7 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
             backdrop, inner, notes = _region_views(_sub_source(source, box), source_index, whole_when_empty=False,
                                                    find_faces=find_faces)
             inner, notes = _moved(inner, notes, box)
+            inner = [replace(v, frame=box) for v in inner]
             page_inner = [v for v in on_page if v.kind != "photo" and _centre_inside(v.bbox, box)]
             if not backdrop.is_plain and page_inner:
                 # A panel whose border is no backdrop of its own (a frame drawn inside it, a
