@@ -758,7 +758,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     from .stages.package import check_target, safe_package_name
     from .stages.upscale import check_upscale_mode
 
-    check_upscale_mode(upscale)
+    check_upscale_mode(upscale)  # bad usage before any work
     inputs = as_input_list(inputs)
     paths = expand_inputs(inputs)
     declared = declaration(views, view, exclude)
@@ -850,8 +850,8 @@ def compose_package(analysis: SheetAnalysis, preset, name: str, background: str,
     compares). ``upscale`` as for `build`; ``upscaler`` (a ``stages.upscale.Upscaler``) is
     made when a view needs it and none is given.
 
-    The views are enlarged, and their resolution checks redone, before the choice, so a view
-    that fails only for its size is chosen as the enlarged view it will be."""
+    How much each source's views grow is decided, and their resolution checks redone, before
+    the choice, so a view that fails only for its size is chosen as the enlarged view it will be."""
     from .stages.clean import parse_background
     from .stages.consistency import package_consistency
     from .stages.package import build_manifest, excluded_entry, package_files, view_entry
