@@ -25,6 +25,7 @@ import numpy as np
 
 from .data import Background, Check, Source, View, worst_status
 from .errors import InputError, RefprepError, UsageError
+from .models import DEFAULT_UPSCALE
 from .stages.load import find_images, load_image
 
 if TYPE_CHECKING:
@@ -693,7 +694,7 @@ def checked_target(preset: str, background: str, device: str = "cpu"):
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
           margin: float | None = None, jobs: int | None = None, device: str = "cpu",
-          views=None, view=None, exclude=(), upscale: str = "auto", progress: Progress | None = None) -> BuildResult:
+          views=None, view=None, exclude=(), upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
     Parameters
@@ -727,7 +728,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     views, view, exclude
         The creator's word on the views, numbered from 1 in sheet order over all inputs
         (see `declaration`): a declared class wins over what refprep infers.
-    upscale : {"auto", "never", "always"}
+    upscale : {"never", "auto", "always"}, default "never"
         Enlarge views with Real-ESRGAN (x4 at most) before they are placed: ``auto`` those
         of a source with a view under the preset's minimum side or the resolution check's
         warn level, ``always`` every view, ``never`` none. An enlarged view's resolution
@@ -825,7 +826,7 @@ class PackageDraft:
 def export_package(analysis: SheetAnalysis, preset, target: Path, background: str, force: bool = False,
                    make_zip: bool = False, progress: Progress | None = None,
                    skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset(),
-                   upscale: str = "auto") -> BuildResult:
+                   upscale: str = DEFAULT_UPSCALE) -> BuildResult:
     """Choose, fit and encode the checked views ``preset`` takes, judge the package against
     every rule of the preset and write it to ``target`` (the folder's name is the package's).
     ``skipped`` lists input files left out as unusable ({"file", "reason"}); ``excluded``
@@ -844,7 +845,7 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
 
 def compose_package(analysis: SheetAnalysis, preset, name: str, background: str, progress: Progress | None = None,
                     skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset(),
-                    record: dict | None = None, upscale: str = "auto", upscaler=None) -> PackageDraft:
+                    record: dict | None = None, upscale: str = DEFAULT_UPSCALE, upscaler=None) -> PackageDraft:
     """``export_package`` short of writing: the package named ``name`` as a ``PackageDraft``.
     ``record`` goes into the manifest as its ``batch`` field (what ``refprep batch --resume``
     compares). ``upscale`` as for `build`; ``upscaler`` (a ``stages.upscale.Upscaler``) is

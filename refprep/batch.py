@@ -27,6 +27,7 @@ from typing import Iterator
 from .api import (BuildSettings, Pipeline, Progress, _Document, _no_progress, available_cores, checked_target,
                   compose_package, declaration, judge_package_views, usable_analyses, write_outputs, _attempt)
 from .errors import InputError, OutputError, RefprepError, UsageError, printable
+from .models import DEFAULT_UPSCALE
 
 BATCH_RECORD = "batch.json"
 BATCH_SCHEMA = "refprep.batch/1"
@@ -60,7 +61,7 @@ class BatchSettings:
     views: str | None = None
     view: tuple[str, ...] = ()
     exclude: tuple[int, ...] = ()
-    upscale: str = "auto"
+    upscale: str = DEFAULT_UPSCALE
 
     def options(self) -> dict:
         """Every option that changes a package's bytes."""
@@ -239,7 +240,7 @@ def package_character(pipeline: Pipeline, item: BatchInput, paths: tuple[Path, .
 def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "white", model: str = "u2netp",
                 margin: float | None = None, views=None, view=(), exclude=(), jobs: int | None = None,
                 resume: bool = False, force: bool = False, executor: str = "local", scheduler: str | None = None,
-                device: str = "cpu", upscale: str = "auto", progress: Progress | None = None) -> BatchResult:
+                device: str = "cpu", upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BatchResult:
     """One package per character in ``input_dir``, each in ``out_dir/NAME``, and
     ``out_dir/batch.json``.
 

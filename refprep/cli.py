@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from .errors import RefprepError, deliver, printable, stop_signals
-from .models import DOWNLOADABLE_REMBG_MODELS, UPSCALE_MODES
+from .models import DEFAULT_UPSCALE, DOWNLOADABLE_REMBG_MODELS, UPSCALE_MODES
 from .targets.presets import PRESET_NAMES, PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -306,7 +306,7 @@ def package_options(func):
         click.option("--strict", is_flag=True, help="Exit 1 on warnings too."),
         click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
                      help="Where background removal runs; cuda needs onnxruntime-gpu."),
-        click.option("--upscale", type=click.Choice(UPSCALE_MODES), default="auto", show_default=True,
+        click.option("--upscale", type=click.Choice(UPSCALE_MODES), default=DEFAULT_UPSCALE, show_default=True,
                      help="Enlarge views with Real-ESRGAN (x4 at most): auto those under the preset's minimum side "
                           "or the resolution check's warn level, always every view, never none. Enlarged detail is "
                           "invented: the resolution check warns."),

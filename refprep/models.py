@@ -81,6 +81,10 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
 # When ``build`` enlarges views with the bundled Real-ESRGAN (``--upscale``): views too small for
 # the preset, every view, or none. Here, not in the stage, so the CLI lists them without numpy.
 UPSCALE_MODES: tuple[str, ...] = ("auto", "never", "always")
+# Enlarging is asked for, not done unasked: the network costs about 0.3 CPU s per 180 px figure
+# and grows with the view's area (about 4 s for a 700x300 crop), which doubled the build time of
+# small sheets; and what it adds is invented detail the creator should choose.
+DEFAULT_UPSCALE = "never"
 
 # Larger rembg models a user may name with --model. rembg downloads them on first use.
 # bria-rmbg (rembg's own default) is CC BY-NC and deliberately absent.

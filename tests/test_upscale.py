@@ -3,6 +3,9 @@ the resolution check honest about it, and nothing enlarged with --upscale never.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,6 +16,7 @@ from refprep.errors import UsageError
 from refprep.stages import upscale as U
 from refprep.targets.presets import get_preset
 
+from cli_helpers import cli
 from conftest import FIXTURES
 
 WHITE = (255, 255, 255)
@@ -106,15 +110,19 @@ def tiny_front(tmp_path_factory):
 
 
 def test_tiny_view_is_upscaled_to_the_preset_minimum(tiny_front, tmp_path):
-    result = refprep.build(tiny_front, out_dir=tmp_path, preset="kling-4", jobs=1)
-    assert result.status == "valid_with_warnings", result.manifest["problems"]
-    (entry,) = result.manifest["views"]
+    run = cli("build", tiny_front, "-o", tmp_path, "--preset", "kling-4", "--upscale", "auto", "--jobs", "1",
+              "--json", "-q")
+    assert run.exit_code == 0, run.output
+    built = json.loads(run.stdout)
+    assert built["status"] == "valid_with_warnings", built["problems"]
+    package = Path(built["package"])
+    (entry,) = built["views"]
     assert entry["upscaled_from"] == [entry["bbox"][2], entry["bbox"][3]]
     assert min(entry["width"], entry["height"]) >= 300 and entry["scale"] == 4.0
     resolution = next(check for check in entry["checks"] if check["id"] == "resolution")
     assert resolution["status"] == "warn" and resolution["value"] == 150  # the source's size, not 600
     assert "upscaled x4" in resolution["message"] and "detail is invented" in resolution["message"]
-    picture = np.asarray(Image.open(result.package / entry["file"]))
+    picture = np.asarray(Image.open(package / entry["file"]))
     assert picture.shape[:2] == (entry["height"], entry["width"])
     ring = np.concatenate([picture[:8].reshape(-1, 3), picture[-8:].reshape(-1, 3),
                            picture[:, :8].reshape(-1, 3), picture[:, -8:].reshape(-1, 3)])
@@ -125,12 +133,12 @@ def test_tiny_view_is_upscaled_to_the_preset_minimum(tiny_front, tmp_path):
     outside[ys.min() - 2:ys.max() + 3, xs.min() - 2:xs.max() + 3] = False
     assert np.all(picture[outside] == 255)
     assert xs.max() - xs.min() > 3 * 58  # the figure itself grew, not only the padding
-    verdict = refprep.validate(result.package)
+    verdict = refprep.validate(package)
     assert not verdict.problems, verdict.problems
 
 
 def test_upscale_never_leaves_the_view_and_the_preset_fails(tiny_front, tmp_path):
-    result = refprep.build(tiny_front, out_dir=tmp_path, preset="kling-4", jobs=1, upscale="never")
+    result = refprep.build(tiny_front, out_dir=tmp_path, preset="kling-4", jobs=1)  # never is the default
     assert result.status == "invalid"
     assert any("rule views" in problem for problem in result.manifest["problems"])
     assert all("upscaled_from" not in entry for entry in result.manifest["views"])
