@@ -529,6 +529,10 @@ UPSCALE_CONTEXT = 10
 # Tiles of at most this many input pixels a side: a 256 px tile with its context keeps the
 # network's largest activation (64 channels) near 20 MB; a 180 px view is one tile.
 UPSCALE_TILE = 256
+# Nothing is enlarged past this long side (px), nor past the preset's own maximum: generators
+# render 720p to 4K, so more pixels only make the file and the work bigger (x4 of a 3000 px
+# view would be 144 megapixels and a minute of CPU).
+UPSCALE_MAX_LONG_SIDE = 4096
 
 QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # Pixels the generator gets: the subject's longer side, at most the source's shorter side

@@ -96,6 +96,7 @@ def test_one_factor_per_source_at_most_x4_and_the_modes():
     big.checks = [Check("resolution", "pass", 1400.0, 720, "")]
     assert U.upscale_factors([big], get_preset("generic")) == {0: 1.0}
     assert U.upscale_factors([big], get_preset("generic"), "always") == {0: pytest.approx(2048 / 1500)}
+    assert U.upscale_factors([big], kling, "always") == {0: pytest.approx(4096 / 1500)}  # kling has no maximum
     with pytest.raises(UsageError, match="--upscale"):
         U.upscale_factors([big], kling, "sometimes")
 
@@ -149,3 +150,10 @@ def test_upscale_never_leaves_the_view_and_the_preset_fails(tiny_front, tmp_path
 def test_unknown_upscale_mode_is_bad_usage(tiny_front, tmp_path):
     with pytest.raises(UsageError, match="--upscale 'x4'"):
         refprep.build(tiny_front, out_dir=tmp_path, upscale="x4")
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    results = doctest.testmod(U, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert results.attempted >= 3 and results.failed == 0

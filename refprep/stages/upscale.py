@@ -18,7 +18,7 @@ import numpy as np
 from ..data import View
 from ..errors import ModelError, UsageError
 from ..models import UPSCALE_MODES
-from ..thresholds import UPSCALE_CONTEXT, UPSCALE_MAX_FACTOR, UPSCALE_TILE
+from ..thresholds import UPSCALE_CONTEXT, UPSCALE_MAX_FACTOR, UPSCALE_MAX_LONG_SIDE, UPSCALE_TILE
 
 MODEL_NAME = "realesr_animevideov3_x4"
 MODEL_SCALE = 4
@@ -115,7 +115,8 @@ def upscale_factors(views: list[View], preset, mode: str = "auto") -> dict[int, 
     resolution check's warn level grows by what its neediest view needs; ``always``: every
     source grows UPSCALE_MAX_FACTOR; ``never``: none. One factor per source keeps the views
     of a sheet at one scale. It is at most UPSCALE_MAX_FACTOR, and no more than takes the
-    canvas to the preset's maximum side (the export would scale the extra away).
+    canvas to the preset's maximum side (the export would scale the extra away) or to
+    UPSCALE_MAX_LONG_SIDE.
 
     Examples
     --------
@@ -139,9 +140,8 @@ def upscale_factors(views: list[View], preset, mode: str = "auto") -> dict[int, 
             wanted = needed_factor(view, preset)
         factors[view.source_index] = max(factors.get(view.source_index, 1.0), wanted)
     for view in views:
-        cap = UPSCALE_MAX_FACTOR
-        if preset.max_side:
-            cap = min(cap, preset.max_side / max(view.canvas[:2]))
+        longest = min(preset.max_side or UPSCALE_MAX_LONG_SIDE, UPSCALE_MAX_LONG_SIDE)
+        cap = min(UPSCALE_MAX_FACTOR, longest / max(view.canvas[:2]))
         factors[view.source_index] = min(factors[view.source_index], cap)
     return {index: factor if factor > 1.0 else 1.0 for index, factor in factors.items()}
 
