@@ -693,8 +693,8 @@ def checked_target(preset: str, background: str, device: str = "cpu"):
 
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
-          margin: float | None = None, jobs: int | None = None, device: str = "cpu",
-          views=None, view=None, exclude=(), upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BuildResult:
+          margin: float | None = None, jobs: int | None = None, device: str = "cpu", views=None, view=None,
+          exclude=(), upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
     Parameters
