@@ -166,7 +166,10 @@ def enlarge_view(view: View, factor: float, target, upscaler: Upscaler) -> View:
     alpha = snap_matte(np.clip(cv2.resize(view.alpha, size, interpolation=cv2.INTER_CUBIC), 0.0, 1.0))
     backdrop = cv2.resize(view_backdrop(view), size, interpolation=cv2.INTER_LINEAR)
     canvas_w, canvas_h, paste_x, paste_y = view.canvas
-    x, y = round(paste_x * factor), round(paste_y * factor)
-    canvas = (max(math.ceil(canvas_w * factor), x + size[0]), max(math.ceil(canvas_h * factor), y + size[1]), x, y)
+    # Every view of a sheet gets the same canvas; rounding may move a view by a pixel to fit it.
+    canvas_w, canvas_h = math.ceil(canvas_w * factor), math.ceil(canvas_h * factor)
+    x = max(0, min(round(paste_x * factor), canvas_w - size[0]))
+    y = max(0, min(round(paste_y * factor), canvas_h - size[1]))
+    canvas = (canvas_w, canvas_h, x, y)
     enlarged = replace(view, image=grown, alpha=alpha, mask=alpha > 0, canvas=canvas)
     return replace(enlarged, cleaned=composite_view(enlarged, alpha, backdrop, target))
