@@ -25,6 +25,7 @@ import numpy as np
 
 from .data import Background, Check, Source, View, worst_status
 from .errors import InputError, RefprepError, UsageError
+from .models import DEFAULT_UPSCALE
 from .stages.load import find_images, load_image
 
 if TYPE_CHECKING:
@@ -288,6 +289,7 @@ class Pipeline:
         self.threads = threads
         self._segmenter = None
         self._poser = None
+        self._upscaler = None
 
     @property
     def segmenter(self):
@@ -305,6 +307,15 @@ class Pipeline:
 
             self._poser = PoseEstimator()
         return self._poser
+
+    @property
+    def upscaler(self):
+        """Real-ESRGAN for ``--upscale``; its session loads when a view is first enlarged."""
+        if self._upscaler is None:
+            from .stages.upscale import Upscaler
+
+            self._upscaler = Upscaler(threads=self.threads)
+        return self._upscaler
 
     def close(self) -> None:
         from .errors import signals_deferred
@@ -683,8 +694,8 @@ def checked_target(preset: str, background: str, device: str = "cpu"):
 
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
-          margin: float | None = None, jobs: int | None = None, device: str = "cpu",
-          views=None, view=None, exclude=(), progress: Progress | None = None) -> BuildResult:
+          margin: float | None = None, jobs: int | None = None, device: str = "cpu", views=None, view=None,
+          exclude=(), upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
     Parameters
@@ -718,6 +729,11 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     views, view, exclude
         The creator's word on the views, numbered from 1 in sheet order over all inputs
         (see `declaration`): a declared class wins over what refprep infers.
+    upscale : {"never", "auto", "always"}, default "never"
+        Enlarge views with Real-ESRGAN (x4 at most) before they are placed: ``auto`` those
+        of a source with a view under the preset's minimum side or the resolution check's
+        warn level, ``always`` every view, ``never`` none. An enlarged view's resolution
+        check warns (its detail is invented) and its manifest entry has ``upscaled_from``.
     progress : callable, optional
         ``progress(stage, done, total)``, called as the work advances.
 
@@ -742,7 +758,9 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     """
     from .stages.clean import needs_download
     from .stages.package import check_target, safe_package_name
+    from .stages.upscale import check_upscale_mode
 
+    check_upscale_mode(upscale)  # bad usage before any work
     inputs = as_input_list(inputs)
     paths = expand_inputs(inputs)
     declared = declaration(views, view, exclude)
@@ -764,7 +782,7 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     merged, skipped = usable_analyses(outcomes, ", ".join(str(item) for item in inputs))
     judge_package_views(merged, declared, chosen, target_colour)
     result = export_package(merged, chosen, target, background, force=force, make_zip=zip,
-                            progress=progress, skipped=skipped, excluded=declared.excluded)
+                            progress=progress, skipped=skipped, excluded=declared.excluded, upscale=upscale)
     result.notices = several_sheets_notices(paths, outcomes)
     return result
 
@@ -808,15 +826,17 @@ class PackageDraft:
 
 def export_package(analysis: SheetAnalysis, preset, target: Path, background: str, force: bool = False,
                    make_zip: bool = False, progress: Progress | None = None,
-                   skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset()) -> BuildResult:
+                   skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset(),
+                   upscale: str = DEFAULT_UPSCALE) -> BuildResult:
     """Choose, fit and encode the checked views ``preset`` takes, judge the package against
     every rule of the preset and write it to ``target`` (the folder's name is the package's).
     ``skipped`` lists input files left out as unusable ({"file", "reason"}); ``excluded``
-    numbers the views the creator left out (1-based)."""
+    numbers the views the creator left out (1-based); ``upscale`` as for `build`."""
     from .stages.package import write_files
 
     progress = progress or _no_progress
-    draft = compose_package(analysis, preset, target.name, background, progress, skipped, excluded)
+    draft = compose_package(analysis, preset, target.name, background, progress, skipped, excluded,
+                            upscale=upscale)
     progress("write", 0, 1)
     write_files(target, draft.files, force=force, make_zip=make_zip)
     progress("write", 1, 1)
@@ -826,22 +846,34 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
 
 def compose_package(analysis: SheetAnalysis, preset, name: str, background: str, progress: Progress | None = None,
                     skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset(),
-                    record: dict | None = None) -> PackageDraft:
+                    record: dict | None = None, upscale: str = DEFAULT_UPSCALE, upscaler=None) -> PackageDraft:
     """``export_package`` short of writing: the package named ``name`` as a ``PackageDraft``.
     ``record`` goes into the manifest as its ``batch`` field (what ``refprep batch --resume``
-    compares)."""
+    compares). ``upscale`` as for `build`; ``upscaler`` (a ``stages.upscale.Upscaler``) is
+    made when a view needs it and none is given.
+
+    How much each source's views grow is decided, and their resolution checks redone, before
+    the choice, so a view that fails only for its size is chosen as the enlarged view it will be."""
     from .stages.clean import parse_background
     from .stages.consistency import package_consistency
-    from .targets.export import export_view, select_views
     from .stages.package import build_manifest, excluded_entry, package_files, view_entry
+    from .stages.quality import with_upscaled_resolution
+    from .stages.upscale import Upscaler, upscale_factors
+    from .targets.export import export_view, select_views
     from .targets.rules import package_findings
 
     progress = progress or _no_progress
     colour = parse_background(background)
-    chosen, left_out = select_views(analysis.views, preset, excluded)
+    factors = upscale_factors(analysis.views, preset, upscale)
+    views = [view if factors[view.source_index] == 1.0 else with_upscaled_resolution(
+                 view, analysis.sources[view.source_index].rgb.shape[1::-1], preset, factors[view.source_index])
+             for view in analysis.views]
+    if upscaler is None and any(factor > 1.0 for factor in factors.values()):
+        upscaler = Upscaler()
+    chosen, left_out = select_views(views, preset, excluded)
     exported = []
     for position, item in enumerate(chosen, 1):
-        exported.append(export_view(item, position, preset, colour))
+        exported.append(export_view(item, position, preset, colour, factors[item.view.source_index], upscaler))
         progress("export", position, len(chosen))
     entries = [view_entry(item) for item in exported]
     excluded = [excluded_entry(item) for item in left_out]

@@ -27,6 +27,7 @@ from typing import Iterator
 from .api import (BuildSettings, Pipeline, Progress, _Document, _no_progress, available_cores, checked_target,
                   compose_package, declaration, judge_package_views, usable_analyses, write_outputs, _attempt)
 from .errors import InputError, OutputError, RefprepError, UsageError, printable
+from .models import DEFAULT_UPSCALE
 
 BATCH_RECORD = "batch.json"
 BATCH_SCHEMA = "refprep.batch/1"
@@ -60,12 +61,13 @@ class BatchSettings:
     views: str | None = None
     view: tuple[str, ...] = ()
     exclude: tuple[int, ...] = ()
+    upscale: str = DEFAULT_UPSCALE
 
     def options(self) -> dict:
         """Every option that changes a package's bytes."""
         return {"preset": self.build.preset, "background": self.background, "margin": self.build.margin,
                 "model": self.build.model, "views": self.views, "view": list(self.view),
-                "exclude": list(self.exclude)}
+                "exclude": list(self.exclude), "upscale": self.upscale}
 
     def options_sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.options(), sort_keys=True).encode("utf-8")).hexdigest()
@@ -221,7 +223,8 @@ def package_character(pipeline: Pipeline, item: BatchInput, paths: tuple[Path, .
         declared = declaration(settings.views, settings.view, settings.exclude)
         judge_package_views(merged, declared, preset, settings.build.target)
         draft = compose_package(merged, preset, item.package, settings.background, skipped=skipped,
-                                excluded=declared.excluded, record=settings.record(item))
+                                excluded=declared.excluded, record=settings.record(item),
+                                upscale=settings.upscale, upscaler=pipeline.upscaler)
     except InputError as exc:
         return Packaged(item.file, FAILED, time.perf_counter() - start, error=printable(exc.reason))
     except RefprepError as exc:
@@ -237,7 +240,7 @@ def package_character(pipeline: Pipeline, item: BatchInput, paths: tuple[Path, .
 def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "white", model: str = "u2netp",
                 margin: float | None = None, views=None, view=(), exclude=(), jobs: int | None = None,
                 resume: bool = False, force: bool = False, executor: str = "local", scheduler: str | None = None,
-                device: str = "cpu", progress: Progress | None = None) -> BatchResult:
+                device: str = "cpu", upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BatchResult:
     """One package per character in ``input_dir``, each in ``out_dir/NAME``, and
     ``out_dir/batch.json``.
 
@@ -249,7 +252,7 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     out_dir : path
         Where the packages (``NAME/``, NAME the sheet's stem or the sub-folder's name) and
         ``batch.json`` go.
-    preset, background, model, margin, views, view, exclude, device
+    preset, background, model, margin, views, view, exclude, device, upscale
         As for `build`; the same for every package.
     jobs : int, optional
         Worker processes (default: one per core); with ``executor="dask"`` and no
@@ -294,7 +297,9 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     """
     from .stages.clean import needs_download
     from .stages.package import _folder_lock, _make_folder, recover
+    from .stages.upscale import check_upscale_mode
 
+    check_upscale_mode(upscale)
     if executor not in ("local", "dask"):
         raise UsageError(f"unknown executor {executor!r} (local or dask)")
     if scheduler and executor != "dask":
@@ -304,7 +309,7 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     settings = BatchSettings(BuildSettings(chosen.name, target_colour, margin, model, device), background,
                              views if isinstance(views, str) or views is None else ",".join(v or "-" for v in views),
                              tuple(f"{number}={name}" for number, name in view.items()) if isinstance(view, dict)
-                             else tuple(view or ()), tuple(sorted(declared.excluded)))
+                             else tuple(view or ()), tuple(sorted(declared.excluded)), upscale)
     out_dir = Path(out_dir)
     characters, outcomes, ignored = find_characters(Path(input_dir), out_dir)
     if (out_dir / BATCH_RECORD).exists() and not (resume or force):

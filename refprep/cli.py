@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from .errors import RefprepError, deliver, printable, stop_signals
-from .models import DOWNLOADABLE_REMBG_MODELS
+from .models import DEFAULT_UPSCALE, DOWNLOADABLE_REMBG_MODELS, UPSCALE_MODES
 from .targets.presets import PRESET_NAMES, PRESETS  # plain data: the names for --help, no heavy imports
 
 EXIT_OK, EXIT_FAILED_CHECKS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -306,6 +306,10 @@ def package_options(func):
         click.option("--strict", is_flag=True, help="Exit 1 on warnings too."),
         click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
                      help="Where background removal runs; cuda needs onnxruntime-gpu."),
+        click.option("--upscale", type=click.Choice(UPSCALE_MODES), default=DEFAULT_UPSCALE, show_default=True,
+                     help="Enlarge views with Real-ESRGAN (x4 at most): auto those under the preset's minimum side "
+                          "or the resolution check's warn level, always every view, never none. Enlarged detail is "
+                          "invented: the resolution check warns."),
     )):
         func = option(func)
     return func
@@ -339,7 +343,7 @@ def view_options(func):
 @common_output_options
 @run_command
 def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, open_report, jobs, device,
-          verbose, views, view, exclude, as_json, quiet):
+          upscale, verbose, views, view, exclude, as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
 
     All the inputs are one character. Images in a folder that cannot be read are skipped,
@@ -359,7 +363,7 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
     with Progress(quiet, "build") as progress:
         result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
                            zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, views=views,
-                           view=view, exclude=exclude, progress=progress)
+                           view=view, exclude=exclude, upscale=upscale, progress=progress)
     manifest = result.manifest
     if as_json:
         emit_json(result.as_dict())
@@ -396,8 +400,8 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
 @view_options
 @common_output_options
 @run_command
-def batch(input_dir, out_dir, preset, background, model, margin, force, strict, device, jobs, resume, executor,
-          scheduler, views, view, exclude, as_json, quiet):
+def batch(input_dir, out_dir, preset, background, model, margin, force, strict, device, upscale, jobs, resume,
+          executor, scheduler, views, view, exclude, as_json, quiet):
     """One package per character: each image in INPUT_DIR is a sheet, each sub-folder of
     single views is one character.
 
@@ -416,7 +420,8 @@ def batch(input_dir, out_dir, preset, background, model, margin, force, strict, 
     with BatchProgress(quiet) as progress:
         result = build_batch(input_dir, out_dir, preset=preset, background=background, model=model, margin=margin,
                              views=views, view=view, exclude=exclude, jobs=jobs, resume=resume, force=force,
-                             executor=executor, scheduler=scheduler, device=device, progress=progress)
+                             executor=executor, scheduler=scheduler, device=device, upscale=upscale,
+                             progress=progress)
     if as_json:
         emit_json(result.as_dict())
     else:

@@ -537,6 +537,23 @@ PALETTE_MATCH_DISTANCE = 12.0
 # scaled by 0.8 in its row overlaps 0.8 and is compared.
 ROW_OVERLAP = 0.7
 
+# --- upscale ----------------------------------------------------------------------------
+# Real-ESRGAN realesr-animevideov3 enlarges x4 in one pass; a view is never grown more than
+# that (a second pass would only invent more), then it is resized down to what it needs.
+UPSCALE_MAX_FACTOR = 4.0
+# Input pixels of edge-replicated context around the image and around each tile: what
+# realesrgan-ncnn-vulkan uses (its "prepadding"), so the border and the tile seams come out as
+# ncnn's do (the ONNX model matched ncnn within 1/255 with it; zero padding darkened the
+# outermost 10 px of the output by up to 141/255).
+UPSCALE_CONTEXT = 10
+# Tiles of at most this many input pixels a side: a 256 px tile with its context keeps the
+# network's largest activation (64 channels) near 20 MB; a 180 px view is one tile.
+UPSCALE_TILE = 256
+# Nothing is enlarged past this long side (px), nor past the preset's own maximum: generators
+# render 720p to 4K, so more pixels only make the file and the work bigger (x4 of a 3000 px
+# view would be 144 megapixels and a minute of CPU).
+UPSCALE_MAX_LONG_SIDE = 4096
+
 QUALITY_THRESHOLDS: dict[str, dict[str, float]] = {
     # Pixels the generator gets: the subject's longer side, at most the source's shorter side
     # (for a photo: its shorter side). Video generators render 720p-1080p: under 720 px the

@@ -33,3 +33,27 @@ def test_no_non_commercial_default():
     from refprep.stages.clean import needs_download
 
     assert needs_download("u2netp") is False
+
+
+def test_models_readme_records_each_bundled_files_sha256():
+    """Each bundled file's row in models/README.md carries the sha256 refprep checks it by
+    (and bundled_model_path checks the file itself against it)."""
+    readme = (models.models_dir() / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    for model in models.BUNDLED_MODELS.values():
+        (row,) = [line for line in rows if line.startswith(f"| `{model.filename}`")]
+        assert f"`{model.sha256}`" in row, model.filename
+        assert models._sha256(models.bundled_model_path(model.name)) == model.sha256
+
+
+def test_realesrgan_is_the_converted_x4_network():
+    """The ONNX file ships the SRVGGNetCompact layers the conversion writes: RGB in, x4 out."""
+    import numpy as np
+
+    from refprep.stages.upscale import Upscaler
+
+    upscaler = Upscaler()
+    assert [i.name for i in upscaler.session.get_inputs()] == ["input"]
+    flat = upscaler.enlarge(np.full((5, 7, 3), 128, np.uint8))
+    assert flat.shape == (20, 28, 3)
+    assert np.ptp(flat) <= 3 and np.abs(flat.astype(int) - 128).max() <= 6  # flat stays flat, near its level

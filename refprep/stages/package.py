@@ -119,6 +119,7 @@ def view_entry(item: Exported) -> dict:
         "scale": round(item.scale, 6),
         "pad": [int(v) for v in item.pad],
         "jpeg_quality": item.jpeg_quality,
+        **({"upscaled_from": list(item.upscaled_from)} if item.upscaled_from else {}),
     }
 
 

@@ -162,16 +162,28 @@ def fringe_factor(shape) -> int:
 
 # --- size ----------------------------------------------------------------------------------
 
-def check_resolution(view: View, source_size: tuple[int, int], limits: dict) -> Check:
+def check_resolution(view: View, source_size: tuple[int, int], limits: dict, upscaled_by: float = 1.0) -> Check:
     """How many pixels the generator gets: the subject's longer side, but no more than the
     source's shorter side (a photo is its whole frame, and a figure in a small frame is
-    exported on a canvas no larger). The export pads, never upscales, so neither grows."""
+    exported on a canvas no larger). The export pads; it enlarges only with ``--upscale``
+    (``upscaled_by`` > 1), and then the value is still the source's size and the check warns
+    whatever it is: the generator gets the pixels, but their detail is invented."""
     size = float(min(max(view.bbox[2], view.bbox[3]), min(source_size)))
     what = "The photo's shorter side is" if view.kind == "photo" else "The figure is"
+    if upscaled_by > 1.0:
+        return Check("resolution", "warn", size, limits["warn"],
+                     f"{what} {size:.0f} px, upscaled x{upscaled_by:.3g} to {size * upscaled_by:.0f} px: detail is "
+                     "invented (Real-ESRGAN); use a larger source if you have one.")
     return _verdict("resolution", size, limits, False,
                     passed=f"{what} {size:.0f} px: enough for 720p-1080p video.",
                     warned=f"{what} only {_below(size, limits['warn'])} px (want {limits['warn']:.0f}+): the generator will upscale it and soften details; use a larger source if you have one.",
                     failed=f"{what} {_below(size, limits['fail'])} px, under {limits['fail']:.0f}: too small for a reference: the generator has to invent its detail; use a larger source image.")
+
+
+def with_upscaled_resolution(view: View, source_size: tuple[int, int], preset: Preset, factor: float) -> View:
+    """``view`` with its resolution check redone for an export enlarged by ``factor``."""
+    check = check_resolution(view, source_size, preset.thresholds()["resolution"], upscaled_by=factor)
+    return replace(view, checks=[check if c.id == "resolution" else c for c in view.checks])
 
 
 def check_face_size(view: View, limits: dict) -> Check:

@@ -149,7 +149,7 @@ def regraded_checks(entry: dict, preset: Preset, own_preset: bool) -> tuple[list
     thresholds = preset.thresholds()
     checks, problems = [], []
     for check in dicts(entry.get("checks")):
-        status = regrade(check, thresholds)
+        status = regrade(check, thresholds, upscaled=bool(entry.get("upscaled_from")))
         if status is None or status == check.get("status"):
             checks.append(check)
             continue

@@ -57,6 +57,7 @@ class Exported:
     scale: float  # output pixels per canvas pixel
     pad: tuple[int, int, int, int]  # background added (left, top, right, bottom), in output pixels
     jpeg_quality: int | None
+    upscaled_from: tuple[int, int] | None = None  # (width, height) of the source crop when enlarged
 
     @property
     def width(self) -> int:
@@ -309,14 +310,23 @@ def encode(picture: np.ndarray, colour, preset: Preset) -> tuple[bytes, str, int
     return data, "png", None
 
 
-def export_view(chosen: Chosen, position: int, preset: Preset, colour) -> Exported:
+def export_view(chosen: Chosen, position: int, preset: Preset, colour, upscale_by: float = 1.0,
+                upscaler=None) -> Exported:
     """Fit and encode one chosen view; ``position`` numbers the file (01_front.png...).
 
-    When no encoding meets the byte limit, the view is fitted again smaller (bytes grow
-    about with the pixel count) and encoded again, at most MAX_SHRINKS times; what is still
-    over the limit is left for the max_bytes rule to report.
+    ``upscale_by`` > 1 first enlarges the view's cut-out by that factor with ``upscaler``
+    (``stages.upscale.enlarge_view``); ``scale`` then counts output pixels per pixel of the
+    view's original canvas. When no encoding meets the byte limit, the view is fitted again
+    smaller (bytes grow about with the pixel count) and encoded again, at most MAX_SHRINKS
+    times; what is still over the limit is left for the max_bytes rule to report.
     """
     view = chosen.view
+    upscaled_from = None
+    if upscale_by > 1.0:
+        from ..stages.upscale import enlarge_view
+
+        upscaled_from = (int(view.image.shape[1]), int(view.image.shape[0]))
+        view = enlarge_view(view, upscale_by, colour, upscaler)
     canvas, mask = view.cleaned, canvas_coverage(view)
     scale_cap = 1.0
     for _ in range(MAX_SHRINKS + 1):
@@ -326,4 +336,4 @@ def export_view(chosen: Chosen, position: int, preset: Preset, colour) -> Export
             break
         scale_cap = scale * math.sqrt(preset.max_bytes / len(data)) * SHRINK_MARGIN
     name = f"{position:02d}_{view.pose.view}{FORMAT_EXTENSIONS[fmt]}"
-    return Exported(chosen, name, data, fmt, picture, scale, padding, quality)
+    return Exported(chosen, name, data, fmt, picture, scale * upscale_by, padding, quality, upscaled_from)

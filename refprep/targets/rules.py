@@ -197,14 +197,18 @@ def package_findings(entries: list[dict], excluded: list[dict], preset: Preset
     return failures, warnings, coverage(entries)
 
 
-def regrade(check: dict, thresholds: dict[str, dict[str, float]]) -> str | None:
+def regrade(check: dict, thresholds: dict[str, dict[str, float]], upscaled: bool = False) -> str | None:
     """The status a recorded check earns under ``thresholds``, or None where that cannot be
     told from the record (no value, a one-sided limit, a value on a threshold).
 
     A warn level is always reached before a fail level, so a fail threshold above the warn
-    threshold means higher values are worse, and below it that lower values are."""
+    threshold means higher values are worse, and below it that lower values are. The
+    resolution check of an ``upscaled`` view warns whatever its (source) value: the pixels
+    are there, their detail is invented."""
     from ..stages.quality import _grade
 
+    if upscaled and check.get("id") == "resolution":
+        return "warn"
     limits = thresholds.get(str(check.get("id")), {})
     value, warn, fail = check.get("value"), limits.get("warn"), limits.get("fail")
     if not isinstance(value, (int, float)) or warn is None or fail is None or warn == fail:
