@@ -254,7 +254,19 @@ def test_best_view_per_class_and_the_frontal_first():
     chosen, left_out = select_views(views, PRESETS["kling-element"])
     assert [(c.index, c.slot) for c in chosen] == [(4, "front"), (3, "three_quarter"), (1, "side"), (5, "back")]
     assert [(item.index, item.reason) for item in left_out] == [
-        (2, "view 4 is also front and ranked higher (fewer failed or warned checks, then pose confidence, then size)")]
+        (2, "view 4 is also front and ranked higher (fewer failed checks, then the whole figure before a close-up, "
+            "then fewer warned checks, then pose confidence, then size)")]
+
+
+def test_the_whole_figure_fills_a_slot_before_a_close_up():
+    """An expression head read surely as a front is no reference for the costume: the
+    full-body front takes the frontal slot, even with a warning."""
+    from dataclasses import replace
+
+    head = replace(make_view("front", confidence=0.99), framing="close_up")
+    figure = make_view("front", statuses=("warn",), confidence=0.6)
+    chosen, _ = select_views([head, figure], PRESETS["kling-element"])
+    assert chosen[0].index == 2 and chosen[0].slot == "front"
 
 
 def test_unknown_views_fill_slots_only_after_classified_ones_and_say_so():

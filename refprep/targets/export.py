@@ -75,9 +75,11 @@ def _failed_checks(view: View) -> list[str]:
 
 
 def rank_key(view: View) -> tuple:
-    """Better views sort first: fewer failed checks, fewer warnings, surer pose, bigger subject."""
+    """Better views sort first: fewer failed checks, the whole figure before a close-up (an
+    expression head is no reference for the costume), fewer warnings, surer pose, bigger subject."""
     statuses = [check.status for check in view.checks]
-    return (statuses.count("fail"), statuses.count("warn"), -view.pose.confidence, -view.bbox[2] * view.bbox[3])
+    return (statuses.count("fail"), view.framing == "close_up", statuses.count("warn"), -view.pose.confidence,
+            -view.bbox[2] * view.bbox[3])
 
 
 def _slot_order(slot: str) -> int:
@@ -143,7 +145,8 @@ def _left_out_reason(view: View, chosen: list[Chosen], preset: Preset, capacity:
     same = [c for c in chosen if c.view.pose.view == view.pose.view and view.pose.view != "unknown"]
     if same:
         return (f"view {same[0].index} is also {view.pose.view} and ranked higher "
-                "(fewer failed or warned checks, then pose confidence, then size)")
+                "(fewer failed checks, then the whole figure before a close-up, then fewer warned checks, "
+                "then pose confidence, then size)")
     if view.pose.view == "unknown":
         return (f"its pose is unknown (no face the models could read) and preset {preset.name}'s "
                 f"{capacity} slot(s) went to views ahead of it")
