@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from refprep.stages.load import load_image
+from refprep.data import View
 from refprep.stages.split import estimate_background, split_source
 
 from conftest import DEVDATA, FIXTURES, box_iou
@@ -64,10 +65,10 @@ def test_detached_pieces_and_props_join_their_figure(ground_truth):
 @pytest.mark.parametrize("name", SHEETS)
 def test_all_views_of_a_sheet_share_one_canvas_and_floor(name):
     views = split_source(load_image(FIXTURES / name)).views
-    canvases = {v.canvas[:2] for v in views}
-    assert len(canvases) == 1
-    floors = {v.canvas[3] + v.bbox[3] for v in views}  # paste y + height = feet line
-    assert len(floors) == 1
+    for framing in {v.framing for v in views}:
+        alike = [v for v in views if v.framing == framing]
+        assert len({v.canvas[:2] for v in alike}) == 1
+        assert len({v.canvas[3] + v.bbox[3] for v in alike}) == 1  # paste y + height = feet line
     for view in views:
         canvas_w, canvas_h, px, py = view.canvas
         assert px > 0 and py > 0 and px + view.bbox[2] < canvas_w and py + view.bbox[3] < canvas_h
@@ -465,6 +466,19 @@ def faces():
 
     with FaceAnalyzer() as analyzer:
         yield analyzer
+
+
+def test_close_ups_keep_a_canvas_of_their_own_size():
+    from refprep.stages.split import layout_views
+
+    def view(box):
+        return View(source_index=0, bbox=box, image=np.zeros((box[3], box[2], 3), np.uint8))
+
+    figures = layout_views([view((0, 0, 200, 600)), view((300, 0, 180, 590)), view((600, 100, 150, 160))])
+    assert [v.framing for v in figures] == ["full_body", "full_body", "close_up"]
+    assert figures[0].canvas[:2] == figures[1].canvas[:2]
+    head_w, head_h = figures[2].canvas[:2]
+    assert 160 < head_h < 220 and head_w >= head_h / 2     # the head's size plus margins, not a figure's
 
 
 def test_a_head_standing_apart_is_a_close_up_view_and_a_prop_is_not(astronaut, faces):

@@ -1186,23 +1186,34 @@ def _covers_most(view: View, source: Source) -> bool:
 
 
 def layout_views(views: list[View], margin_share: float = T.VIEW_MARGIN_SHARE) -> list[View]:
-    """Give every view the same canvas: the largest view plus a margin, feet aligned; and
-    name each view's framing (full body, or a close-up of head and shoulders)."""
+    """Name each view's framing (full body, a close-up of head and shoulders, a photo) and
+    give the views of one framing the same canvas: the largest of them plus a margin, feet
+    (or shoulders) aligned. Nothing is scaled, so a character keeps its height from view to
+    view; an expression head keeps a canvas of its own size, not a full figure's."""
     if not views:
         return views
     tallest = max(v.bbox[3] for v in views)
-    widest = max(v.bbox[2] for v in views)
+    sheet_aspect = float(np.median([v.bbox[3] / v.bbox[2] for v in views]))
+    framings = [_framing(view, tallest, sheet_aspect) for view in views]
+    canvases = {framing: _canvas([v.bbox for v, f in zip(views, framings) if f == framing], margin_share)
+                for framing in set(framings)}
+    out = []
+    for view, framing in zip(views, framings):
+        canvas_w, canvas_h, margin = canvases[framing]
+        out.append(replace(view, framing=framing, canvas=(canvas_w, canvas_h, (canvas_w - view.bbox[2]) // 2,
+                                                          canvas_h - margin - view.bbox[3])))
+    return out
+
+
+def _canvas(boxes: list[tuple[int, int, int, int]], margin_share: float) -> tuple[int, int, int]:
+    """(width, height, margin) of a canvas holding the largest of ``boxes`` with a margin,
+    padded (never cropped or scaled) to an aspect ratio generators accept."""
+    tallest, widest = max(b[3] for b in boxes), max(b[2] for b in boxes)
     margin = max(4, int(round(margin_share * max(tallest, widest))))
     canvas_w, canvas_h = widest + 2 * margin, tallest + 2 * margin
-    # Pad (never crop or scale) to an aspect ratio generators accept.
     canvas_w = max(canvas_w, int(np.ceil(canvas_h / T.CANVAS_MAX_ASPECT)))
     canvas_h = max(canvas_h, int(np.ceil(canvas_w / T.CANVAS_MAX_ASPECT)))
-    sheet_aspect = float(np.median([v.bbox[3] / v.bbox[2] for v in views]))
-    return [
-        replace(view, canvas=(canvas_w, canvas_h, (canvas_w - view.bbox[2]) // 2, canvas_h - margin - view.bbox[3]),
-                framing=_framing(view, tallest, sheet_aspect))
-        for view in views
-    ]
+    return canvas_w, canvas_h, margin
 
 
 def _framing(view: View, tallest: int, sheet_aspect: float) -> str:
