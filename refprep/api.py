@@ -342,10 +342,11 @@ class Pipeline:
         return sources
 
     def split(self, sources: list[Source], margin: float | None = None) -> SheetAnalysis:
-        from .stages.split import split_source
+        from .stages.split import split_source, without_fake_checkerboard
         from .thresholds import VIEW_MARGIN_SHARE
 
         backgrounds, views, annotations, texts = [], [], [], []
+        sources = [without_fake_checkerboard(source) for source in sources]
         for index, source in enumerate(sources):
             result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin,
                                   find_faces=self.poser.faces.find_faces)

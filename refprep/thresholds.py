@@ -43,6 +43,19 @@ FAINT_SUBJECT_MIN_DISTANCE = 6.0
 FAINT_FILL_MAX_SHARE = 0.5
 # Alpha below this (0..255) is background in files that carry transparency.
 ALPHA_BACKGROUND_BELOW = 16
+# A fake transparency checkerboard (split.without_fake_checkerboard): two neutral colours
+# (channels within CHECKER_MAX_TINT of each other) at least CHECKER_MIN_CONTRAST apart,
+# alternating along the image's edges in at least CHECKER_MIN_RUNS whole cells of one length,
+# each colour on at least CHECKER_MIN_COLOUR_SHARE of the line (editors paint 255/204 or
+# 255/230 checks; devdata's JPEG toy render 155/93, cells of ~40 px). A pixel is checks when
+# it lies within CHECKER_TOLERANCE of a blend of the two colours (JPEG noise, cell edges);
+# blends past either colour are not taken (a grey-skinned figure in dark tights on 155/93
+# checks then keeps its neck and legs, at the price of faint lines of JPEG ringing).
+CHECKER_MAX_TINT = 12
+CHECKER_MIN_CONTRAST = 12
+CHECKER_MIN_RUNS = 6
+CHECKER_MIN_COLOUR_SHARE = 0.2
+CHECKER_TOLERANCE = 12.0
 # Connected pieces smaller than this share of the (work-scale) image are specks: dust,
 # JPEG noise. Small enough to keep the glyphs of a caption, which become annotations.
 SPECK_AREA_SHARE = 0.00005

@@ -507,3 +507,36 @@ def test_heads_drawn_touching_are_one_view_per_face(astronaut, faces):
     views = split_source(Source_from(sheet), find_faces=faces.find_faces).views
     assert len(views) == 2
     assert views[0].bbox[0] + views[0].bbox[2] / 2 < 300 < views[1].bbox[0] + views[1].bbox[2] / 2
+
+
+def _checkered(height: int, width: int, cell: int, light=255, dark=204) -> np.ndarray:
+    cells = (np.indices((height, width)) // cell).sum(axis=0) % 2
+    return np.where(cells[..., None] == 1, dark, light).astype(np.uint8).repeat(3, axis=2)
+
+
+def test_a_painted_transparency_checkerboard_becomes_transparency():
+    """Three figures on the grey-and-white checks a generator painted for "transparent",
+    saved as JPEG: the checks become transparent and each figure one view."""
+    import io
+
+    from PIL import Image
+
+    from refprep.stages.split import checkerboard_colours, without_fake_checkerboard
+
+    rng = np.random.default_rng(5)
+    sheet = _checkered(500, 900, 24)
+    for x, colour in ((80, (200, 60, 50)), (380, (40, 90, 190)), (680, (60, 150, 70))):
+        sheet[60:440, x:x + 140] = np.clip(np.array(colour) + rng.normal(0, 12, (380, 140, 3)), 0, 255)
+    sheet[200:260, 110:190] = 255        # a white shirt patch: one of the checks' colours, kept
+    buffer = io.BytesIO()
+    Image.fromarray(sheet).save(buffer, "JPEG", quality=85)
+    rgb = np.asarray(Image.open(buffer).convert("RGB"))
+    source = without_fake_checkerboard(Source_from(rgb))
+    assert source.alpha is not None
+    assert source.alpha[5, 5] == 0 and source.alpha[300, 150] == 255 and source.alpha[230, 150] == 255
+    views = split_source(source).views
+    assert len(views) == 3 and all(box_iou(v.bbox, (x, 60, 140, 380)) >= 0.9 for v, x in zip(views, (80, 380, 680)))
+    # Two-colour stripes and plain sheets are no checkerboard.
+    assert checkerboard_colours(load_image(FIXTURES / "sheet_row6_gray.png").rgb) is None
+    stripes = np.where((np.arange(900) // 24 % 2)[None, :, None] == 1, 204, 255).astype(np.uint8).repeat(500, 0).repeat(3, 2)
+    assert checkerboard_colours(stripes) is None
