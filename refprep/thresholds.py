@@ -239,6 +239,9 @@ CANVAS_MAX_ASPECT = 2.0
 # When the figures cover more than this share of a (plain-backdrop) image, or only one
 # figure is found, the image is one view (a portrait photo, a single character).
 SINGLE_VIEW_COVERAGE = 0.55
+# ...and comes within this many pixels of an edge of the frame (a portrait's shoulders, a bust
+# cut by the frame). A figure with a margin all round stays a figure.
+FRAME_TOUCH_PX = 2
 
 # --- clean ------------------------------------------------------------------------------
 # Matte values (0..1) below which a pixel is pure background and above which pure subject:

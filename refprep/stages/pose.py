@@ -198,8 +198,7 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
     shapes: list[Pose | None] = [None] * len(views)
     labels: list[object | None] = [None] * len(views)
     names: list[object | None] = [None] * len(views)
-    for source_index in sorted({v.source_index for v in views}):
-        members = [i for i, v in enumerate(views) if v.source_index == source_index]
+    for members in _sheet_groups(views):
         evidence = [measure_shape(views[i].image, views[i].subject_mask) for i in members]
         for i, pose in zip(members, classify_sheet(evidence)):
             # In a photo the face models see any visible face; the outline can only add
@@ -207,6 +206,8 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
             if views[i].kind == "photo" and pose is not None and pose.view != "back":
                 pose = None
             shapes[i] = pose
+    for source_index in sorted({v.source_index for v in views}):
+        members = [i for i, v in enumerate(views) if v.source_index == source_index]
         if sources is not None and len(members) == 1:
             # One view per file: the creator may have named it ("hero_front.png").
             names[members[0]] = name_label(Path(sources[source_index].path).stem)
@@ -244,11 +245,21 @@ def _turn_rows(views: list[View]) -> list[list[int]]:
     return rows
 
 
+def _sheet_groups(views: list[View]) -> list[list[int]]:
+    """The views compared with each other (indices in ``views``): those of each multi-view
+    source, and the figures of all single-view files together, as if on one sheet (one
+    character's views cut apart, ``refprep split`` fed back to ``build``); a photo alone."""
+    by_source = [[i for i, v in enumerate(views) if v.source_index == s] for s in sorted({v.source_index for v in views})]
+    groups = [members for members in by_source if len(members) >= 2]
+    singles = [members[0] for members in by_source if len(members) == 1]
+    figures = [i for i in singles if views[i].kind != "photo"]
+    return groups + ([figures] if figures else []) + [[i] for i in singles if views[i].kind == "photo"]
+
+
 def _mirror_partners(views: list[View]) -> list[int | None]:
-    """Each view's mirror partner among the views of its own source (index in ``views``)."""
+    """Each view's mirror partner among the views it is compared with (``_sheet_groups``)."""
     partners: list[int | None] = [None] * len(views)
-    for source_index in sorted({v.source_index for v in views}):
-        members = [i for i, v in enumerate(views) if v.source_index == source_index]
+    for members in _sheet_groups(views):
         if len(members) < 2:
             continue
         matches = mirror_partners([views[i].image for i in members], [views[i].subject_mask for i in members],

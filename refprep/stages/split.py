@@ -1066,7 +1066,10 @@ def _region_views(source: Source, source_index: int, whole_when_empty: bool,
     if _photographed(views, background, source):
         background = replace(background, kind="cluttered")   # a scene: cut out by the model alone
         views = []
-    filled = len(views) == 1 and _covers_most(views[0], source)
+    # A subject filling the frame and cut by it (a portrait, a bust) is a picture of the
+    # whole; a figure filling it with a margin all round (one view cut from a sheet, a
+    # single character on white) stays a figure.
+    filled = len(views) == 1 and _covers_most(views[0], source) and _touches_frame(views[0], source)
     if filled or (not views and (whole_when_empty or not background.is_plain)):
         views = [_whole(source, source_index, background)]
     return background, views, annotations
@@ -1266,6 +1269,11 @@ def _photographed(views: list[View], background: Background, source: Source) -> 
         on_edge += (int(mask[0].sum()) if y == 0 else 0) + (int(mask[-1].sum()) if y + h == source.height else 0)
         on_edge += (int(mask[:, 0].sum()) if x == 0 else 0) + (int(mask[:, -1].sum()) if x + w == source.width else 0)
     return on_edge >= T.PHOTO_MIN_EDGE_SHARE * 2 * (source.width + source.height)
+
+
+def _touches_frame(view: View, source: Source) -> bool:
+    x, y, w, h = view.bbox
+    return min(x, y, source.width - x - w, source.height - y - h) <= T.FRAME_TOUCH_PX
 
 
 def _covers_most(view: View, source: Source) -> bool:
