@@ -29,7 +29,7 @@ import numpy as np
 from .. import thresholds as T
 from ..data import Background, View
 from ..errors import ModelError, UsageError
-from ..models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, rembg_cache_dir
+from ..models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, onnx_session_options, rembg_cache_dir
 
 # The backdrop behind a photo's subject is estimated at this resolution (long side, px).
 LOCAL_BACKDROP_LONG_SIDE = 512
@@ -67,7 +67,7 @@ class U2netpSession:
 
         path = bundled_model_path("u2netp")
         try:
-            self.session = ort.InferenceSession(str(path), sess_options=session_options(threads),
+            self.session = ort.InferenceSession(str(path), sess_options=onnx_session_options(threads),
                                                 providers=execution_providers(device))
         except Exception as exc:  # onnxruntime raises its own error types
             raise ModelError(f"model file unusable: {path} ({exc})") from None
@@ -100,7 +100,7 @@ class RembgSession:
 
         self.name = name
         try:
-            self.session = rembg.new_session(name, sess_opts=session_options(threads),
+            self.session = rembg.new_session(name, sess_opts=onnx_session_options(threads),
                                              providers=execution_providers(device))
         except Exception as exc:  # network or checksum failure inside rembg/pooch
             raise ModelError(f"could not load model {name} ({exc})") from None
@@ -125,20 +125,6 @@ def new_session(model: str = "u2netp", threads: int | None = None, device: str =
     if model == "u2netp":
         return U2netpSession(threads=threads, device=device)
     return RembgSession(model, threads=threads, device=device)
-
-
-def session_options(threads: int | None):
-    """ONNX Runtime options: at most ``threads`` threads (None: its default, one per core),
-    so parallel workers do not oversubscribe the CPU; idle threads sleep rather than spin
-    (spinning burnt a fifth more CPU for no gain on a busy 2-core machine)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if threads:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    return options
 
 
 DEVICES = ("cpu", "cuda")
