@@ -721,22 +721,37 @@ def _subject_by_colour(rgb: np.ndarray, saliency: np.ndarray, matte: np.ndarray)
 
 
 def saliency_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
-    """A saliency mask (upsampled from the model's 320 px) snapped to the image's own edges
-    with a guided filter: the image explains the mask locally as a linear function of its
-    colour, so the soft rim shrinks to where the colour changes."""
+    """A saliency mask (float32, upsampled from the model's 320 px) snapped to the image's own
+    edges with a guided filter: the image explains the mask locally as a linear function of
+    its colour, so the soft rim shrinks to where the colour changes.
+
+    Computed in place where it can be (the same float32 operations in the same order, so the
+    same matte): on a full-sheet scene each plane is tens of MB, and the plain expressions'
+    temporaries made this the peak of a batch worker's memory."""
     import cv2
 
     radius = max(2, round(T.GUIDED_RADIUS_SHARE * max(rgb.shape[:2])))
-    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    guide /= 255.0
     size = (2 * radius + 1, 2 * radius + 1)
     mean_i = cv2.blur(guide, size)
     mean_p = cv2.blur(saliency, size)
-    covariance = cv2.blur(guide * saliency, size) - mean_i * mean_p
-    variance = cv2.blur(guide * guide, size) - mean_i * mean_i
-    a = covariance / (variance + T.GUIDED_EPSILON)
-    b = mean_p - a * mean_i
-    refined = cv2.blur(a, size) * guide + cv2.blur(b, size)
-    return np.clip(refined, 0.0, 1.0).astype(np.float32)
+    product = guide * saliency
+    covariance = cv2.blur(product, size)
+    covariance -= np.multiply(mean_i, mean_p, out=product)
+    variance = cv2.blur(np.multiply(guide, guide, out=product), size)
+    variance -= np.multiply(mean_i, mean_i, out=product)
+    variance += T.GUIDED_EPSILON
+    a = covariance
+    a /= variance
+    del variance
+    b = mean_p
+    b -= np.multiply(a, mean_i, out=product)
+    del product, mean_i
+    refined = cv2.blur(a, size)
+    refined *= guide
+    refined += cv2.blur(b, size)
+    return np.clip(refined, 0.0, 1.0, out=refined)
 
 
 def _pad_for_model(rgb: np.ndarray, background: Background) -> np.ndarray:
