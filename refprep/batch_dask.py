@@ -21,7 +21,7 @@ from distributed import WorkerPlugin
 from .api import BuildSettings, Pipeline, available_cores
 from .batch import FAILED, BatchInput, BatchSettings, Packaged, package_character
 from .errors import RefprepError, printable
-from .thresholds import DASK_SHEETS_PER_WORKER_THREAD
+from .thresholds import DASK_MEMORY_MONITOR_S, DASK_SHEETS_PER_WORKER_THREAD, DASK_SYSTEM_MONITOR_S, DASK_TICK_S
 
 PLUGIN_NAME = "refprep-models"
 
@@ -92,9 +92,17 @@ def run_on_dask(items: list[BatchInput], settings: BatchSettings, jobs: int,
         # Dask sets MALLOC_TRIM_THRESHOLD_ for its workers; any fixed value turns off glibc's
         # adaptive mmap threshold, so every large array the stages allocate becomes a fresh
         # mmap with its pages faulted in again: more CPU than the local pool for the same work.
-        # Its statistical profiler (for a dashboard that is not started) samples every 10 ms.
+        # Its statistical profiler (for a dashboard that is not started) samples every 10 ms;
+        # its monitors and work stealing wake every 20-500 ms. A worker is given one sheet at a
+        # time, the next when it is free (as the local pool's workers take them), so none waits
+        # behind a long sheet while another is idle and nothing needs stealing.
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-                              "distributed.worker.profile.enabled": False}):
+                              "distributed.worker.profile.enabled": False,
+                              "distributed.admin.tick.interval": f"{DASK_TICK_S}s",
+                              "distributed.admin.system-monitor.interval": f"{DASK_SYSTEM_MONITOR_S}s",
+                              "distributed.worker.memory.monitor-interval": f"{DASK_MEMORY_MONITOR_S}s",
+                              "distributed.scheduler.worker-saturation": 1.0,
+                              "distributed.scheduler.work-stealing": False}):
             cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
         threads = max(1, available_cores() // jobs)
     else:

@@ -53,17 +53,12 @@ def _session(model_name: str, threads: int):
     import onnxruntime as ort
 
     from ..errors import ModelError
-    from ..models import bundled_model_path
+    from ..models import bundled_model_path, onnx_session_options
 
     path = bundled_model_path(model_name)
-    options = ort.SessionOptions()
-    # Idle threads sleep rather than spin: spinning only burns CPU other workers need.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # the models' unused-initializer warnings are noise
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), sess_options=onnx_session_options(threads),
+                                    providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own error types
         raise ModelError(f"model file unusable: {path} ({exc})") from None
 

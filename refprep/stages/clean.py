@@ -29,7 +29,7 @@ import numpy as np
 from .. import thresholds as T
 from ..data import Background, View
 from ..errors import ModelError, UsageError
-from ..models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, rembg_cache_dir
+from ..models import DOWNLOADABLE_REMBG_MODELS, bundled_model_path, onnx_session_options, rembg_cache_dir
 
 # The backdrop behind a photo's subject is estimated at this resolution (long side, px).
 LOCAL_BACKDROP_LONG_SIDE = 512
@@ -67,7 +67,7 @@ class U2netpSession:
 
         path = bundled_model_path("u2netp")
         try:
-            self.session = ort.InferenceSession(str(path), sess_options=session_options(threads),
+            self.session = ort.InferenceSession(str(path), sess_options=onnx_session_options(threads),
                                                 providers=execution_providers(device))
         except Exception as exc:  # onnxruntime raises its own error types
             raise ModelError(f"model file unusable: {path} ({exc})") from None
@@ -100,7 +100,7 @@ class RembgSession:
 
         self.name = name
         try:
-            self.session = rembg.new_session(name, sess_opts=session_options(threads),
+            self.session = rembg.new_session(name, sess_opts=onnx_session_options(threads),
                                              providers=execution_providers(device))
         except Exception as exc:  # network or checksum failure inside rembg/pooch
             raise ModelError(f"could not load model {name} ({exc})") from None
@@ -125,20 +125,6 @@ def new_session(model: str = "u2netp", threads: int | None = None, device: str =
     if model == "u2netp":
         return U2netpSession(threads=threads, device=device)
     return RembgSession(model, threads=threads, device=device)
-
-
-def session_options(threads: int | None):
-    """ONNX Runtime options: at most ``threads`` threads (None: its default, one per core),
-    so parallel workers do not oversubscribe the CPU; idle threads sleep rather than spin
-    (spinning burnt a fifth more CPU for no gain on a busy 2-core machine)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if threads:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    return options
 
 
 DEVICES = ("cpu", "cuda")
@@ -735,22 +721,37 @@ def _subject_by_colour(rgb: np.ndarray, saliency: np.ndarray, matte: np.ndarray)
 
 
 def saliency_matte(rgb: np.ndarray, saliency: np.ndarray) -> np.ndarray:
-    """A saliency mask (upsampled from the model's 320 px) snapped to the image's own edges
-    with a guided filter: the image explains the mask locally as a linear function of its
-    colour, so the soft rim shrinks to where the colour changes."""
+    """A saliency mask (float32, upsampled from the model's 320 px) snapped to the image's own
+    edges with a guided filter: the image explains the mask locally as a linear function of
+    its colour, so the soft rim shrinks to where the colour changes.
+
+    Computed in place where it can be (the same float32 operations in the same order, so the
+    same matte): on a full-sheet scene each plane is tens of MB, and the plain expressions'
+    temporaries made this the peak of a batch worker's memory."""
     import cv2
 
     radius = max(2, round(T.GUIDED_RADIUS_SHARE * max(rgb.shape[:2])))
-    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    guide /= 255.0
     size = (2 * radius + 1, 2 * radius + 1)
     mean_i = cv2.blur(guide, size)
     mean_p = cv2.blur(saliency, size)
-    covariance = cv2.blur(guide * saliency, size) - mean_i * mean_p
-    variance = cv2.blur(guide * guide, size) - mean_i * mean_i
-    a = covariance / (variance + T.GUIDED_EPSILON)
-    b = mean_p - a * mean_i
-    refined = cv2.blur(a, size) * guide + cv2.blur(b, size)
-    return np.clip(refined, 0.0, 1.0).astype(np.float32)
+    product = guide * saliency
+    covariance = cv2.blur(product, size)
+    covariance -= np.multiply(mean_i, mean_p, out=product)
+    variance = cv2.blur(np.multiply(guide, guide, out=product), size)
+    variance -= np.multiply(mean_i, mean_i, out=product)
+    variance += T.GUIDED_EPSILON
+    a = covariance
+    a /= variance
+    del variance
+    b = mean_p
+    b -= np.multiply(a, mean_i, out=product)
+    del product, mean_i
+    refined = cv2.blur(a, size)
+    refined *= guide
+    refined += cv2.blur(b, size)
+    return np.clip(refined, 0.0, 1.0, out=refined)
 
 
 def _pad_for_model(rgb: np.ndarray, background: Background) -> np.ndarray:
