@@ -55,12 +55,11 @@ class Upscaler:
         if self._session is None:
             import onnxruntime as ort
 
-            from ..models import bundled_model_path
-            from .clean import session_options
+            from ..models import bundled_model_path, onnx_session_options
 
             path = bundled_model_path(MODEL_NAME)
             try:
-                self._session = ort.InferenceSession(str(path), sess_options=session_options(self.threads),
+                self._session = ort.InferenceSession(str(path), sess_options=onnx_session_options(self.threads),
                                                      providers=["CPUExecutionProvider"])
             except Exception as exc:  # onnxruntime raises its own error types
                 raise ModelError(f"model file unusable: {path} ({exc})") from None
