@@ -482,30 +482,35 @@ def separate_touching(labels: np.ndarray, pieces: list[Piece],
         if not seams:
             result.append(piece)
             continue
-        for part in _parts(own, [None, *seams, None]):
-            part = _trimmed(part)
-            rows, cols = np.nonzero(part)
-            window[part] = next_label
-            result.append(replace(piece, label=next_label, x=piece.x + int(cols.min()), y=piece.y + int(rows.min()),
-                                  w=int(cols.max() - cols.min() + 1), h=int(rows.max() - rows.min() + 1),
-                                  area=int(rows.size), cut_from=piece.label))
-            next_label += 1
+        parts = [_trimmed(part) for part in _parts(own, [None, *seams, None])]
+        next_label = _relabelled(window, piece, parts, next_label, result)
     return labels, result
+
+
+def _relabelled(window: np.ndarray, piece: Piece, parts: list[np.ndarray], next_label: int, out: list[Piece]) -> int:
+    """Label each part of ``piece`` (masks over its ``window`` of the label image) as a
+    piece of its own, cut from it, onto ``out``; returns the next free label."""
+    for part in parts:
+        rows, cols = np.nonzero(part)
+        window[part] = next_label
+        out.append(replace(piece, label=next_label, x=piece.x + int(cols.min()), y=piece.y + int(rows.min()),
+                           w=int(cols.max() - cols.min() + 1), h=int(rows.max() - rows.min() + 1),
+                           area=int(rows.size), cut_from=piece.label))
+        next_label += 1
+    return next_label
 
 
 def separate_by_faces(labels: np.ndarray, pieces: list[Piece], source: Source, scale: float,
                       find_faces: FindFaces) -> tuple[np.ndarray, list[Piece]]:
-    """Cut each figure-sized piece in which a face detector finds several faces of one size
-    into one piece per face: heads drawn back to back, a grid of busts touching, a row of
-    figures overlapping, where the outline alone shows no seam.
+    """Cut each figure-sized piece in which a face detector finds several faces of one size,
+    side by side, into one piece per face: heads drawn back to back, figures overlapping in
+    a row, where the outline alone shows no seam.
 
     Each face seeds a watershed on the piece's picture, bounded by the backdrop, so the
     figures part along their drawn outlines; the cut stands only when every part is at
     least SEPARATE_MIN_PART_SHARE of the largest (one figure with a face printed on its
     shirt keeps it).
     """
-    import cv2
-
     tallest = max((p.h for p in pieces), default=0)
     next_label = int(labels.max()) + 1
     result = []
@@ -517,14 +522,8 @@ def separate_by_faces(labels: np.ndarray, pieces: list[Piece], source: Source, s
             result.append(piece)
             continue
         window = labels[piece.y:piece.bottom, piece.x:piece.right]
-        window[window == piece.label] = 0   # watershed lines between the parts: backdrop
-        for part in parts:
-            rows, cols = np.nonzero(part)
-            window[part] = next_label
-            result.append(replace(piece, label=next_label, x=piece.x + int(cols.min()), y=piece.y + int(rows.min()),
-                                  w=int(cols.max() - cols.min() + 1), h=int(rows.max() - rows.min() + 1),
-                                  area=int(rows.size), cut_from=piece.label))
-            next_label += 1
+        window[window == piece.label] = 0   # pixels no part took: backdrop
+        next_label = _relabelled(window, piece, parts, next_label, result)
     return labels, result
 
 
