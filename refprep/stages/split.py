@@ -3,14 +3,18 @@
 0. ``find_panels`` cuts a sheet along gutters and frame lines (a photo grid, a production
    sheet's boxes); each panel is split against its own backdrop, or is one photo.
 1. ``estimate_background`` fits a smooth colour surface to the image border (flat,
-   gradient or vignette backdrops all fit), or reads the alpha channel.
-2. ``find_pieces`` marks pixels far from that backdrop and labels connected pieces.
+   gradient or vignette backdrops all fit), or reads the alpha channel; the pipeline first
+   turns a transparency checkerboard a generator painted into real transparency
+   (``without_fake_checkerboard``).
+2. ``find_pieces`` marks pixels far from that backdrop and labels connected pieces;
+   ``separate_touching`` cuts touching figures along the outline, ``separate_by_faces``
+   where several faces sit in one piece.
 3. ``group_pieces`` keeps character-sized pieces as views and attaches detached hair,
    props and tails to the nearest view; a smaller piece standing apart is a close-up (an
    expression head) where a face detector finds a face in it; captions, props and small
    marks become annotations.
-4. ``layout_views`` puts all views of a sheet on canvases of one size, at one scale, feet
-   aligned, so a character keeps its height from view to view.
+4. ``layout_views`` puts the views of one framing (full body, close-up) on canvases of one
+   size, at one scale, feet aligned, so a character keeps its height from view to view.
 
 A cluttered border means a photo: the whole image is one view. So does a border that looks
 plain but has a camera's noise, with pieces running off the frame (a wall and a floor).
