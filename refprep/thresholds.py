@@ -233,6 +233,9 @@ PHOTO_MIN_EDGE_SHARE = 0.02
 # A view shorter than this share of its sheet's tallest view is a close-up (a head study
 # beside full-body views).
 CLOSE_UP_HEIGHT_SHARE = 0.6
+# A view at least this share of the tallest view's height, on a sheet of standing figures, is
+# a full figure however wide (a sword held out, wings).
+FULL_HEIGHT_SHARE = 0.9
 # Canvases are padded so neither side is more than this many times the other: Kling
 # accepts 1:2.5 to 2.5:1 and Runway 1:2 to 2:1, so a tall full-body figure is padded to 1:2.
 CANVAS_MAX_ASPECT = 2.0

@@ -474,10 +474,12 @@ def test_close_ups_keep_a_canvas_of_their_own_size():
     def view(box):
         return View(source_index=0, bbox=box, image=np.zeros((box[3], box[2], 3), np.uint8))
 
-    figures = layout_views([view((0, 0, 200, 600)), view((300, 0, 180, 590)), view((600, 100, 150, 160))])
-    assert [v.framing for v in figures] == ["full_body", "full_body", "close_up"]
-    assert figures[0].canvas[:2] == figures[1].canvas[:2]
-    head_w, head_h = figures[2].canvas[:2]
+    # Two standing figures (one holding a sword out, as wide as tall) and more heads than figures.
+    boxes = [(0, 0, 200, 600), (300, 0, 560, 590)] + [(x, 700, 150, 160) for x in range(0, 900, 180)]
+    views = layout_views([view(box) for box in boxes])
+    assert [v.framing for v in views] == ["full_body", "full_body"] + ["close_up"] * 5
+    assert views[0].canvas[:2] == views[1].canvas[:2]
+    head_w, head_h = views[2].canvas[:2]
     assert 160 < head_h < 220 and head_w >= head_h / 2     # the head's size plus margins, not a figure's
 
 

@@ -1292,7 +1292,10 @@ def layout_views(views: list[View], margin_share: float = T.VIEW_MARGIN_SHARE) -
     if not views:
         return views
     tallest = max(v.bbox[3] for v in views)
-    sheet_aspect = float(np.median([v.bbox[3] / v.bbox[2] for v in views]))
+    # How tall the sheet's figures stand, from its tall views only: expression heads beside
+    # them say nothing about it.
+    tall = [v for v in views if v.bbox[3] >= T.CLOSE_UP_HEIGHT_SHARE * tallest]
+    sheet_aspect = float(np.median([v.bbox[3] / v.bbox[2] for v in tall]))
     framings = [_framing(view, tallest, sheet_aspect) for view in views]
     canvases = {framing: _canvas([v.bbox for v, f in zip(views, framings) if f == framing], margin_share)
                 for framing in set(framings)}
@@ -1317,13 +1320,16 @@ def _canvas(boxes: list[tuple[int, int, int, int]], margin_share: float) -> tupl
 
 def _framing(view: View, tallest: int, sheet_aspect: float) -> str:
     """full_body or close_up (head, bust). A profile bust is as narrow as a standing figure,
-    so a view is full-body only if its sheet's views are tall on the whole and it is too."""
+    so a view is full-body only if its sheet's tall views are tall on the whole and it is
+    too, or it stands as tall as the tallest (a sword or wings make a figure wide)."""
     if view.kind == "photo":
         return "photo"
     _, _, width, height = view.bbox
-    if height < T.FULL_BODY_ASPECT * width or height < T.CLOSE_UP_HEIGHT_SHARE * tallest:
+    if height < T.CLOSE_UP_HEIGHT_SHARE * tallest or sheet_aspect < T.FULL_BODY_ASPECT:
         return "close_up"
-    return "full_body" if sheet_aspect >= T.FULL_BODY_ASPECT else "close_up"
+    if height < T.FULL_BODY_ASPECT * width and height < T.FULL_HEIGHT_SHARE * tallest:
+        return "close_up"
+    return "full_body"
 
 
 def _clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
