@@ -452,7 +452,7 @@ POSE_READERS: dict[str, dict[str, float]] = {
     # weight stays under the printed label's, as a symmetric character's pose can fool it.
     "mirror": {"reliability": 0.8},
     # A view between two sure neighbours of a turnaround row faces halfway between them
-    # (evidence.sheet.turn_reading): a prior, weaker than any reader that looked at the view.
+    # (evidence.sheet.turn_readings): a prior, weaker than any reader that looked at the view.
     "turn": {"reliability": 0.5, "spread_deg": 30.0},
 }
 # Mirror partners: one view flipped overlaps the other's outline by at least MIRROR_MIN_OUTLINE

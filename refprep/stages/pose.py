@@ -100,7 +100,7 @@ class ViewEvidence:
     # estimated together), and the class posterior that view's own readers gave it.
     mirror_partner: int | None = None
     mirror_posterior: np.ndarray | None = None
-    # What the view's neighbours in a turnaround row say (``evidence.sheet.turn_reading``).
+    # What the view's neighbours in a turnaround row say (``evidence.sheet.turn_readings``).
     turn: Reading | None = None
 
     def as_dicts(self) -> tuple[dict, ...]:

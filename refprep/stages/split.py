@@ -207,7 +207,6 @@ def without_fake_checkerboard(source: Source, *, tolerance: float = T.CHECKER_TO
     off_checks = np.linalg.norm(rgb - (dark + along[..., None] * axis), axis=2)
     checks = (off_checks <= tolerance).astype(np.uint8)
     count, parts, stats, _ = cv2.connectedComponentsWithStats(checks, connectivity=4)
-    height, width = checks.shape
     edge_labels = np.unique(np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]]))
     backdrop = np.isin(parts, edge_labels[edge_labels > 0])
     # Enclosed patches of both colours are checks showing through; a patch of one colour is
@@ -1025,6 +1024,8 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
         holding several faces is cut into one figure per face (``separate_by_faces``).
         Without it, no piece is a close-up and faces cut nothing.
     """
+    if find_faces is not None:
+        find_faces = _remembered(find_faces)   # a close-up is judged in its region and again on the page
     background, views, annotations = _region_views(source, source_index, whole_when_empty=True, find_faces=find_faces)
     panels = find_panels(source.rgb)
     if len(panels) > 1:
@@ -1144,6 +1145,21 @@ def _find_views(source: Source, background: Background, source_index: int,
         else:
             annotations.append({"bbox": list(box), "kind": "detail"})
     return views, annotations
+
+
+def _remembered(find_faces: FindFaces) -> FindFaces:
+    """``find_faces`` answering a picture it was shown before from memory."""
+    import hashlib
+
+    answers: dict[tuple, list] = {}
+
+    def find(rgb: np.ndarray) -> list:
+        key = (rgb.shape, hashlib.blake2b(np.ascontiguousarray(rgb).tobytes(), digest_size=16).digest())
+        if key not in answers:
+            answers[key] = find_faces(rgb)
+        return answers[key]
+
+    return find
 
 
 def _shows_a_face(view: View, find_faces: FindFaces | None) -> bool:
