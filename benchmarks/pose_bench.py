@@ -217,6 +217,7 @@ GROUP_NOTES = {
     "batch:tune": "second batch, the half the pose stage was tuned on",
     "batch:aside": "second batch, held aside: measured only",
     "batch:extra": "real sheets collected later, never tuned on",
+    "batch:fresh": "real sheets collected at stop 22, measured before any change",
     "ai_sheet": "real AI-made character sheets",
     "photo": "photographs", "render": "3D renders", "stylised": "drawn / anime sheets of the first batch",
 }
@@ -249,7 +250,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", action="store_true", help="also print every view's result")
     parser.add_argument("--markdown", action="store_true",
                         help="also write the results into docs/benchmarks.md (section pose_bench)")
-    parser.add_argument("--batch", action="append", choices=["first", "tune", "aside", "extra", "other"],
+    parser.add_argument("--batch", action="append", choices=["first", "tune", "aside", "extra", "fresh", "other"],
                         help="only these batches (repeatable; default all)")
     args = parser.parse_args(argv)
     if not (args.folder / "labels.json").is_file():

@@ -77,7 +77,7 @@ SAME_VIEW_IOU = 0.5     # a match this good is the same view, whatever its box's
 FRAMING = {"full_body": "full_body", "head": "close_up"}   # ground-truth kind -> refprep's framing
 LABELLED_GOOD_IOU = 0.85    # the target for matched boxes on real sheets
 EXACT_COUNT_TARGET = 0.9    # the target share of real sheets split into the right number of views
-BATCH_ORDER = {"first": 0, "tune": 1, "aside": 2, "extra": 3}   # as devdata grew; tune before the held-aside half
+BATCH_ORDER = {"first": 0, "tune": 1, "aside": 2, "extra": 3, "fresh": 4}   # as devdata grew; tune before the held-aside half
 TIMING_REPEATS = 3      # each speed sheet is split this many times; the median counts
 # The targets, 2 cores: the strip "still splits" in 0.3 s, the production sheet in 1.5 s text included.
 TIMING_TARGETS_S = {"strip": 0.3, "production": 1.5}

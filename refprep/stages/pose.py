@@ -127,6 +127,19 @@ class ViewEvidence:
         return tuple(out)
 
 
+def figure_face_yaw(yaw_deg: float, method: str) -> float:
+    """A face reader's yaw on a sheet figure, undoing the models' under-reading of drawn and
+    rendered heads (thresholds.FIGURE_FACE_YAW_KNOTS); photos need no correction.
+
+    Examples
+    --------
+    >>> figure_face_yaw(-25.0, "face_landmarks"), figure_face_yaw(62.0, "face_landmarks")
+    (-41.25, 90.0)
+    """
+    measured, true = zip(*T.FIGURE_FACE_YAW_KNOTS[method])
+    return float(np.copysign(np.interp(abs(yaw_deg), measured, true), yaw_deg))
+
+
 def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
     """The evidence of one view as readings for ``fuse``, each weighed by its reader's
     confidence as thresholds.POSE_READERS says."""
@@ -134,8 +147,8 @@ def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
     face = evidence.face
     if face.method != "none" and face.yaw_deg is not None:
         weight = T.POSE_READERS["face_photo" if photo else face.method]
-        out.append(yaw_reading(face.method, face.yaw_deg, weight["reliability"] * face.confidence,
-                               weight["spread_deg"]))
+        yaw = face.yaw_deg if photo else figure_face_yaw(face.yaw_deg, face.method)
+        out.append(yaw_reading(face.method, yaw, weight["reliability"] * face.confidence, weight["spread_deg"]))
     if evidence.body_yaw is not None and evidence.body_confidence >= T.BODY_MIN_CONFIDENCE:
         weight = T.POSE_READERS["body"]
         out.append(yaw_reading("body", evidence.body_yaw, weight["reliability"] * evidence.body_confidence,
