@@ -24,8 +24,14 @@ BORDER_MIN_PX = 3
 # border is not a backdrop but a scene: the image is treated as a photo (one view).
 CLUTTERED_BORDER_STD = 14.0
 # Share of border pixels that may differ from the backdrop (figures touching the edge, a
-# frame line) before the border as a whole stops counting as backdrop.
+# frame line) before the border as a whole stops counting as backdrop. A panel's border is
+# that of a tile or a drawn frame, which a figure rarely covers. A whole sheet's border can be
+# half covered: sheets with a big close-up or a cut-off figure along one side show the backdrop
+# on only 55-60 % of it. No devdata photo changes kind between 0.25 and 0.5 for the sheet (walls
+# and scenes are noisy or curved, CLUTTERED_BORDER_STD), while two real sheets of 97 stopped
+# being one "photo".
 BORDER_OUTLIER_SHARE = 0.25
+SHEET_BORDER_OUTLIER_SHARE = 0.5
 # A pixel belongs to a figure when its colour is this far (RGB Euclidean, 0..441) from the
 # backdrop model, or BACKGROUND_NOISE_FACTOR times the border noise if that is larger:
 # large enough to ignore JPEG noise and paper grain, small enough to keep pale clothing.

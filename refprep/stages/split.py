@@ -276,11 +276,13 @@ def _quadratic_basis(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(xs), xs, ys, xs * xs, ys * ys, xs * ys], axis=-1)
 
 
-def estimate_background(source: Source, top_only: bool = False) -> Background:
+def estimate_background(source: Source, top_only: bool = False, *,
+                        outlier_share: float = T.BORDER_OUTLIER_SHARE) -> Background:
     """Estimate the backdrop from the image border; see ``Background`` for the model.
 
     ``top_only`` reads only the top edge and the upper sides: inside a panel, a bust or a
-    figure standing on the panel's lower edge covers much of the rest.
+    figure standing on the panel's lower edge covers much of the rest. Where more than
+    ``outlier_share`` of the border is not backdrop, the image is a scene ("cluttered").
     """
     rgb = _work_copy(source.rgb)
     height, width = rgb.shape[:2]
@@ -289,15 +291,15 @@ def estimate_background(source: Source, top_only: bool = False) -> Background:
 
     if source.alpha is not None:
         alpha = _work_copy(source.alpha)
-        if np.mean(alpha[border] < T.ALPHA_BACKGROUND_BELOW) > 1 - T.BORDER_OUTLIER_SHARE:
+        if np.mean(alpha[border] < T.ALPHA_BACKGROUND_BELOW) > 1 - outlier_share:
             return Background("transparent", (255, 255, 255), 0.0, None, size)
 
     ys, xs = np.nonzero(border)
-    return fit_backdrop(xs, ys, rgb[ys, xs], (width, height), size)
+    return fit_backdrop(xs, ys, rgb[ys, xs], (width, height), size, outlier_share=outlier_share)
 
 
 def fit_backdrop(xs: np.ndarray, ys: np.ndarray, colours: np.ndarray, grid_size: tuple[int, int],
-                 image_size: tuple[int, int]) -> Background:
+                 image_size: tuple[int, int], *, outlier_share: float = T.BORDER_OUTLIER_SHARE) -> Background:
     """Fit the smooth backdrop surface to sample pixels (at ``xs``, ``ys`` on a grid of
     ``grid_size``), robustly: pixels that do not fit (a figure touching the edge, a frame
     line) are dropped and the fit repeated. Too many misfits, or too much noise, make the
@@ -323,7 +325,7 @@ def fit_backdrop(xs: np.ndarray, ys: np.ndarray, colours: np.ndarray, grid_size:
     colour = tuple(int(round(c)) for c in colours[keep].mean(axis=0))
     coefficients = coefficients.T  # 3 x 6
 
-    if noise > T.CLUTTERED_BORDER_STD or inlier_share < 1 - T.BORDER_OUTLIER_SHARE:
+    if noise > T.CLUTTERED_BORDER_STD or inlier_share < 1 - outlier_share:
         kind = "cluttered"
     else:
         kind = _backdrop_shape(coefficients)
@@ -1060,7 +1062,8 @@ def _region_views(source: Source, source_index: int, whole_when_empty: bool,
     """The backdrop, views and annotations of one sheet or panel. A scene, or one subject
     filling the frame (a portrait on a plain wall), is one view of the whole; so is a sheet
     where nothing was found (``whole_when_empty``), while an empty panel has no view."""
-    background = estimate_background(source)
+    background = estimate_background(
+        source, outlier_share=T.SHEET_BORDER_OUTLIER_SHARE if whole_when_empty else T.BORDER_OUTLIER_SHARE)
     views, annotations = [], []
     if background.is_plain:
         views, annotations = _find_views(source, background, source_index, allow_panels=True, find_faces=find_faces)
