@@ -328,6 +328,18 @@ def test_grouping_survives_a_tall_thin_line_beside_a_short_wide_block():
     assert groups and groups[0][0] is banner
 
 
+def test_overlapping_boxes_are_one_subject_unless_each_shows_a_face():
+    """A seated figure's bench reaches under the bust beside it: their boxes overlap, yet
+    each shows a face of its own, so they stay two views."""
+    from refprep.stages.split import Piece, group_pieces
+
+    seated = Piece(1, 0, 0, 300, 500, 90000)
+    bust = Piece(2, 260, 0, 200, 260, 40000)
+    assert len(group_pieces([seated, bust])[0]) == 1
+    groups, _, _ = group_pieces([seated, bust], apart=lambda a, b: {a.label, b.label} == {1, 2})
+    assert [[p.label for p in g] for g in groups] == [[1], [2]]
+
+
 def _split_bench_case(index: int, kind: str, seed: int, tmp_path):
     """One of benchmarks/clean_bench.py's generated composites, saved and split as a user's
     file would be: (the case, its views)."""

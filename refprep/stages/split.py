@@ -540,12 +540,7 @@ def _parts_by_face(labels: np.ndarray, piece: Piece, source: Source, scale: floa
     own = labels[piece.y:piece.bottom, piece.x:piece.right] == piece.label
     x0, y0 = int(piece.x / scale), int(piece.y / scale)
     x1, y1 = min(source.width, int(np.ceil(piece.right / scale))), min(source.height, int(np.ceil(piece.bottom / scale)))
-    picture = source.rgb[y0:y1, x0:x1].copy()
-    picture[~cv2.resize(own.astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
-    faces = []
-    for face in find_faces(picture):    # best first; two boxes on one head are one face
-        if face.score >= T.CLOSEUP_FACE_MIN_SCORE and not any(_boxes_meet(face.box, f.box) for f in faces):
-            faces.append(face)
+    faces = _faces_in_piece(labels, piece, source, scale, find_faces)
     if len(faces) < 2:
         return []
     side = max(max(f.box[2:]) for f in faces)
@@ -580,6 +575,24 @@ def _parts_by_face(labels: np.ndarray, piece: Piece, source: Source, scale: floa
     if min(areas) < T.SEPARATE_MIN_PART_SHARE * max(areas):
         return []
     return parts
+
+
+def _faces_in_piece(labels: np.ndarray, piece: Piece, source: Source, scale: float, find_faces: FindFaces) -> list:
+    """The faces (score >= CLOSEUP_FACE_MIN_SCORE, one per head, best first) a detector finds
+    in a piece's picture, its surroundings whitened; boxes in source pixels from the piece's
+    top-left corner."""
+    import cv2
+
+    own = labels[piece.y:piece.bottom, piece.x:piece.right] == piece.label
+    x0, y0 = int(piece.x / scale), int(piece.y / scale)
+    x1, y1 = min(source.width, int(np.ceil(piece.right / scale))), min(source.height, int(np.ceil(piece.bottom / scale)))
+    picture = source.rgb[y0:y1, x0:x1].copy()
+    picture[~cv2.resize(own.astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
+    faces = []
+    for face in find_faces(picture):    # best first; two boxes on one head are one face
+        if face.score >= T.CLOSEUP_FACE_MIN_SCORE and not any(_boxes_meet(face.box, f.box) for f in faces):
+            faces.append(face)
+    return faces
 
 
 def _boxes_meet(a: tuple, b: tuple) -> bool:
@@ -783,12 +796,14 @@ def _box_gap(a: Piece, b: Piece) -> float:
     return float(np.hypot(dx, dy))
 
 
-def group_pieces(pieces: list[Piece], markings: Markings | None = None
+def group_pieces(pieces: list[Piece], markings: Markings | None = None,
+                 apart: Callable[[Piece, Piece], bool] | None = None
                  ) -> tuple[list[list[Piece]], list[Piece], list[Piece]]:
     """Split pieces into views (each a list: main piece first), annotation pieces, and
     close-up candidates: pieces standing apart, too small to be figures, large enough to be
     a head (views only where a face is found in them). ``markings``: the pieces'
-    ``find_markings``, when already known."""
+    ``find_markings``, when already known; ``apart``: whether two view-sized pieces whose
+    boxes overlap are two subjects all the same (``_merge_overlapping``)."""
     if not pieces:
         return [], [], []
     set_aside = (markings or find_markings(pieces)).not_figures
@@ -806,7 +821,7 @@ def group_pieces(pieces: list[Piece], markings: Markings | None = None
                         for m in mains)]
     if not mains:  # the tallest piece is a thin line (a scrollbar, a rule): the largest leads
         mains = [max(pieces, key=lambda p: p.area)]
-    groups = _merge_overlapping([[m] for m in mains])
+    groups = _merge_overlapping([[m] for m in mains], apart)
     annotations = list(set_aside)
     # Figures take their detached parts; a panel (a tile) is split inside, it takes none.
     figures = [g for g in groups if not _is_panel(g[0])]
@@ -939,10 +954,12 @@ def _group_box(group: list[Piece]) -> tuple[int, int, int, int]:
             max(p.right for p in group), max(p.bottom for p in group))
 
 
-def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
+def _merge_overlapping(groups: list[list[Piece]], apart: Callable[[Piece, Piece], bool] | None = None
+                       ) -> list[list[Piece]]:
     """Views of a sheet stand apart; large pieces whose boxes overlap much are parts of one
     subject (a dark photo broken up by its own shadows, a figure cut by a line), unless
-    separate_touching cut them apart (touching figures' boxes overlap)."""
+    separate_touching cut them apart (touching figures' boxes overlap) or ``apart`` says
+    they are two subjects (each shows a face of its own: a bust beside a seated figure)."""
     merged = True
     while merged:
         merged = False
@@ -951,7 +968,8 @@ def _merge_overlapping(groups: list[list[Piece]]) -> list[list[Piece]]:
                 a, b = _group_box(groups[i]), _group_box(groups[j])
                 overlap = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
                 smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-                if overlap > T.VIEW_MERGE_OVERLAP * smaller and not _cut_apart(groups[i][0], groups[j][0]):
+                if overlap > T.VIEW_MERGE_OVERLAP * smaller and not _cut_apart(groups[i][0], groups[j][0]) \
+                        and not (apart is not None and apart(groups[i][0], groups[j][0])):
                     groups[i] = groups[i] + groups.pop(j)
                     merged = True
                     break
@@ -1118,7 +1136,16 @@ def _find_views(source: Source, background: Background, source_index: int,
     if find_faces is not None:
         labels, pieces = separate_by_faces(labels, pieces, source, scale, find_faces)
     markings = find_markings(pieces)
-    groups, loose, closeups = group_pieces(pieces, markings)
+    apart = None
+    if find_faces is not None:
+        def apart(a: Piece, b: Piece) -> bool:
+            """Each piece shows a face, the two of one size: two figures drawn at one scale."""
+            faces = [_faces_in_piece(labels, p, source, scale, find_faces) for p in (a, b)]
+            if not all(faces):
+                return False
+            sides = [max(found[0].box[2:]) for found in faces]
+            return min(sides) >= T.SEPARATE_FACE_SIZE_RATIO * max(sides)
+    groups, loose, closeups = group_pieces(pieces, markings, apart)
     frames, letters = markings.frames, markings.letters
     swatches = [p for p in loose if p.flat and p not in frames and p not in letters]
     marks = merge_marks([p for p in loose if p not in frames and p not in swatches])
