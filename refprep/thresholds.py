@@ -68,6 +68,11 @@ SPECK_AREA_SHARE = 0.00005
 # Work on a copy whose longer side is at most this when finding figures: component
 # analysis does not need full resolution and stays fast on 24 MP sheets.
 SPLIT_WORK_LONG_SIDE = 1600
+# Ruled lines (split.ruling): straight horizontal or vertical lines at least this share of the
+# page across and at most this thick (work pixels) are page, not figure: graph paper and
+# guide lines otherwise join every figure into one piece.
+RULING_MIN_LENGTH_SHARE = 0.5
+RULING_MAX_WIDTH_PX = 3
 # A piece is a view candidate when its height is at least this share of the tallest
 # piece's height and its area this share of the largest piece's area: text labels,
 # swatches and stray marks are much smaller than a character.

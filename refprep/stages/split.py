@@ -378,6 +378,41 @@ def _off_backdrop(rgb: np.ndarray, alpha: np.ndarray | None, background: Backgro
     return masks
 
 
+def ruling(mask: np.ndarray, *, min_length_share: float = T.RULING_MIN_LENGTH_SHARE,
+           max_width_px: int = T.RULING_MAX_WIDTH_PX) -> np.ndarray:
+    """The pixels of ``mask`` on ruled lines: straight, thin, horizontal or vertical lines at
+    least ``min_length_share`` of the image across (graph paper, guide lines), which join
+    every figure on a page into one piece. A figure's solid parts are no ruling where a line
+    crosses them.
+
+    Examples
+    --------
+    >>> page = np.zeros((40, 40), bool)
+    >>> page[10, :] = True            # a rule across the page
+    >>> page[20:30, 5:15] = True      # a figure on it
+    >>> lines = ruling(page)
+    >>> bool(lines[10, 30]), bool(lines[25, 10])
+    (True, False)
+    """
+    import cv2
+
+    height, width = mask.shape
+    mask = mask.astype(np.uint8)
+    lines = np.zeros(mask.shape, bool)
+    for length, along, across in ((int(min_length_share * width), (1, 0), (0, 1)),
+                                  (int(min_length_share * height), (0, 1), (1, 0))):
+        if length < 2 or not (mask.sum(axis=1 if along == (1, 0) else 0) >= length).any():
+            continue   # no row (column) holds enough of the mask for a line that long
+        # A line broken for a pixel or two by noise or anti-aliasing is one line.
+        joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((1, 5) if along == (1, 0) else (5, 1), np.uint8))
+        long_run = cv2.morphologyEx(joined, cv2.MORPH_OPEN, np.ones((1, length) if along == (1, 0) else (length, 1),
+                                                                    np.uint8))
+        thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((max_width_px + 1, 1) if across == (0, 1)
+                                                               else (1, max_width_px + 1), np.uint8))
+        lines |= (long_run > 0) & (thick == 0)
+    return lines
+
+
 def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, list[Piece], float, np.ndarray]:
     """Label connected non-backdrop pieces on a work-scale copy.
 
@@ -393,6 +428,8 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
     height, width = rgb.shape[:2]
     mask, faint = _off_backdrop(rgb, alpha, background, (0, 0, source.width, source.height),
                                 [T.FOREGROUND_MIN_DISTANCE, T.FAINT_SUBJECT_MIN_DISTANCE])
+    # Ruled lines are found where they are faint too, so that they run unbroken.
+    mask = mask & ~ruling(mask | faint)
     # Closing joins line art and anti-aliased outlines that a threshold breaks apart.
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
