@@ -382,8 +382,8 @@ def ruling(mask: np.ndarray, *, min_length_share: float = T.RULING_MIN_LENGTH_SH
            max_width_px: int = T.RULING_MAX_WIDTH_PX) -> np.ndarray:
     """The pixels of ``mask`` on ruled lines: straight, thin, horizontal or vertical lines at
     least ``min_length_share`` of the image across (graph paper, guide lines), which join
-    every figure on a page into one piece. A figure's solid parts are no ruling where a line
-    crosses them.
+    every figure on a page into one piece. A figure's solid parts are never ruling where a
+    line crosses them; the image's outermost rows and columns are kept.
 
     Examples
     --------
@@ -396,20 +396,27 @@ def ruling(mask: np.ndarray, *, min_length_share: float = T.RULING_MIN_LENGTH_SH
     """
     import cv2
 
-    height, width = mask.shape
     mask = mask.astype(np.uint8)
     lines = np.zeros(mask.shape, bool)
-    for length, along, across in ((int(min_length_share * width), (1, 0), (0, 1)),
-                                  (int(min_length_share * height), (0, 1), (1, 0))):
-        if length < 2 or not (mask.sum(axis=1 if along == (1, 0) else 0) >= length).any():
+    for axis in (1, 0):     # rows (horizontal lines), then columns
+        size = mask.shape[axis]
+        length = int(min_length_share * size)
+        if length < 2 or not (mask.sum(axis=axis) >= length).any():
             continue   # no row (column) holds enough of the mask for a line that long
+
+        def along(n: int) -> np.ndarray:
+            return np.ones((1, n) if axis == 1 else (n, 1), np.uint8)
+
+        def across(n: int) -> np.ndarray:
+            return np.ones((n, 1) if axis == 1 else (1, n), np.uint8)
+
         # A line broken for a pixel or two by noise or anti-aliasing is one line.
-        joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((1, 5) if along == (1, 0) else (5, 1), np.uint8))
-        long_run = cv2.morphologyEx(joined, cv2.MORPH_OPEN, np.ones((1, length) if along == (1, 0) else (length, 1),
-                                                                    np.uint8))
-        thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((max_width_px + 1, 1) if across == (0, 1)
-                                                               else (1, max_width_px + 1), np.uint8))
-        lines |= (long_run > 0) & (thick == 0)
+        joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(5))
+        long_run = cv2.morphologyEx(joined, cv2.MORPH_OPEN, along(length)) > 0
+        lines |= long_run & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, across(max_width_px + 1)) == 0)
+    # The image's outermost rows and columns frame the picture (a scan's border line): they
+    # stay, so a photo's subject still meets the frame.
+    lines[0] = lines[-1] = lines[:, 0] = lines[:, -1] = False
     return lines
 
 
