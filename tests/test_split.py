@@ -314,6 +314,16 @@ def test_graph_paper_does_not_join_the_figures_drawn_on_it():
         assert box_iou(view.bbox, box) > 0.8
 
 
+def test_a_strand_as_tall_as_the_page_stays_with_its_figure():
+    from refprep.stages.split import _without_ruling
+
+    page = np.zeros((100, 60), bool)
+    page[10:95, 20:28] = page[10:95, 32:40] = page[10:14, 20:40] = True   # a figure's legs and hips
+    page[14:95, 29:31] = True   # a strand between the legs, thin and most of the page's height
+    kept = _without_ruling(page, np.zeros_like(page))
+    assert kept[70, 29] and kept[70, 30]
+
+
 def test_margin_is_configurable_and_framing_is_named():
     source = load_image(FIXTURES / "sheet_row6_gray.png")
     default, wide = split_source(source), split_source(source, margin=0.25)

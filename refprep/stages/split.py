@@ -420,6 +420,31 @@ def ruling(mask: np.ndarray, *, min_length_share: float = T.RULING_MIN_LENGTH_SH
     return lines
 
 
+def _without_ruling(mask: np.ndarray, faint: np.ndarray) -> np.ndarray:
+    """``mask`` without its ruled lines (``ruling``, found where they are faint too, so that
+    they run unbroken). A stretch of line that touches one piece only and lies within its
+    box is part of that figure (a staff, a long strand of hair) and stays."""
+    import cv2
+
+    lines = ruling(mask | faint) & mask
+    if not lines.any():
+        return mask
+    kept = mask & ~lines
+    _, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(kept.astype(np.uint8), connectivity=8)
+    count, line_labels, line_stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    beside = cv2.dilate(line_labels.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int64)
+    touch = (piece_labels > 0) & (beside > 0)
+    pairs = np.unique(np.stack([beside[touch], piece_labels[touch]]), axis=1)
+    back = np.zeros(count, bool)
+    for line in range(1, count):
+        touched = pairs[1][pairs[0] == line]
+        if len(touched) == 1:
+            x, y, w, h = line_stats[line, :4]
+            px, py, pw, ph = piece_stats[touched[0], :4]
+            back[line] = px <= x and py <= y and x + w <= px + pw and y + h <= py + ph
+    return kept | back[line_labels]
+
+
 def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, list[Piece], float, np.ndarray]:
     """Label connected non-backdrop pieces on a work-scale copy.
 
@@ -435,8 +460,7 @@ def find_pieces(source: Source, background: Background) -> tuple[np.ndarray, lis
     height, width = rgb.shape[:2]
     mask, faint = _off_backdrop(rgb, alpha, background, (0, 0, source.width, source.height),
                                 [T.FOREGROUND_MIN_DISTANCE, T.FAINT_SUBJECT_MIN_DISTANCE])
-    # Ruled lines are found where they are faint too, so that they run unbroken.
-    mask = mask & ~ruling(mask | faint)
+    mask = _without_ruling(mask, faint)
     # Closing joins line art and anti-aliased outlines that a threshold breaks apart.
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
