@@ -20,8 +20,10 @@ def u2netp():
     return U2netpSession()
 
 
+@pytest.mark.slow
 def test_bundled_u2netp_matches_rembg(u2netp, astronaut):
-    """Same model file, same pre/post-processing as rembg's own u2netp session."""
+    """Same model file, same pre/post-processing as rembg's own u2netp session (slow: importing
+    rembg compiles pymatting's numba kernels, ~90 s on 2 cores)."""
     import os
 
     from refprep.models import models_dir
