@@ -6,8 +6,8 @@
    gradient or vignette backdrops all fit), or reads the alpha channel; the pipeline first
    turns a transparency checkerboard a generator painted into real transparency
    (``without_fake_checkerboard``).
-2. ``find_pieces`` marks pixels far from that backdrop and labels connected pieces;
-   ``separate_touching`` cuts touching figures along the outline, ``separate_by_faces``
+2. ``find_pieces`` marks pixels far from that backdrop, takes out ruled lines (``ruling``:
+   graph paper, guide lines) and labels connected pieces; ``separate_touching`` cuts touching figures along the outline, ``separate_by_faces``
    where several faces sit in one piece.
 3. ``group_pieces`` keeps character-sized pieces as views and attaches detached hair,
    props and tails to the nearest view; a smaller piece standing apart is a close-up (an
@@ -606,8 +606,7 @@ def _parts_by_face(labels: np.ndarray, piece: Piece, source: Source, scale: floa
     import cv2
 
     own = labels[piece.y:piece.bottom, piece.x:piece.right] == piece.label
-    x0, y0 = int(piece.x / scale), int(piece.y / scale)
-    x1, y1 = min(source.width, int(np.ceil(piece.right / scale))), min(source.height, int(np.ceil(piece.bottom / scale)))
+    x0, y0, x1, y1 = _source_window(piece, scale, source)
     faces = _faces_in_piece(labels, piece, source, scale, find_faces)
     if len(faces) < 2:
         return []
@@ -652,8 +651,7 @@ def _faces_in_piece(labels: np.ndarray, piece: Piece, source: Source, scale: flo
     import cv2
 
     own = labels[piece.y:piece.bottom, piece.x:piece.right] == piece.label
-    x0, y0 = int(piece.x / scale), int(piece.y / scale)
-    x1, y1 = min(source.width, int(np.ceil(piece.right / scale))), min(source.height, int(np.ceil(piece.bottom / scale)))
+    x0, y0, x1, y1 = _source_window(piece, scale, source)
     picture = source.rgb[y0:y1, x0:x1].copy()
     picture[~cv2.resize(own.astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
     faces = []
@@ -661,6 +659,12 @@ def _faces_in_piece(labels: np.ndarray, piece: Piece, source: Source, scale: flo
         if face.score >= T.CLOSEUP_FACE_MIN_SCORE and not any(_boxes_meet(face.box, f.box) for f in faces):
             faces.append(face)
     return faces
+
+
+def _source_window(piece: Piece, scale: float, source: Source) -> tuple[int, int, int, int]:
+    """A work-scale piece's box in source pixels, as (x0, y0, x1, y1) slice bounds."""
+    return (int(piece.x / scale), int(piece.y / scale),
+            min(source.width, int(np.ceil(piece.right / scale))), min(source.height, int(np.ceil(piece.bottom / scale))))
 
 
 def _boxes_meet(a: tuple, b: tuple) -> bool:
@@ -1147,7 +1151,8 @@ def _region_views(source: Source, source_index: int, whole_when_empty: bool,
                   find_faces: FindFaces | None) -> tuple[Background, list[View], list[dict]]:
     """The backdrop, views and annotations of one sheet or panel. A scene, or one subject
     filling the frame (a portrait on a plain wall), is one view of the whole; so is a sheet
-    where nothing was found (``whole_when_empty``), while an empty panel has no view."""
+    where nothing was found (``whole_when_empty``), while an empty panel has no view. A
+    whole sheet's border may be covered more than a panel's (SHEET_BORDER_OUTLIER_SHARE)."""
     background = estimate_background(
         source, outlier_share=T.SHEET_BORDER_OUTLIER_SHARE if whole_when_empty else T.BORDER_OUTLIER_SHARE)
     views, annotations = [], []
