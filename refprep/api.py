@@ -349,7 +349,8 @@ class Pipeline:
         sources = [without_fake_checkerboard(source) for source in sources]
         for index, source in enumerate(sources):
             result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin,
-                                  find_faces=self.poser.faces.find_faces)
+                                  find_faces=self.poser.faces.find_faces,
+                                  find_salient=lambda rgb: self.segmenter.predict_mask(rgb))  # loaded only if needed
             result, lines = self._split_by_captions(source, index, result, VIEW_MARGIN_SHARE if margin is None else margin)
             backgrounds.append(result.background)
             views.extend(result.views)

@@ -253,6 +253,15 @@ CANVAS_MAX_ASPECT = 2.0
 # When the figures cover more than this share of a (plain-backdrop) image, or only one
 # figure is found, the image is one view (a portrait photo, a single character).
 SINGLE_VIEW_COVERAGE = 0.55
+# A sheet on a busy backdrop (a pattern, a painted scene behind a drawn ref sheet) has no
+# plain border to split against; the saliency model still sees its figures
+# (split.salient_figures). Each one at least this share of the sheet's height and
+# SALIENT_FIGURE_MIN_AREA_SHARE of its area (props, logos and badges are smaller), and two
+# or more of them, or the sheet stays one picture. On devdata's 41 photos and portraits the
+# model sees one such region each (two people hugging are one); on busy public ref sheets,
+# one per standing figure, touching figures as one.
+SALIENT_FIGURE_MIN_HEIGHT_SHARE = 0.25
+SALIENT_FIGURE_MIN_AREA_SHARE = 0.01
 # ...and comes within this many pixels of an edge of the frame (a portrait's shoulders, a bust
 # cut by the frame). A figure with a margin all round stays a figure.
 FRAME_TOUCH_PX = 2

@@ -577,3 +577,35 @@ def test_a_painted_transparency_checkerboard_becomes_transparency():
     assert checkerboard_colours(load_image(FIXTURES / "sheet_row6_gray.png").rgb) is None
     stripes = np.where((np.arange(900) // 24 % 2)[None, :, None] == 1, 204, 255).astype(np.uint8).repeat(500, 0).repeat(3, 2)
     assert checkerboard_colours(stripes) is None
+
+
+def test_figures_on_a_busy_backdrop_are_the_views_the_saliency_model_sees(ground_truth):
+    """A ref sheet drawn on a pattern has no plain border to split against: alone, the split
+    keeps it as one picture; with the saliency model it finds each figure."""
+    import cv2
+
+    from refprep.stages.clean import U2netpSession
+    from refprep.stages.split import salient_figures
+
+    name = "example_sheet.png"
+    source = load_image(FIXTURES / name)
+    height, width = source.rgb.shape[:2]
+    rng = np.random.default_rng(3)
+    field = cv2.resize(rng.uniform(170, 240, (3, 4, 3)).astype(np.float32), (width, height),
+                       interpolation=cv2.INTER_CUBIC)
+    bands = ((np.add.outer(np.arange(height), np.arange(width)) // 90) % 2)[..., None] * 25.0
+    busy = np.clip(field + bands, 0, 255).astype(np.uint8)
+    for view in split_source(source).views:
+        x, y, w, h = view.bbox
+        busy[y:y + h, x:x + w][view.mask] = source.rgb[y:y + h, x:x + w][view.mask]
+    painted = Source_from(busy)
+    assert [v.kind for v in split_source(painted).views] == ["photo"]
+    views = split_source(painted, find_salient=U2netpSession().predict_mask).views
+    truth = [v["bbox"] for v in ground_truth["sheets"][name]["views"]]
+    assert len(views) == len(truth)
+    for view, expected in zip(views, truth):
+        assert view.kind == "figure" and box_iou(view.bbox, expected) >= 0.9, (view.bbox, expected)
+    # one subject in a scene stays a picture of the whole
+    lone = np.zeros((100, 100), np.float32)
+    lone[20:90, 30:60] = 1.0
+    assert len(salient_figures(lone)) == 1

@@ -18,6 +18,8 @@
 
 A cluttered border means a photo: the whole image is one view. So does a border that looks
 plain but has a camera's noise, with pieces running off the frame (a wall and a floor).
+But where the saliency model sees two or more figure-sized subjects in it (a drawn ref
+sheet on a pattern or a painted scene), those are the views (``salient_figures``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class Piece:
 # Finds faces in an RGB image: detections with ``box`` (x, y, w, h) and ``score`` (0..1),
 # best first (``FaceAnalyzer.find_faces``).
 FindFaces = Callable[[np.ndarray], list]
+# Saliency of an RGB image, float 0..1 of its size (a matting session's ``predict_mask``).
+FindSalient = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -1095,7 +1099,7 @@ def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 # --- 4. crops and layout ------------------------------------------------------------------
 
 def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_MARGIN_SHARE, *,
-                 find_faces: FindFaces | None = None) -> SplitResult:
+                 find_faces: FindFaces | None = None, find_salient: FindSalient | None = None) -> SplitResult:
     """Run the whole split stage on one source image.
 
     A sheet divided by gutters or frame lines is split panel by panel, each against its own
@@ -1115,10 +1119,16 @@ def split_source(source: Source, source_index: int = 0, margin: float = T.VIEW_M
         ``thresholds.CLOSEUP_FACE_MIN_SCORE``, else a ``detail`` annotation (a prop); a piece
         holding several faces is cut into one figure per face (``separate_by_faces``).
         Without it, no piece is a close-up and faces cut nothing.
+    find_salient : callable, optional
+        Saliency of an RGB image (``U2netpSession.predict_mask``). A sheet that would be
+        one picture (a busy backdrop, figures joined by a painted floor) is split into the
+        figures it sees (``salient_figures``) where it sees two or more.
     """
     if find_faces is not None:
         find_faces = _remembered(find_faces)   # a close-up is judged in its region and again on the page
     background, views, annotations = _region_views(source, source_index, whole_when_empty=True, find_faces=find_faces)
+    if find_salient is not None and len(views) == 1 and views[0].kind == "photo":
+        views = _salient_views(source, source_index, background, find_salient) or views
     panels = find_panels(source.rgb)
     if len(panels) > 1:
         on_page, page_notes, views, annotations = views, annotations, [], []
@@ -1171,6 +1181,44 @@ def _region_views(source: Source, source_index: int, whole_when_empty: bool,
     if filled or (not views and (whole_when_empty or not background.is_plain)):
         views = [_whole(source, source_index, background)]
     return background, views, annotations
+
+
+def salient_figures(saliency: np.ndarray, *, threshold: float = T.SALIENT,
+                    min_height_share: float = T.SALIENT_FIGURE_MIN_HEIGHT_SHARE,
+                    min_area_share: float = T.SALIENT_FIGURE_MIN_AREA_SHARE) -> list[np.ndarray]:
+    """The figures a saliency map shows: its connected regions above ``threshold`` at least
+    ``min_height_share`` of the image tall and ``min_area_share`` of its area, as masks,
+    left to right.
+
+    Examples
+    --------
+    >>> saliency = np.zeros((100, 120), np.float32)
+    >>> saliency[10:90, 10:40] = 0.9; saliency[15:95, 70:100] = 0.8; saliency[5:12, 50:60] = 0.9
+    >>> [int(m.sum()) for m in salient_figures(saliency)]
+    [2400, 2400]
+    """
+    import cv2
+
+    height, width = saliency.shape
+    count, parts, stats, _ = cv2.connectedComponentsWithStats((saliency > threshold).astype(np.uint8), connectivity=8)
+    keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= min_height_share * height
+            and stats[i, cv2.CC_STAT_AREA] >= min_area_share * height * width]
+    return [parts == i for i in sorted(keep, key=lambda i: stats[i, cv2.CC_STAT_LEFT])]
+
+
+def _salient_views(source: Source, source_index: int, background: Background,
+                   find_salient: FindSalient) -> list[View]:
+    """The figures of a sheet on a busy backdrop (``salient_figures``), or none where the
+    model sees fewer than two: one subject in a scene is a picture of the whole."""
+    figures = salient_figures(find_salient(source.rgb))
+    if len(figures) < 2:
+        return []
+    views = []
+    for mask in figures:
+        x, y, w, h = _tight_box(mask)
+        views.append(View(source_index=source_index, bbox=(x, y, w, h), image=source.rgb[y:y + h, x:x + w],
+                          mask=mask[y:y + h, x:x + w], kind="figure", backdrop=background))
+    return [views[i] for i in _reading_order([v.bbox for v in views])]
 
 
 def _centre_inside(box: tuple[int, int, int, int], region: tuple[int, int, int, int]) -> bool:
