@@ -248,3 +248,17 @@ def test_a_file_named_for_its_view_is_the_creators_word():
     spec_named = decide(ViewEvidence(Pose(), filename=name_label("02_side_right")))
     assert spec_named.view == "side_right" and spec_named.confidence >= UNSURE_BELOW
     assert decide(ViewEvidence(weak_front, filename=name_label("hero_v2"))).view == "front"
+
+
+def test_a_view_without_the_face_its_siblings_show_leans_turned_away(pipeline):
+    """Where the face models find faces in a sheet's style, a view with none is more likely a
+    back or a profile: a weak prior that never outweighs a sure measurement."""
+    alone = decide(ViewEvidence(Pose(), face_absent=True))
+    assert alone.view == "back" and alone.confidence < UNSURE_BELOW
+    measured = decide(ViewEvidence(Pose(), body_yaw=2.0, body_confidence=0.95, face_absent=True))
+    assert measured.view == "front"
+    poses = _sheet_poses(FIXTURES / "sheet_row6_gray.png", pipeline)
+    methods = [{e["method"] for e in p.evidence} for p in poses]
+    assert any("face_absent" in m for m in methods)
+    for m in methods:
+        assert not ({"face_absent"} <= m and m & {"face_landmarks", "face_detector"})

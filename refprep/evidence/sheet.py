@@ -110,6 +110,21 @@ def class_reading(method: str, coarse: str, reliability: float, side: str | None
     return Reading(method, _blend(probabilities, reliability), None, float(reliability))
 
 
+def face_absent_reading(rates: dict[str, float], reliability: float) -> Reading:
+    """What it says that no face was found in a view of a sheet whose other views show
+    detectable faces: each class in proportion to how often a view of that coarse class
+    shows no face there (``rates``), so a back and a profile gain over a front.
+
+    Examples
+    --------
+    >>> reading = face_absent_reading({"front": 0.2, "three_quarter": 0.1, "side": 0.6, "back": 1.0}, 0.5)
+    >>> CLASSES[int(np.argmax(reading.likelihood))]
+    'back'
+    """
+    probabilities = np.array([rates[coarse_class(name)] for name in CLASSES])
+    return Reading("face_absent", _blend(probabilities / probabilities.sum(), reliability), None, float(reliability))
+
+
 def _blend(probabilities: np.ndarray, reliability: float) -> np.ndarray:
     reliability = min(max(reliability, 0.0), 1.0)
     return reliability * probabilities + (1.0 - reliability) / len(CLASSES)

@@ -13,6 +13,9 @@ Several readers look at every view (``refprep.evidence``), and one decision weig
 - ``filename``: a single-view file named for its view ("hero_front.png", "side_left.png"):
   the creator's word, nearly as strong as a caption;
 - ``silhouette``: outline rules (``evidence.silhouette``): weak, trusted little;
+- ``face_absent``: no face found in a view while the face models found one in another
+  view of the same sheet: that style's faces are detectable, so the view is likely turned
+  away (a weak prior, ``evidence.sheet.face_absent_reading``);
 - ``mirror``: the view of the same sheet that is its mirror image (``evidence.sheet.
   mirror_partners``): the two are turned opposite ways, so what the partner's own readers
   saw (a left profile, a front) says what this one is (a right profile, a back).
@@ -33,8 +36,8 @@ import numpy as np
 
 from .. import thresholds as T
 from ..data import VIEW_CLASSES, Pose, Source, View, classify_yaw, coarse_class
-from ..evidence.sheet import (CLASSES, Reading, caption_target, class_reading, fuse, labels_for_views, mirror_partners,
-                              mirror_reading, turn_readings, turn_rows, yaw_reading)
+from ..evidence.sheet import (CLASSES, Reading, caption_target, class_reading, face_absent_reading, fuse, labels_for_views,
+                              mirror_partners, mirror_reading, turn_readings, turn_rows, yaw_reading)
 from ..evidence.silhouette import classify_sheet, measure_shape
 from ..evidence.text import name_label
 
@@ -96,6 +99,8 @@ class ViewEvidence:
     shape: Pose | None = None
     label: object | None = None  # evidence.text.LabelMatch: a caption printed on the sheet
     filename: object | None = None  # evidence.text.LabelMatch: what the file's name says
+    # No face found here though the face models found one in another view of the sheet.
+    face_absent: bool = False
     # The view of the same sheet that is this one's mirror image (index among the views
     # estimated together), and the class posterior that view's own readers gave it.
     mirror_partner: int | None = None
@@ -108,6 +113,8 @@ class ViewEvidence:
         out = []
         if self.mirror_partner is not None:
             out.append({"method": "mirror", "view": self.mirror_partner + 1})
+        if self.face_absent:
+            out.append({"method": "face_absent"})
         if self.turn is not None:
             out.append({"method": "turn", "yaw_deg": round(self.turn.yaw_deg, 1)})
         for method, label in (("label", self.label), ("filename", self.filename)):
@@ -158,6 +165,8 @@ def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
         side = evidence.shape.view.rsplit("_", 1)[-1] if evidence.shape.view.endswith(("_left", "_right")) else None
         out.append(class_reading("silhouette", coarse_class(evidence.shape.view),
                                  weight["reliability"] * evidence.shape.confidence, side, weight["side_weight"]))
+    if evidence.face_absent and not photo:
+        out.append(face_absent_reading(T.FACE_ABSENT_RATE, T.POSE_READERS["face_absent"]["reliability"]))
     if evidence.mirror_posterior is not None:
         out.append(mirror_reading(evidence.mirror_posterior, T.POSE_READERS["mirror"]["reliability"]))
     if evidence.turn is not None:
@@ -230,8 +239,14 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
                 sources[source_index].rgb, where=lambda box: caption_target(box, boxes) is not None)
             for i, label in zip(members, labels_for_views(lines, boxes)):
                 labels[i] = label
-    evidence = [ViewEvidence(face, body.yaw_deg, body.confidence, shape, label, name)
-                for face, body, shape, label, name in zip(faces, bodies, shapes, labels, names)]
+    absent = [False] * len(views)
+    for members in _sheet_groups(views):
+        seen = [faces[i].method != "none" and faces[i].yaw_deg is not None for i in members]
+        if any(seen):
+            for i, found in zip(members, seen):
+                absent[i] = not found
+    evidence = [ViewEvidence(face, body.yaw_deg, body.confidence, shape, label, name, face_absent=missing)
+                for face, body, shape, label, name, missing in zip(faces, bodies, shapes, labels, names, absent)]
     # Mirror images on one sheet are turned opposite ways: each view hears what its partner's
     # own readers said (one message each way, so no view's evidence counts twice).
     own = [fuse(readings(e, photo=v.kind == "photo")) for e, v in zip(evidence, views)]
