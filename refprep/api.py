@@ -697,7 +697,8 @@ def checked_target(preset: str, background: str, device: str = "cpu"):
 def build(inputs, out_dir: str | Path | None = None, name: str | None = None, preset: str = "generic",
           background: str = "white", model: str = "u2netp", zip: bool = False, force: bool = False,
           margin: float | None = None, jobs: int | None = None, device: str = "cpu", views=None, view=None,
-          exclude=(), upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BuildResult:
+          exclude=(), upscale: str = DEFAULT_UPSCALE, closeup: bool = False,
+          progress: Progress | None = None) -> BuildResult:
     """Turn one sheet, several single views or a folder into a subject package for ``preset``.
 
     Parameters
@@ -736,6 +737,11 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
         of a source with a view under the preset's minimum side or the resolution check's
         warn level, ``always`` every view, ``never`` none. An enlarged view's resolution
         check warns (its detail is invented) and its manifest entry has ``upscaled_from``.
+    closeup : bool, default False
+        Add a head-and-shoulders close-up cut from the best front view after the views
+        (``NN_front_closeup.png``, slot ``closeup``), where the preset accepts one and its
+        image count leaves room; it is never the frontal image. Where there is none, a
+        warning says why.
     progress : callable, optional
         ``progress(stage, done, total)``, called as the work advances.
 
@@ -784,7 +790,8 @@ def build(inputs, out_dir: str | Path | None = None, name: str | None = None, pr
     merged, skipped = usable_analyses(outcomes, ", ".join(str(item) for item in inputs))
     judge_package_views(merged, declared, chosen, target_colour)
     result = export_package(merged, chosen, target, background, force=force, make_zip=zip,
-                            progress=progress, skipped=skipped, excluded=declared.excluded, upscale=upscale)
+                            progress=progress, skipped=skipped, excluded=declared.excluded, upscale=upscale,
+                            closeup=closeup)
     result.notices = several_sheets_notices(paths, outcomes)
     return result
 
@@ -829,16 +836,16 @@ class PackageDraft:
 def export_package(analysis: SheetAnalysis, preset, target: Path, background: str, force: bool = False,
                    make_zip: bool = False, progress: Progress | None = None,
                    skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset(),
-                   upscale: str = DEFAULT_UPSCALE) -> BuildResult:
+                   upscale: str = DEFAULT_UPSCALE, closeup: bool = False) -> BuildResult:
     """Choose, fit and encode the checked views ``preset`` takes, judge the package against
     every rule of the preset and write it to ``target`` (the folder's name is the package's).
     ``skipped`` lists input files left out as unusable ({"file", "reason"}); ``excluded``
-    numbers the views the creator left out (1-based); ``upscale`` as for `build`."""
+    numbers the views the creator left out (1-based); ``upscale`` and ``closeup`` as for `build`."""
     from .stages.package import write_files
 
     progress = progress or _no_progress
     draft = compose_package(analysis, preset, target.name, background, progress, skipped, excluded,
-                            upscale=upscale)
+                            upscale=upscale, closeup=closeup)
     progress("write", 0, 1)
     write_files(target, draft.files, force=force, make_zip=make_zip)
     progress("write", 1, 1)
@@ -848,15 +855,17 @@ def export_package(analysis: SheetAnalysis, preset, target: Path, background: st
 
 def compose_package(analysis: SheetAnalysis, preset, name: str, background: str, progress: Progress | None = None,
                     skipped: list[dict] | None = None, excluded: frozenset[int] = frozenset(),
-                    record: dict | None = None, upscale: str = DEFAULT_UPSCALE, upscaler=None) -> PackageDraft:
+                    record: dict | None = None, upscale: str = DEFAULT_UPSCALE, upscaler=None,
+                    closeup: bool = False) -> PackageDraft:
     """``export_package`` short of writing: the package named ``name`` as a ``PackageDraft``.
     ``record`` goes into the manifest as its ``batch`` field (what ``refprep batch --resume``
-    compares). ``upscale`` as for `build`; ``upscaler`` (a ``stages.upscale.Upscaler``) is
-    made when a view needs it and none is given.
+    compares). ``upscale`` and ``closeup`` as for `build`; ``upscaler`` (a
+    ``stages.upscale.Upscaler``) is made when a view needs it and none is given.
 
     How much each source's views grow is decided, and their resolution checks redone, before
     the choice, so a view that fails only for its size is chosen as the enlarged view it will be."""
     from .stages.clean import parse_background
+    from .stages.closeup import add_closeup
     from .stages.consistency import package_consistency
     from .stages.package import build_manifest, excluded_entry, package_files, view_entry
     from .stages.quality import with_upscaled_resolution
@@ -870,16 +879,24 @@ def compose_package(analysis: SheetAnalysis, preset, name: str, background: str,
     views = [view if factors[view.source_index] == 1.0 else with_upscaled_resolution(
                  view, analysis.sources[view.source_index].rgb.shape[1::-1], preset, factors[view.source_index])
              for view in analysis.views]
-    if upscaler is None and any(factor > 1.0 for factor in factors.values()):
-        upscaler = Upscaler()
     chosen, left_out = select_views(views, preset, excluded)
+    placed = [(item, factors[item.view.source_index]) for item in chosen]
+    extra = None
+    if closeup:
+        extra = add_closeup(views, chosen, preset, colour, [source.rgb.shape[1::-1] for source in analysis.sources],
+                            excluded, upscale)
+        placed += [(extra.chosen, extra.upscale_by)] if extra.chosen else []
+    if upscaler is None and any(factor > 1.0 for _, factor in placed):
+        upscaler = Upscaler()
     exported = []
-    for position, item in enumerate(chosen, 1):
-        exported.append(export_view(item, position, preset, colour, factors[item.view.source_index], upscaler))
-        progress("export", position, len(chosen))
+    for position, (item, factor) in enumerate(placed, 1):
+        exported.append(export_view(item, position, preset, colour, factor, upscaler))
+        progress("export", position, len(placed))
     entries = [view_entry(item) for item in exported]
     excluded = [excluded_entry(item) for item in left_out]
     failures, warnings, coverage = package_findings(entries, excluded, preset)
+    if extra and extra.warning:
+        warnings.append(extra.warning)
     manifest = build_manifest(name, preset.name, background, analysis.sources, entries, excluded, failures,
                               warnings, coverage, analysis.annotations)
     manifest["consistency"] = package_consistency(entries)
@@ -888,7 +905,7 @@ def compose_package(analysis: SheetAnalysis, preset, name: str, background: str,
     if record:
         manifest["batch"] = record
     manifest, files = package_files(manifest, exported, [source.rgb for source in analysis.sources])
-    return PackageDraft(manifest, files, [item.view for item in chosen])
+    return PackageDraft(manifest, files, [item.view for item, _ in placed])
 
 
 def check(images, preset: str = "generic", model: str = "u2netp", progress: Progress | None = None,

@@ -62,12 +62,14 @@ class BatchSettings:
     view: tuple[str, ...] = ()
     exclude: tuple[int, ...] = ()
     upscale: str = DEFAULT_UPSCALE
+    closeup: bool = False
 
     def options(self) -> dict:
-        """Every option that changes a package's bytes."""
+        """Every option that changes a package's bytes (``closeup`` only when asked for, so
+        the packages of a batch made without it resume as they are)."""
         return {"preset": self.build.preset, "background": self.background, "margin": self.build.margin,
                 "model": self.build.model, "views": self.views, "view": list(self.view),
-                "exclude": list(self.exclude), "upscale": self.upscale}
+                "exclude": list(self.exclude), "upscale": self.upscale, **({"closeup": True} if self.closeup else {})}
 
     def options_sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.options(), sort_keys=True).encode("utf-8")).hexdigest()
@@ -224,7 +226,7 @@ def package_character(pipeline: Pipeline, item: BatchInput, paths: tuple[Path, .
         judge_package_views(merged, declared, preset, settings.build.target)
         draft = compose_package(merged, preset, item.package, settings.background, skipped=skipped,
                                 excluded=declared.excluded, record=settings.record(item),
-                                upscale=settings.upscale, upscaler=pipeline.upscaler)
+                                upscale=settings.upscale, upscaler=pipeline.upscaler, closeup=settings.closeup)
     except InputError as exc:
         return Packaged(item.file, FAILED, time.perf_counter() - start, error=printable(exc.reason))
     except RefprepError as exc:
@@ -240,7 +242,8 @@ def package_character(pipeline: Pipeline, item: BatchInput, paths: tuple[Path, .
 def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "white", model: str = "u2netp",
                 margin: float | None = None, views=None, view=(), exclude=(), jobs: int | None = None,
                 resume: bool = False, force: bool = False, executor: str = "local", scheduler: str | None = None,
-                device: str = "cpu", upscale: str = DEFAULT_UPSCALE, progress: Progress | None = None) -> BatchResult:
+                device: str = "cpu", upscale: str = DEFAULT_UPSCALE, closeup: bool = False,
+                progress: Progress | None = None) -> BatchResult:
     """One package per character in ``input_dir``, each in ``out_dir/NAME``, and
     ``out_dir/batch.json``.
 
@@ -252,7 +255,7 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     out_dir : path
         Where the packages (``NAME/``, NAME the sheet's stem or the sub-folder's name) and
         ``batch.json`` go.
-    preset, background, model, margin, views, view, exclude, device, upscale
+    preset, background, model, margin, views, view, exclude, device, upscale, closeup
         As for `build`; the same for every package.
     jobs : int, optional
         Worker processes (default: one per core); with ``executor="dask"`` and no
@@ -309,7 +312,7 @@ def build_batch(input_dir, out_dir, preset: str = "generic", background: str = "
     settings = BatchSettings(BuildSettings(chosen.name, target_colour, margin, model, device), background,
                              views if isinstance(views, str) or views is None else ",".join(v or "-" for v in views),
                              tuple(f"{number}={name}" for number, name in view.items()) if isinstance(view, dict)
-                             else tuple(view or ()), tuple(sorted(declared.excluded)), upscale)
+                             else tuple(view or ()), tuple(sorted(declared.excluded)), upscale, closeup)
     out_dir = Path(out_dir)
     characters, outcomes, ignored = find_characters(Path(input_dir), out_dir)
     if (out_dir / BATCH_RECORD).exists() and not (resume or force):

@@ -310,6 +310,9 @@ def package_options(func):
                      help="Enlarge views with Real-ESRGAN (x4 at most): auto those under the preset's minimum side "
                           "or the resolution check's warn level, always every view, never none. Enlarged detail is "
                           "invented: the resolution check warns."),
+        click.option("--closeup", is_flag=True,
+                     help="Add a head-and-shoulders close-up cut from the best front view after the views, where the "
+                          "preset takes one (never the frontal image); otherwise a warning says why not."),
     )):
         func = option(func)
     return func
@@ -343,7 +346,7 @@ def view_options(func):
 @common_output_options
 @run_command
 def build(inputs, out_dir, name, preset, background, model, margin, make_zip, force, strict, open_report, jobs, device,
-          upscale, verbose, views, view, exclude, as_json, quiet):
+          upscale, closeup, verbose, views, view, exclude, as_json, quiet):
     """Build a subject package from a sheet, single views, or a folder of them.
 
     All the inputs are one character. Images in a folder that cannot be read are skipped,
@@ -363,7 +366,7 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
     with Progress(quiet, "build") as progress:
         result = api.build(inputs, out_dir=out_dir, name=name, preset=preset, background=background, model=model,
                            zip=make_zip, force=force, margin=margin, jobs=jobs, device=device, views=views,
-                           view=view, exclude=exclude, upscale=upscale, progress=progress)
+                           view=view, exclude=exclude, upscale=upscale, closeup=closeup, progress=progress)
     manifest = result.manifest
     if as_json:
         emit_json(result.as_dict())
@@ -400,7 +403,7 @@ def build(inputs, out_dir, name, preset, background, model, margin, make_zip, fo
 @view_options
 @common_output_options
 @run_command
-def batch(input_dir, out_dir, preset, background, model, margin, force, strict, device, upscale, jobs, resume,
+def batch(input_dir, out_dir, preset, background, model, margin, force, strict, device, upscale, closeup, jobs, resume,
           executor, scheduler, views, view, exclude, as_json, quiet):
     """One package per character: each image in INPUT_DIR is a sheet, each sub-folder of
     single views is one character.
@@ -421,7 +424,7 @@ def batch(input_dir, out_dir, preset, background, model, margin, force, strict, 
         result = build_batch(input_dir, out_dir, preset=preset, background=background, model=model, margin=margin,
                              views=views, view=view, exclude=exclude, jobs=jobs, resume=resume, force=force,
                              executor=executor, scheduler=scheduler, device=device, upscale=upscale,
-                             progress=progress)
+                             closeup=closeup, progress=progress)
     if as_json:
         emit_json(result.as_dict())
     else:

@@ -719,6 +719,26 @@ SECOND_FACE_MIN_SCORE = 0.5
 # PANEL_WORK_LONG_SIDE (1/800 of the side each), and a matte fades out over a pixel or two.
 FRAME_TOUCH_SHARE = 0.005
 
+# --- closeup (stages/closeup.py) --------------------------------------------------------
+# The head-and-shoulders close-up of --closeup is the face box (BlazeFace: brows to chin,
+# cheek to cheek) grown by these shares of its own size, then clipped to the view: a face
+# width each side takes in the ears, hair and the shoulders (about three face widths across
+# on a drawn or real figure); 0.75 of its height above takes in the hair the box stops under
+# (more than quality's HEAD_TOP_GROWTH: drawn hair is often tall); 1.5 below takes in the
+# neck (about half a face) and the shoulders down to the top of the chest.
+CLOSEUP_SIDE_GROWTH = 1.0
+CLOSEUP_TOP_GROWTH = 0.75
+CLOSEUP_BOTTOM_GROWTH = 1.5
+# Without a face box (a face the models could not read on a view declared front), the top
+# of the figure's matte, this share of its height: the head and shoulders of an adult figure
+# of seven to eight heads (the shoulder line is under two heads from the top); the head alone
+# of a chibi figure, which is what a close-up of it should show.
+CLOSEUP_FIGURE_SHARE = 0.25
+# Background left around the cut, as a share of its longer side: the views' own margin
+# (VIEW_MARGIN_SHARE), so the picture's border is the flat background and the head is not
+# pressed to the edge.
+CLOSEUP_MARGIN_SHARE = VIEW_MARGIN_SHARE
+
 # --- batch ------------------------------------------------------------------------------
 # Sheets sent to a Dask worker thread ahead of the one it is on: 2 keeps every worker busy
 # while a result travels back (a package is a few MB), and bounds what the client holds in

@@ -36,6 +36,7 @@ from .. import __version__
 from ..data import Source
 from ..errors import OutputError, stop_signals
 from ..targets.export import Exported, LeftOut
+from ..targets.presets import CLOSEUP_SLOT
 from ..stages.report import SOURCE_PREFIX, contact_sheet, html_report, source_overview
 
 SCHEMA = "refprep.subject-package/1"
@@ -102,7 +103,9 @@ def view_entry(item: Exported) -> dict:
     view = item.chosen.view
     return {
         "file": item.file,
-        "index": item.chosen.index,  # the view's number in sheet order (--views, --view N, --exclude N)
+        # The view's number in sheet order (--views, --view N, --exclude N); a close-up is no
+        # view of its own, it names the view it was cut from.
+        **({"cut_from": item.chosen.index} if item.chosen.slot == CLOSEUP_SLOT else {"index": item.chosen.index}),
         "sha256": sha256(item.data),
         "width": item.width,
         "height": item.height,

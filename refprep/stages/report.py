@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..data import VIEW_CLASSES
+from ..targets.rules import is_closeup
 
 STATUS_COLOURS = {"pass": (46, 160, 67), "warn": (219, 145, 0), "fail": (207, 34, 46), "skip": (140, 140, 140)}
 STATUS_MARKS = {"pass": "OK", "warn": "WARN", "fail": "FAIL", "skip": "-"}
@@ -27,6 +28,11 @@ def _font(size: int):
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1 has only the small bitmap font
         return ImageFont.load_default()
+
+
+def view_title(entry: dict) -> str:
+    """What an image of the package shows: its class, or "front close-up" for the close-up."""
+    return f"{entry['view']} close-up" if is_closeup(entry) else entry["view"]
 
 
 def _angle(value) -> str:
@@ -78,7 +84,7 @@ def contact_sheet(entries: list[dict], images: list[np.ndarray], per_row: int = 
             colour = STATUS_COLOURS[status]
             draw.rectangle([x - 3, top - 3, x + tile.width + 2, top + tile.height + 2], outline=colour, width=3)
             caption_y = top + tile_height + 8
-            draw.text((x, caption_y), f"{entry['view']}  [{STATUS_MARKS[status]}]", fill=colour, font=title_font)
+            draw.text((x, caption_y), f"{view_title(entry)}  [{STATUS_MARKS[status]}]", fill=colour, font=title_font)
             detail = (f"yaw {_angle(entry['yaw_deg'])}  conf {entry['pose_confidence']:.2f}  "
                       f"{entry['pose_method']}")
             draw.text((x, caption_y + 28), detail, fill=(60, 60, 60), font=small_font)
@@ -191,8 +197,8 @@ def _view_section(number: int, view: dict, source_name: str = "") -> str:
     origin = f"from {e(source_name)}, " if source_name else ""
     return (
         f"<section class='view' id='view-{number}'>"
-        f"<div class='picture'><img src='{e(view['file'])}' alt='view {number}: {e(view['view'])}'></div>"
-        f"<div><h2>{number}. {e(view['view'].replace('_', ' '))} "
+        f"<div class='picture'><img src='{e(view['file'])}' alt='view {number}: {e(view_title(view))}'></div>"
+        f"<div><h2>{number}. {e(view_title(view).replace('_', ' '))} "
         f"<span class='badge {e(view['status'])}'>{e(view['status'])}</span></h2>"
         f"<p class='angles'>yaw {_angle(view['yaw_deg'])} &middot; pitch {_angle(view['pitch_deg'])} "
         f"&middot; roll {_angle(view['roll_deg'])}</p>"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import View
-from ..targets.presets import FORMAT_EXTENSIONS, GROUP_ORDER, JPEG_QUALITY_RANGE, Preset, view_group
+from ..targets.presets import CLOSEUP_SLOT, FORMAT_EXTENSIONS, GROUP_ORDER, JPEG_QUALITY_RANGE, Preset, view_group
 
 UNCLASSIFIED = "unclassified"
 # When no encoding fits the byte limit, scale down by the square root of (limit / size) -
@@ -35,7 +35,7 @@ PNG_OPTIMISE_REACH = 0.95
 class Chosen:
     view: View
     index: int  # 1-based position of the view among all views found (sheet order)
-    slot: str  # the view group it fills, or UNCLASSIFIED for a view of unknown pose
+    slot: str  # the view group it fills, UNCLASSIFIED for a view of unknown pose, or CLOSEUP_SLOT
 
 
 @dataclass
@@ -315,7 +315,8 @@ def encode(picture: np.ndarray, colour, preset: Preset) -> tuple[bytes, str, int
 
 def export_view(chosen: Chosen, position: int, preset: Preset, colour, upscale_by: float = 1.0,
                 upscaler=None) -> Exported:
-    """Fit and encode one chosen view; ``position`` numbers the file (01_front.png...).
+    """Fit and encode one chosen view; ``position`` numbers the file (01_front.png..., a
+    close-up NN_front_closeup.png).
 
     ``upscale_by`` > 1 first enlarges the view's cut-out by that factor with ``upscaler``
     (``stages.upscale.enlarge_view``); ``scale`` then counts output pixels per pixel of the
@@ -338,5 +339,6 @@ def export_view(chosen: Chosen, position: int, preset: Preset, colour, upscale_b
         if preset.max_bytes is None or len(data) <= preset.max_bytes:
             break
         scale_cap = scale * math.sqrt(preset.max_bytes / len(data)) * SHRINK_MARGIN
-    name = f"{position:02d}_{view.pose.view}{FORMAT_EXTENSIONS[fmt]}"
+    what = f"{view.pose.view}_closeup" if chosen.slot == CLOSEUP_SLOT else view.pose.view
+    name = f"{position:02d}_{what}{FORMAT_EXTENSIONS[fmt]}"
     return Exported(chosen, name, data, fmt, picture, scale * upscale_by, padding, quality, upscaled_from)

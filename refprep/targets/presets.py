@@ -26,6 +26,9 @@ VIEW_GROUPS = {
     "back": ("back",),
 }
 GROUP_ORDER = tuple(VIEW_GROUPS)
+# The slot of the head close-up ``--closeup`` adds after the views: an extra reference image,
+# never the frontal one.
+CLOSEUP_SLOT = "closeup"
 
 # Vendors write "10MB"; decimal megabytes are the smaller reading, so a file under the
 # decimal limit is under the binary one too.
@@ -96,6 +99,10 @@ class Preset:
     recommended_views: tuple[str, ...] = ()
     # The first image must be the frontal view, and no other image may be frontal.
     frontal_first: bool = False
+    # A head close-up cut from the front view may join the views as one more image
+    # (``--closeup``), where the image count leaves room: only where the vendor's source says
+    # its extra images are further pictures of the subject that may differ from the views.
+    accepts_closeup: bool = False
     min_side: int | None = None
     max_side: int | None = None
     min_aspect: float | None = None  # width / height
@@ -145,6 +152,8 @@ class Preset:
             parts.append(f"width/height {self.min_aspect or 0:.2f}-{self.max_aspect or float('inf'):.2f}")
         if self.max_bytes:
             parts.append(f"<= {self.max_bytes / MB:.1f} MB")
+        if self.accepts_closeup:
+            parts.append("takes a head close-up")
         if not self.transparency:
             parts.append("no transparency")
         if self.refuses_real_faces:
@@ -164,6 +173,7 @@ class Preset:
             "formats": list(self.formats), "min_views": self.min_views, "max_views": self.max_views,
             "include_all": self.include_all, "required_views": list(self.required_views),
             "recommended_views": list(self.recommended_views), "frontal_first": self.frontal_first,
+            "accepts_closeup": self.accepts_closeup,
             "min_side": self.min_side, "max_side": self.max_side, "min_aspect": self.min_aspect,
             "max_aspect": self.max_aspect, "max_bytes": self.max_bytes, "transparency": self.transparency,
             "refuses_real_faces": self.refuses_real_faces, "max_data_uri_bytes": self.max_data_uri_bytes,
@@ -200,8 +210,11 @@ PRESETS: dict[str, Preset] = {
             required_views=("front",),
             recommended_views=("three_quarter", "side"),
             max_side=2048,
+            # No generator's count to keep to: a close-up asked for goes in.
+            accepts_closeup=True,
             sources={
                 "formats": f"{_REFPREP}: lossless PNG keeps the background exactly flat",
+                "closeup": f"{_REFPREP}: every view found, and a head close-up when one is asked for",
                 "required": f"{_REFPREP}: every generator's reference guide asks for a clear frontal view",
                 "recommended": f"{_REFPREP}: three-quarter and side views keep the character consistent in turns",
                 "max_side": f"{_REFPREP}: 2048 px long side, more detail than generators working at 720p-1080p use",
@@ -216,10 +229,14 @@ PRESETS: dict[str, Preset] = {
             required_views=("front",),
             recommended_views=("three_quarter", "side"),
             frontal_first=True,
+            # refer_images are the 1-3 images that differ from the frontal one: a close-up of
+            # the face is such an image (it is never the frontal_image).
+            accepts_closeup=True,
             **_KLING_LIMITS,
             sources={
                 **_KLING_SOURCES,
                 "views": _KLING_ELEMENT_DOC,
+                "closeup": _KLING_ELEMENT_DOC + " (a head close-up is one of the refer_images, after the views)",
                 "required": _KLING_ELEMENT_DOC + " (the frontal image is required)",
                 "frontal_first": _KLING_ELEMENT_DOC,
                 "recommended": f"{_REFPREP}: three-quarter and side views are what the extra slots are for",
@@ -250,7 +267,9 @@ PRESETS: dict[str, Preset] = {
             min_aspect=0.4,
             max_aspect=2.5,
             max_bytes=10 * MB,
-            sources=_cite(_KLING_4_DOC, "min_side", "aspect", **_TURNAROUND_SOURCE,
+            # Its reference images are any pictures of the element, not fixed views.
+            accepts_closeup=True,
+            sources=_cite(_KLING_4_DOC, "min_side", "aspect", "closeup", **_TURNAROUND_SOURCE,
                           formats=_KLING_DOC, max_bytes=_KLING_DOC,
                           views=_KLING_4_DOC + "; refprep takes 8 so a first and a last keyframe still fit"),
         ),
@@ -284,8 +303,11 @@ PRESETS: dict[str, Preset] = {
             max_aspect=4.0,
             max_bytes=50 * MB,
             max_request_bytes=_VIDU_BODY,
+            # A subject is a set of images of one character, not fixed views.
+            accepts_closeup=True,
             sources=_cite(_VIDU_DOC, "formats", "min_side", "aspect", "max_bytes", "request_bytes",
-                          **_TURNAROUND_SOURCE, views=_VIDU_DOC + " (one character is one subject)"),
+                          **_TURNAROUND_SOURCE, views=_VIDU_DOC + " (one character is one subject)",
+                          closeup=_VIDU_DOC + " (a head close-up is one more image of the subject)"),
         ),
         Preset(
             name="vidu-q4",
@@ -299,7 +321,10 @@ PRESETS: dict[str, Preset] = {
             max_aspect=5.0,
             max_bytes=50 * MB,
             max_request_bytes=_VIDU_BODY,
+            # As Q2: the subject's images are any pictures of the character.
+            accepts_closeup=True,
             sources=_cite(_VIDU_Q4_DOC, "views", "aspect", **_TURNAROUND_SOURCE,
+                          closeup=_VIDU_DOC + " (a head close-up is one more image of the subject)",
                           formats=_VIDU_DOC + " (not restated for Q4)", min_side=_VIDU_DOC + " (not restated for Q4)",
                           max_bytes=_VIDU_DOC + " (not restated for Q4)",
                           request_bytes=_VIDU_DOC + " (the same reference2video endpoint)"),

@@ -10,7 +10,7 @@ facts ``format``, ``width``, ``height`` and ``bytes``.
 
 from __future__ import annotations
 
-from ..targets.presets import FORMAT_EXTENSIONS, GROUP_ORDER, MB, Preset, view_group
+from ..targets.presets import CLOSEUP_SLOT, FORMAT_EXTENSIONS, GROUP_ORDER, MB, Preset, view_group
 
 # What each rule id means; presets name their sources by these ids and problems cite them.
 RULES = {
@@ -18,6 +18,7 @@ RULES = {
     "required": "views that must be in the package",
     "recommended": "views that should be (a warning when missing)",
     "frontal_first": "the frontal view comes first and no other image is frontal",
+    "closeup": "whether a head close-up may join the views as one more image (--closeup)",
     "formats": "accepted file formats",
     "min_side": "smallest width or height in pixels",
     "max_side": "largest width or height in pixels",
@@ -48,8 +49,14 @@ def rule_problem(preset: Preset, rule: str, detail: str) -> str:
     return f"Preset {preset.name}, rule {rule}: {detail}"
 
 
+def is_closeup(entry: dict) -> bool:
+    """Is the entry the head close-up ``--closeup`` added (not a view of its own)?"""
+    return entry.get("slot") == CLOSEUP_SLOT
+
+
 def coverage(entries: list[dict]) -> dict[str, bool]:
-    groups = {view_group(entry.get("view")) for entry in entries}
+    """Which view groups the package's views cover (a close-up is part of no view)."""
+    groups = {view_group(entry.get("view")) for entry in entries if not is_closeup(entry)}
     return {group: group in groups for group in GROUP_ORDER}
 
 
@@ -89,9 +96,13 @@ def view_set_problems(entries: list[dict], excluded: list[dict], preset: Preset)
                                                                   f"but it is {first.get('file')} ({first.get('view')})"))
             return problems
         for entry in entries[1:]:
-            if entry.get("view") == "front":
+            if entry.get("view") == "front" and not is_closeup(entry):
                 problems.append(rule_problem(preset, "frontal_first", f"{entry.get('file')} is frontal too; the "
                                                                       "other images must differ from the frontal one"))
+    if not preset.accepts_closeup:
+        for entry in filter(is_closeup, entries):
+            problems.append(rule_problem(preset, "closeup", f"{entry.get('file')} is a head close-up; the generator "
+                                                            "takes views of the subject only (build without --closeup)"))
     return problems
 
 
