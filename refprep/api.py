@@ -363,13 +363,15 @@ class Pipeline:
         """The split checked against the sheet's printed view captions: where guide lines,
         a grid or a panel joined several captioned figures into one view (or none was
         found), the captions place the views. Returns the split and the text read (only text
-        outside the views' insides is recognised: captions sit over, under or at the edge
-        of their figures)."""
-        from .evidence.sheet import caption_rows, outside_views
+        near a view and outside its inside is recognised: captions sit over, under or at the
+        edge of their figures)."""
+        from .evidence.sheet import caption_rows, near_views, outside_views
         from .stages.split import SplitResult, layout_views, resplit_by_captions, split_by_captions, without_text
 
         boxes = [] if len(result.views) <= 1 else [v.bbox for v in result.views]
-        lines = self.poser.text.read(source.rgb, where=lambda box: outside_views(box, boxes))
+        # With no views to go by, every line may be a caption that places one.
+        lines = self.poser.text.read(source.rgb, where=lambda box: outside_views(box, boxes)
+                                     and (not boxes or near_views(box, boxes)))
         views, notes = result.views, []
         rows = caption_rows(lines)
         if rows:

@@ -132,3 +132,27 @@ def test_a_row_that_is_no_turnaround_says_nothing(yaws):
 
     row = [_decision(-20.0, 0.4) if yaw is None else _decision(yaw) for yaw in yaws]
     assert turn_readings(row, 0.7, 0.5, 30.0) == [None] * len(yaws)
+
+
+def test_only_text_near_a_view_is_worth_reading():
+    """Captions over and under a view, and a title overlapping its crop, are read; a notes
+    column beside the figures is not (its recognition was most of a dense sheet's split time)."""
+    from refprep.evidence.sheet import near_views
+
+    views = [(100, 100, 80, 300), (300, 100, 80, 300)]
+    assert near_views((110, 420, 60, 20), views)        # caption under the first view
+    assert near_views((310, 60, 60, 20), views)         # caption over the second
+    assert near_views((150, 90, 200, 20), views)        # a title across both crops
+    assert not near_views((500, 200, 200, 20), views)   # the notes column on the right
+    assert not near_views((110, 600, 60, 20), views)    # far under the views
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import refprep.evidence.sheet
+    import refprep.stages.split
+
+    for module in (refprep.evidence.sheet, refprep.stages.split):
+        results = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert results.failed == 0 and results.attempted > 0, module.__name__

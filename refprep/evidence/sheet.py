@@ -254,6 +254,24 @@ def outside_views(box: tuple[int, int, int, int], views: list[tuple[int, int, in
                    for x, y, w, h in views)
 
 
+def near_views(box: tuple[int, int, int, int], views: list[tuple[int, int, int, int]], *,
+               max_gap: float = 0.35) -> bool:
+    """Whether text at ``box`` could caption one of ``views`` or sit in its crop: it overlaps
+    a view, or its centre is within a view's columns no farther than ``max_gap`` of the
+    view's height above or below it (as ``caption_target`` and ``split.resplit_by_captions``
+    look). A profile text or notes column beside the figures is neither, and need not be read.
+
+    Examples
+    --------
+    >>> near_views((10, 105, 20, 8), [(0, 0, 40, 100)]), near_views((200, 50, 20, 8), [(0, 0, 40, 100)])
+    (True, False)
+    """
+    bx, by, bw, bh = box
+    cx, cy = bx + bw / 2, by + bh / 2
+    return any((x <= cx <= x + w and y - max_gap * h <= cy <= y + h + max_gap * h)
+               or (bx < x + w and x < bx + bw and by < y + h and y < by + bh) for x, y, w, h in views)
+
+
 # --- mirror pairs: what two views of one sheet say about each other -------------------------
 
 # Classes two mirror-image views of one character can have. A bilaterally symmetric character
