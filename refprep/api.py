@@ -294,10 +294,10 @@ class Pipeline:
     @property
     def segmenter(self):
         if self._segmenter is None:
-            from .stages.clean import announce_download, new_session
+            from .stages.clean import RememberingSession, announce_download, new_session
 
             announce_download(self.model)
-            self._segmenter = new_session(self.model, threads=self.threads, device=self.device)
+            self._segmenter = RememberingSession(new_session(self.model, threads=self.threads, device=self.device))
         return self._segmenter
 
     @property
@@ -350,7 +350,8 @@ class Pipeline:
         for index, source in enumerate(sources):
             result = split_source(source, index, VIEW_MARGIN_SHARE if margin is None else margin,
                                   find_faces=self.poser.faces.find_faces,
-                                  find_salient=lambda rgb: self.segmenter.predict_mask(rgb))  # loaded only if needed
+                                  # loaded only if needed; the matte of a whole-picture view reuses it
+                                  find_salient=lambda rgb: self.segmenter.predict_mask(rgb))
             result, lines = self._split_by_captions(source, index, result, VIEW_MARGIN_SHARE if margin is None else margin)
             backgrounds.append(result.background)
             views.extend(result.views)

@@ -112,6 +112,24 @@ class RembgSession:
         return np.asarray(mask.convert("L"), dtype=np.float32) / 255.0
 
 
+class RememberingSession:
+    """A matting session that keeps its last answer: the split asks for the saliency of a
+    picture it would keep whole (``split.salient_figures``), and the clean stage asks for
+    the same picture's again when it mattes that picture as one view. The answer is
+    read-only, so no caller changes what the next one gets."""
+
+    def __init__(self, session):
+        self.session = session
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
+
+    def predict_mask(self, rgb: np.ndarray) -> np.ndarray:
+        if self._last is None or self._last[0] is not rgb:
+            saliency = self.session.predict_mask(rgb)
+            saliency.flags.writeable = False
+            self._last = (rgb, saliency)
+        return self._last[1]
+
+
 def needs_download(model: str) -> bool:
     """True when ``model`` is not bundled and not yet in rembg's cache."""
     if model == "u2netp":
