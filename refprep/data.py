@@ -202,6 +202,11 @@ class View:
         return self.mask
 
 
+def boxes_meet(a: tuple, b: tuple) -> bool:
+    """Whether two (x, y, w, h) boxes overlap (touching edges do not)."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
 def worst_status(statuses) -> str:
     """fail beats warn beats pass; skip counts as pass."""
     statuses = set(statuses)

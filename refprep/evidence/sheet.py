@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import VIEW_CLASSES, coarse_class
+from ..data import VIEW_CLASSES, boxes_meet, coarse_class
 
 CLASSES = VIEW_CLASSES[:-1]  # all but unknown
 # Each class's yaw range (degrees, SPEC): front < 22.5 <= three_quarter < 67.5 <= side <= 112.5 < back.
@@ -266,10 +266,9 @@ def near_views(box: tuple[int, int, int, int], views: list[tuple[int, int, int, 
     >>> near_views((10, 105, 20, 8), [(0, 0, 40, 100)]), near_views((200, 50, 20, 8), [(0, 0, 40, 100)])
     (True, False)
     """
-    bx, by, bw, bh = box
-    cx, cy = bx + bw / 2, by + bh / 2
-    return any((x <= cx <= x + w and y - max_gap * h <= cy <= y + h + max_gap * h)
-               or (bx < x + w and x < bx + bw and by < y + h and y < by + bh) for x, y, w, h in views)
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return any((x <= cx <= x + w and y - max_gap * h <= cy <= y + h + max_gap * h) or boxes_meet(box, (x, y, w, h))
+               for x, y, w, h in views)
 
 
 # --- mirror pairs: what two views of one sheet say about each other -------------------------

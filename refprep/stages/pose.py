@@ -220,7 +220,8 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
     shapes: list[Pose | None] = [None] * len(views)
     labels: list[object | None] = [None] * len(views)
     names: list[object | None] = [None] * len(views)
-    for members in _sheet_groups(views):
+    groups = _sheet_groups(views)
+    for members in groups:
         evidence = [measure_shape(views[i].image, views[i].subject_mask) for i in members]
         for i, pose in zip(members, classify_sheet(evidence)):
             # In a photo the face models see any visible face; the outline can only add
@@ -240,7 +241,7 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
             for i, label in zip(members, labels_for_views(lines, boxes)):
                 labels[i] = label
     absent = [False] * len(views)
-    for members in _sheet_groups(views):
+    for members in groups:
         seen = [faces[i].method != "none" and faces[i].yaw_deg is not None for i in members]
         if any(seen):
             for i, found in zip(members, seen):

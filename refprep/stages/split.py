@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import thresholds as T
-from ..data import Background, Source, View
+from ..data import Background, Source, View, boxes_meet
 
 
 @dataclass
@@ -660,7 +660,7 @@ def _faces_in_piece(labels: np.ndarray, piece: Piece, source: Source, scale: flo
     picture[~cv2.resize(own.astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST).astype(bool)] = 255
     faces = []
     for face in find_faces(picture):    # best first; two boxes on one head are one face
-        if face.score >= T.CLOSEUP_FACE_MIN_SCORE and not any(_boxes_meet(face.box, f.box) for f in faces):
+        if face.score >= T.CLOSEUP_FACE_MIN_SCORE and not any(boxes_meet(face.box, f.box) for f in faces):
             faces.append(face)
     return faces
 
@@ -669,10 +669,6 @@ def _source_window(piece: Piece, scale: float, source: Source) -> tuple[int, int
     """A work-scale piece's box in source pixels, as (x0, y0, x1, y1) slice bounds."""
     return (int(piece.x / scale), int(piece.y / scale),
             min(source.width, int(np.ceil(piece.right / scale))), min(source.height, int(np.ceil(piece.bottom / scale))))
-
-
-def _boxes_meet(a: tuple, b: tuple) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _with_faint_subject(own: np.ndarray, faint_labels: np.ndarray | None, piece: Piece) -> np.ndarray:
