@@ -69,10 +69,14 @@ SPECK_AREA_SHARE = 0.00005
 # analysis does not need full resolution and stays fast on 24 MP sheets.
 SPLIT_WORK_LONG_SIDE = 1600
 # Ruled lines (split.ruling): straight horizontal or vertical lines at least this share of the
-# page across and at most this thick (work pixels) are page, not figure: graph paper and
-# guide lines otherwise join every figure into one piece.
+# page across and at most RULING_BASE_WIDTH_PX thick (work pixels) are page, not figure: graph
+# paper and guide lines otherwise join every figure into one piece. Up to RULING_MAX_WIDTH_PX
+# where RULING_MIN_FAMILY or more such lines run side by side: the height lines of a 6000 px
+# drawn turnaround are 5-6 work pixels thick, while a figure's staff (4-5 px) stands alone.
 RULING_MIN_LENGTH_SHARE = 0.5
-RULING_MAX_WIDTH_PX = 3
+RULING_BASE_WIDTH_PX = 3
+RULING_MAX_WIDTH_PX = 6
+RULING_MIN_FAMILY = 3
 # A piece is a view candidate when its height is at least this share of the tallest
 # piece's height and its area this share of the largest piece's area: text labels,
 # swatches and stray marks are much smaller than a character.

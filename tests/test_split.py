@@ -314,6 +314,21 @@ def test_graph_paper_does_not_join_the_figures_drawn_on_it():
         assert box_iou(view.bbox, box) > 0.8
 
 
+def test_thick_height_lines_come_off_but_a_lone_staff_stays():
+    from refprep.stages.split import ruling
+
+    page = np.zeros((300, 600), bool)
+    for x in (60, 260, 460):
+        page[40:290, x:x + 60] = True                  # three figures
+    for y in (50, 110, 170, 230, 280):
+        page[y:y + 5, 20:580] = True                   # 5 px height lines across them all
+    page[20:290, 140:145] = True                       # one 5 px staff beside the first figure
+    lines = ruling(page)
+    assert lines[112, 200] and lines[282, 400]         # the height lines, between the figures
+    assert not lines[60, 142] and not lines[150, 90]   # the staff and the figures stay
+    assert not ruling(page, min_family=6)[112, 200]    # too few lines for a family that size
+
+
 def test_a_strand_as_tall_as_the_page_stays_with_its_figure():
     from refprep.stages.split import _without_ruling
 

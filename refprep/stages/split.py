@@ -383,11 +383,17 @@ def _off_backdrop(rgb: np.ndarray, alpha: np.ndarray | None, background: Backgro
 
 
 def ruling(mask: np.ndarray, *, min_length_share: float = T.RULING_MIN_LENGTH_SHARE,
-           max_width_px: int = T.RULING_MAX_WIDTH_PX) -> np.ndarray:
+           base_width_px: int = T.RULING_BASE_WIDTH_PX, max_width_px: int = T.RULING_MAX_WIDTH_PX,
+           min_family: int = T.RULING_MIN_FAMILY) -> np.ndarray:
     """The pixels of ``mask`` on ruled lines: straight, thin, horizontal or vertical lines at
     least ``min_length_share`` of the image across (graph paper, guide lines), which join
     every figure on a page into one piece. A figure's solid parts are never ruling where a
     line crosses them; the image's outermost rows and columns are kept.
+
+    Lines up to ``base_width_px`` thick are ruling; thicker ones, up to ``max_width_px``, only
+    where ``min_family`` or more run side by side (the height lines of a large scan; the
+    width is the thinnest that takes the most of them), since one long thick stroke is a
+    figure's staff or pole.
 
     Examples
     --------
@@ -417,11 +423,25 @@ def ruling(mask: np.ndarray, *, min_length_share: float = T.RULING_MIN_LENGTH_SH
         # A line broken for a pixel or two by noise or anti-aliasing is one line.
         joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, along(5))
         long_run = cv2.morphologyEx(joined, cv2.MORPH_OPEN, along(length)) > 0
-        lines |= long_run & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, across(max_width_px + 1)) == 0)
+        if not long_run.any():
+            continue
+        thin = [long_run & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, across(width + 1)) == 0)
+                for width in range(1, max_width_px + 1)]
+        base = thin[base_width_px - 1]
+        families = [_parallel_lines(t & ~base, axis, length // 2) for t in thin[base_width_px:]]
+        widest = int(np.argmax(families)) if families else 0
+        lines |= thin[base_width_px + widest] if families and families[widest] >= min_family else base
     # The image's outermost rows and columns frame the picture (a scan's border line): they
     # stay, so a photo's subject still meets the frame.
     lines[0] = lines[-1] = lines[:, 0] = lines[:, -1] = False
     return lines
+
+
+def _parallel_lines(lines: np.ndarray, axis: int, min_length: int) -> int:
+    """How many separate lines of at least ``min_length`` pixels ``lines`` holds along
+    ``axis`` (1: rows, 0: columns)."""
+    occupied = lines.sum(axis=axis) >= min_length
+    return int(np.count_nonzero(occupied[1:] & ~occupied[:-1]) + occupied[0]) if occupied.size else 0
 
 
 def _without_ruling(mask: np.ndarray, faint: np.ndarray) -> np.ndarray:
