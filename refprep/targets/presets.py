@@ -49,38 +49,61 @@ _KLING_DOC = ("Kling API image inputs (https://app.klingai.com/global/dev/docume
               "https://docs.comfy.org/development/comfy-router/models/kling/kling-image-o1/code, checked 2026-12-07): "
               ".jpg/.jpeg/.png, at most 10MB, width and height at least 300px, aspect ratio between 1:2.5 and 2.5:1")
 _KLING_ELEMENT_DOC = ("Kling API, POST /v1/general/advanced-custom-elements (https://app.klingai.com/global/dev/"
-                      "document-api; issue 24, 2026): element_image_list.frontal_image plus 1 to 3 refer_images "
-                      "[{image_url}] that differ from it")
+                      "document-api; same wording in https://docs.kkiai.com/Other-Model-APIs/kling-platform-api/"
+                      "subject/advanced-custom-elements-api.html, checked 2026-12-07): "
+                      "element_image_list.frontal_image plus 1 to 3 refer_images [{image_url}] that differ from it")
 _KLING_4_DOC = ("Kling 4.0 API (https://app.klingai.com/global/dev/document-api; issue 24, 2026; up to 10 reference "
                 "images and elements also in https://docs.comfy.org/tutorials/partner-nodes/kling/kling-image-4-0, "
                 "checked 2026-12-07): up to 10 images per request including keyframes, each at least 300x300, "
                 "aspect ratio 2:5 to 5:2, elements referenced by id")
-_RUNWAY_DOC = ("Runway API, Inputs (https://docs.dev.runwayml.com/assets/inputs/; issue 24, 2026): png/jpeg/webp, "
+_RUNWAY_DOC = ("Runway API, Inputs (https://docs.dev.runwayml.com/assets/inputs/; the image size limits, 16MB by URL "
+               "and 5MB as a base64 data URI, checked there 2026-12-07; the rest issue 24, 2026): png/jpeg/webp, "
                "at most 3 referenceImages {uri, tag}, aspect ratio 0.5 to 2.0, each side under 8000 px, 16MB by URL, "
                "5MB as a base64 data URI")
 _VIDU_DOC = ("Vidu reference2video (https://platform.vidu.com/docs/reference-to-video; official format copied in "
              "https://docs.octopusx.ai/en/videos/vidu/reference2video, checked 2026-12-07): subjects of at most 3 "
              "images, at most 7 images in all, png/jpeg/jpg/webp, at least 128x128, aspect ratio within 1:4 to 4:1, "
              "at most 50MB per image, the whole request body at most 20MB")
-_VIDU_Q4_DOC = ("Vidu Q4 reference-to-video (https://platform.vidu.com/; issue 24, 2026): up to 12 images (15 in some "
-                "copies; refprep takes the stricter 12), aspect ratio 1:5 to 5:1")
+_VIDU_Q4_DOC = ("Vidu Q4 reference-to-video (https://platform.vidu.com/; up to 12 reference images also in "
+                "https://wavespeed.ai/fr/vidu-q4-api, checked 2026-12-07; the aspect ratio issue 24, 2026): up to 12 "
+                "images (15 in some copies; refprep takes the stricter 12), aspect ratio 1:5 to 5:1")
 _HAILUO_DOC = ("MiniMax API, subject-reference video S2V-01 (https://platform.minimax.io/docs/api-reference/"
-               "video-generation-s2v; issue 24, 2026): one character image, JPG/JPEG/PNG/WebP, under 20MB, short "
-               "side over 300px, aspect ratio between 2:5 and 5:2")
+               "video-generation-s2v; same wording in "
+               "https://gpt.morphogen.top/en/video/hailuo/reference-to-video.html, checked 2026-12-07): one "
+               "character image, JPG/JPEG/PNG/WebP, under 20MB, short side over 300px, aspect ratio between 2:5 "
+               "and 5:2")
 _HAILUO_H3_DOC = ("MiniMax H3 reference images (https://platform.minimax.io/docs/; issue 24, 2026; up to 9 reference "
                   "images also in https://docs.inworld.ai/router/image-to-video, checked 2026-12-07): at most 9 "
                   "images, at least 256 px, aspect ratio 0.4 to 2.5")
-_VEO_DOC = ("Gemini API, Veo 3.1 reference images (https://ai.google.dev/gemini-api/docs/video; issue 24, 2026): up "
-            "to 3 asset images of one subject, PNG or JPEG")
-_SEEDANCE_DOC = ("BytePlus ModelArk, Seedance 2.0 video generation (https://docs.byteplus.com/en/docs/ModelArk/; "
-                 "issue 24, 2026): at most 9 reference images, at least 300 px, aspect ratio 0.4 to 2.5; real or "
-                 "photoreal human faces are refused unless registered in its asset library, stylised characters pass")
+_VEO_DOC = ("Gemini API, Veo 3.1 reference images (https://ai.google.dev/gemini-api/docs/video, checked 2026-12-07: "
+            "up to three reference images; https://docs.cloud.google.com/vertex-ai/generative-ai/docs/video/"
+            "use-reference-images-to-guide-video-generation, checked 2026-12-07: up to three asset images of a single "
+            "person, character or product; the formats issue 24, 2026, where https://wavespeed.ai/models/google/"
+            "veo3.1/reference-to-video/llms.txt also lists WebP and refprep keeps the stricter PNG and JPEG): up to 3 "
+            "asset images of one subject, PNG or JPEG")
+_SEEDANCE_DOC = ("BytePlus ModelArk, Seedance 2.0 video generation (https://docs.byteplus.com/en/docs/ModelArk/; at "
+                 "most 9 reference images, at least 300x300 px and aspect ratio 0.4 to 2.5 also in "
+                 "https://docs.comfy.org/zh/built-in-nodes/ByteDance2ReferenceNodeV2, checked 2026-12-07; the asset "
+                 "library for real-human portraits in https://docs.byteplus.com/en/docs/ModelArk/2315856, checked "
+                 "2026-12-07; that unregistered real faces are refused and stylised characters pass: issue 24, 2026): "
+                 "at most 9 reference images, at least 300 px, aspect ratio 0.4 to 2.5; real or photoreal human faces "
+                 "are refused unless registered in its asset library, stylised characters pass")
 _WAN_DOC = ("Alibaba Model Studio, Wan 2.7 reference-to-video (https://www.alibabacloud.com/help/en/model-studio/; "
-            "issue 24, 2026; at most 5 references and 20MB each also in https://docs.evolink.ai/ and "
-            "https://fal.ai/models/fal-ai/wan/v2.7/reference-to-video, checked 2026-12-07): at most 5 reference "
-            "images, sides 240 to 8000 px, at most 20MB, PNG without alpha")
-_PIXVERSE_DOC = ("PixVerse platform API, Fusion (https://docs.platform.pixverse.ai/; issue 24, 2026): V6 takes at "
-                 "most 7 subject image_references, png/jpg/webp, at most 4000x4000, under 20MB")
+            "at most 5 references and 20MB each also in https://docs.evolink.ai/ and "
+            "https://fal.ai/models/fal-ai/wan/v2.7/reference-to-video, sides 240 to 8000 px also in "
+            "https://docs.oxen.ai/inference-api/reference/models/wan-v2-7-reference-to-video and "
+            "https://docs.freepik.com/api-reference/reference-to-video/wan-2-7/overview, checked 2026-12-07; PNG "
+            "without alpha issue 24, 2026): at most 5 reference images, sides 240 to 8000 px, at most 20MB, PNG "
+            "without alpha")
+_WAN_ASPECT_DOC = ("Wan 2.7 reference-to-video reference images, aspect ratio 1:8 to 8:1 "
+                   "(https://docs.oxen.ai/inference-api/reference/models/wan-v2-7-reference-to-video, checked "
+                   "2026-12-07; issue 24 named no aspect limit)")
+_PIXVERSE_DOC = ("PixVerse platform API, Fusion (https://docs.platform.pixverse.ai/; png/webp/jpeg/jpg, at most "
+                 "4000*4000 pixels and less than 20MB in https://docs.platform.pixverse.ai/upload-image-13016631e0, "
+                 "checked 2026-12-07; V6 up to 7 reference images in https://docs.comfy.org/zh/built-in-nodes/"
+                 "PixverseV6FusionVideoNode and https://www.atlascloud.ai/de/models/pixverse/v6/reference-to-video, "
+                 "checked 2026-12-07, the 1 to 3 of PixVerse's earlier Fusion guide predating V6): V6 takes at most 7 "
+                 "subject image_references, png/jpg/webp, at most 4000x4000, under 20MB")
 _REFPREP = "refprep default"
 
 
@@ -400,10 +423,13 @@ PRESETS: dict[str, Preset] = {
             recommended_views=_TURNAROUND,
             min_side=240,
             max_side=8000,
+            min_aspect=1 / 8,
+            max_aspect=8.0,
             max_bytes=20 * MB,
             transparency=False,
             sources=_cite(_WAN_DOC, "views", "min_side", "max_side", "max_bytes", "transparency",
-                          **_TURNAROUND_SOURCE, formats=_WAN_DOC + " (JPEG and PNG among the formats it lists)"),
+                          **_TURNAROUND_SOURCE, formats=_WAN_DOC + " (JPEG and PNG among the formats it lists)",
+                          aspect=_WAN_ASPECT_DOC),
         ),
         Preset(
             name="pixverse-v6",
