@@ -217,7 +217,7 @@ GROUP_NOTES = {
     "batch:tune": "second batch, the half the pose stage was tuned on",
     "batch:aside": "second batch, held aside: measured only",
     "batch:extra": "real sheets collected later, never tuned on",
-    "batch:fresh": "public sheets of benchmarks/data/fresh_sheets.json, collected at stops 22-23",
+    "batch:fresh": "public sheets of benchmarks/data/fresh_sheets.json, collected at stops 22-24",
     "ai_sheet": "real AI-made character sheets",
     "photo": "photographs", "render": "3D renders", "stylised": "drawn / anime sheets of the first batch",
 }
