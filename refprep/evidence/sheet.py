@@ -310,9 +310,11 @@ def _mirror_thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int) -> tu
     grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
     grey = cv2.resize(grey, (width, size), interpolation=cv2.INTER_AREA)
     outline = cv2.resize(mask[y0:y1, x0:x1].astype(np.float32), (width, size), interpolation=cv2.INTER_AREA) > 0.5
+    if not outline.any():
+        return None   # a sketch of hairlines: no solid outline at this size to compare
     edges = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
     frame_edges, frame_outline = np.zeros((size, 2 * size), np.float32), np.zeros((size, 2 * size), bool)
-    middle = float(np.flatnonzero(outline.any(axis=0)).mean()) if outline.any() else width / 2
+    middle = float(np.flatnonzero(outline.any(axis=0)).mean())
     offset = int(round(size - middle))
     lo, hi = max(0, offset), min(2 * size, offset + width)
     frame_edges[:, lo:hi], frame_outline[:, lo:hi] = edges[:, lo - offset:hi - offset], outline[:, lo - offset:hi - offset]
