@@ -79,6 +79,13 @@ def run_seconds(tmp_path_factory) -> float:
     return time.perf_counter() - start
 
 
+def _sigint_as_from_a_terminal() -> None:
+    """A terminal's shell starts a command with Ctrl-C at its default. A background job of a
+    script (how CI may start pytest) passes SIGINT on ignored, and refprep then rightly keeps
+    ignoring it, so each build here starts as from a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def build_command(out: Path, force: bool) -> list[str]:
     return [sys.executable, "-m", "refprep", "build", str(SHEET), "-o", str(out), "--name", "hero",
             *(["--force"] if force else [])]
@@ -87,7 +94,8 @@ def build_command(out: Path, force: bool) -> list[str]:
 def interrupt(out: Path, sig: int, moment: str, delay: float, force: bool, env: dict | None = None) -> dict:
     """Start a build, send ``sig`` at ``delay`` seconds ("uniform") or ``delay`` seconds after
     the package's temporary folder appears ("write"), and return what happened."""
-    proc = subprocess.Popen(build_command(out, force), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(build_command(out, force), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=_sigint_as_from_a_terminal)
     lines: list[str] = []
 
     def read_stderr():
@@ -214,7 +222,7 @@ def test_twenty_random_interrupts(tmp_path, old_package, run_seconds, slow_disk)
 
 def test_ctrl_c_exits_130_with_one_line(tmp_path, run_seconds):
     proc = subprocess.Popen(build_command(tmp_path, force=False), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_sigint_as_from_a_terminal)
     time.sleep(run_seconds / 2)  # halfway through a real run, whatever this machine's speed
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
