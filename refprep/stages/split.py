@@ -425,12 +425,17 @@ def ruling(mask: np.ndarray, *, min_length_share: float = T.RULING_MIN_LENGTH_SH
         long_run = cv2.morphologyEx(joined, cv2.MORPH_OPEN, along(length)) > 0
         if not long_run.any():
             continue
-        thin = [long_run & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, across(width + 1)) == 0)
-                for width in range(1, max_width_px + 1)]
-        base = thin[base_width_px - 1]
-        families = [_parallel_lines(t & ~base, axis, length // 2) for t in thin[base_width_px:]]
-        widest = int(np.argmax(families)) if families else 0
-        lines |= thin[base_width_px + widest] if families and families[widest] >= min_family else base
+
+        def no_thicker_than(width: int) -> np.ndarray:
+            return long_run & (cv2.morphologyEx(mask, cv2.MORPH_OPEN, across(width + 1)) == 0)
+
+        base = no_thicker_than(base_width_px)
+        wider = [no_thicker_than(width) for width in range(base_width_px + 1, max_width_px + 1)]
+        families = [_parallel_lines(lines_at & ~base, axis, length // 2) for lines_at in wider]
+        if families and max(families) >= min_family:
+            lines |= wider[int(np.argmax(families))]
+        else:
+            lines |= base
     # The image's outermost rows and columns frame the picture (a scan's border line): they
     # stay, so a photo's subject still meets the frame.
     lines[0] = lines[-1] = lines[:, 0] = lines[:, -1] = False
@@ -441,7 +446,7 @@ def _parallel_lines(lines: np.ndarray, axis: int, min_length: int) -> int:
     """How many separate lines of at least ``min_length`` pixels ``lines`` holds along
     ``axis`` (1: rows, 0: columns)."""
     occupied = lines.sum(axis=axis) >= min_length
-    return int(np.count_nonzero(occupied[1:] & ~occupied[:-1]) + occupied[0]) if occupied.size else 0
+    return int(np.count_nonzero(occupied[1:] & ~occupied[:-1]) + occupied[0])
 
 
 def _without_ruling(mask: np.ndarray, faint: np.ndarray) -> np.ndarray:
