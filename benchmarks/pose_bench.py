@@ -108,18 +108,46 @@ def _neutral_name(path: Path, scratch: str) -> Path:
     return link
 
 
-def run(folder: Path, batches: set[str] | None = None) -> dict:
+def run(folder: Path, batches: set[str] | None = None, jobs: int = 1) -> dict:
+    """Measure every labelled sheet of ``folder`` (only ``batches``, when given).
+
+    ``jobs`` > 1 spreads the sheets over that many worker processes, one ONNX Runtime
+    thread each: the rows are the same, the seconds are each worker's own (so longer than
+    one process with every core would take), and the whole run ends sooner.
+    """
+    labels = json.loads((folder / "labels.json").read_text())
+    chosen = [index for index, label in enumerate(labels)
+              if label.get("view_labels") and label.get("subjects", 1) == 1  # nothing to score, or several people
+              and (not batches or batch_of(index, label) in batches)]
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            # Interleaved shares: devdata's photos come first and its big sheets last.
+            parts = list(pool.map(_measure, [folder] * jobs, [chosen[k::jobs] for k in range(jobs)], [1] * jobs))
+    else:
+        parts = [_measure(folder, chosen, None)]
+    order = {index: place for place, index in enumerate(chosen)}
+    sheets = sorted((sheet for part in parts for sheet in part), key=lambda sheet: order[sheet["index"]])
+    view_count = max(sum(sheet["views"] for sheet in sheets), 1)
+    multi = [sheet["pose_seconds"] for sheet in sheets if sheet["views"] > 1]
+    return {"rows": [row for sheet in sheets for row in sheet["rows"]],
+            "count_mismatch": [sheet["file"] for sheet in sheets if sheet["mismatched"]],
+            "missed": sum(sheet["missed"] for sheet in sheets),
+            "seconds_per_view": sum(sheet["seconds"] for sheet in sheets) / view_count,
+            "pose_seconds_per_view": sum(sheet["pose_seconds"] for sheet in sheets) / view_count,
+            "pose_seconds_per_sheet": sum(multi) / max(len(multi), 1)}
+
+
+def _measure(folder: Path, indices: list[int], threads: int | None) -> list[dict]:
+    """Split, matte and classify the sheets at ``indices`` of ``folder``'s labels: per
+    sheet, its scored rows and its timings."""
     from refprep.api import Pipeline
 
     labels = json.loads((folder / "labels.json").read_text())
-    rows = []
-    mismatched = []
-    missed = 0
-    seconds = 0.0
-    pose_seconds = 0.0
-    pose_sheet_seconds = []
-    view_count = 0
-    with Pipeline(progress=None) as pipeline, tempfile.TemporaryDirectory() as scratch:
+    sheets = []
+    with Pipeline(progress=None, threads=threads) as pipeline, tempfile.TemporaryDirectory() as scratch:
         # Text is read in the split (captions may place the views) and used by the pose stage:
         # its time counts as the pose stage's.
         reader = pipeline.poser.text
@@ -133,12 +161,9 @@ def run(folder: Path, batches: set[str] | None = None) -> dict:
                 text_seconds[0] += time.perf_counter() - begin
 
         reader.read = timed_read
-        for index, label in enumerate(labels):
-            truth = label.get("view_labels") or []
-            if not truth or label.get("subjects", 1) > 1:
-                continue  # nothing to score, or several people in one view
-            if batches and batch_of(index, label) not in batches:
-                continue
+        for index in indices:
+            label = labels[index]
+            truth = label["view_labels"]
             start = time.perf_counter()
             text_seconds[0] = 0.0
             analysis = pipeline.split(pipeline.load([_neutral_name(folder / label["file"], scratch)]))
@@ -146,18 +171,11 @@ def run(folder: Path, batches: set[str] | None = None) -> dict:
             pose_start = time.perf_counter()
             pipeline.pose(analysis)
             now = time.perf_counter()
-            seconds += now - start
-            pose_seconds += now - pose_start + text_seconds[0]
-            if len(analysis.views) > 1:
-                pose_sheet_seconds.append(now - pose_start + text_seconds[0])
-            view_count += len(analysis.views)
-            if len(analysis.views) != len(truth):
-                mismatched.append(label["file"])
             yaws = label.get("yaw_deg") or [None] * len(truth)
             matches = match_views([v.bbox for v in analysis.views], label.get("view_bboxes_approx"), len(truth))
+            rows = []
             for number, (found, true_class, true_yaw) in enumerate(zip(matches, truth, yaws), 1):
                 if found is None:
-                    missed += 1
                     continue
                 pose = analysis.views[found].pose
                 rows.append({
@@ -166,9 +184,10 @@ def run(folder: Path, batches: set[str] | None = None) -> dict:
                     "confidence": pose.confidence, "method": pose.method, "evidence": list(pose.evidence),
                     "kind": analysis.views[found].kind,
                 })
-    return {"rows": rows, "count_mismatch": mismatched, "missed": missed,
-            "seconds_per_view": seconds / max(view_count, 1), "pose_seconds_per_view": pose_seconds / max(view_count, 1),
-            "pose_seconds_per_sheet": sum(pose_sheet_seconds) / max(len(pose_sheet_seconds), 1)}
+            sheets.append({"index": index, "file": label["file"], "rows": rows, "views": len(analysis.views),
+                           "mismatched": len(analysis.views) != len(truth), "missed": matches.count(None),
+                           "seconds": now - start, "pose_seconds": now - pose_start + text_seconds[0]})
+    return sheets
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -252,11 +271,14 @@ def main(argv=None) -> int:
                         help="also write the results into docs/benchmarks.md (section pose_bench)")
     parser.add_argument("--batch", action="append", choices=["first", "tune", "aside", "extra", "fresh", "other"],
                         help="only these batches (repeatable; default all)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes (default 1; more ends sooner but makes the seconds per view "
+                             "each worker's own)")
     args = parser.parse_args(argv)
     if not (args.folder / "labels.json").is_file():
         print(f"{args.folder}: no labels.json", file=sys.stderr)
         return 2
-    result = run(args.folder, set(args.batch) if args.batch else None)
+    result = run(args.folder, set(args.batch) if args.batch else None, args.jobs)
     groups = defaultdict(list)
     for row in result["rows"]:
         groups[row["style"]].append(row)
