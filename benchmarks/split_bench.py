@@ -333,7 +333,7 @@ GROUP_NOTES = {
     "batch:tune": "second batch, the half to tune on",
     "batch:aside": "second batch, the half held aside to measure",
     "batch:extra": "public sheets of benchmarks/data/extra_sheets.json",
-    "batch:fresh": "public sheets of benchmarks/data/fresh_sheets.json (collected at stops 22-24)",
+    "batch:fresh": "public sheets of benchmarks/data/fresh_sheets.json (collected at stops 22-25)",
     "kind:sheet": "several views in one image", "kind:single": "one view: must stay one",
 }
 
