@@ -506,15 +506,6 @@ FACE_ABSENT_RATE = {"front": 0.19, "three_quarter": 0.14, "side": 0.66, "back": 
 # a front full figure against another front with an arm out overlaps 0.69-0.83.
 MIRROR_MIN_OUTLINE = 0.85
 MIRROR_MIN_GAIN = 0.1
-# Twins: views in one pose overlap (outline IoU) by at least TWIN_MIN_OUTLINE unflipped, their
-# inner edges correlate by at least TWIN_MIN_DETAIL, and at most TWIN_MAX_HEAD_CHANGE of the
-# head changes colour. Among views overlapping 0.9 with edges correlated 0.6, pairs of one
-# class change a median 6 % of the head, a front and its back 11-44 % (median 34 %: the face
-# where the other shows hair), a front and the 30-degree turn of a generated figure 18 %.
-# Under 10 %, 20 of 20 such pairs on the tuning data and 58 of 58 held out have one class.
-TWIN_MIN_OUTLINE = 0.9
-TWIN_MIN_DETAIL = 0.6
-TWIN_MAX_HEAD_CHANGE = 0.1
 # Body readings under this confidence are noise (devdata: 5 of 54 right below 0.3, 40 of 46
 # above): busts, head tiles and non-human mascots.
 BODY_MIN_CONFIDENCE = 0.3

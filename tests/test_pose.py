@@ -250,31 +250,6 @@ def test_a_file_named_for_its_view_is_the_creators_word():
     assert decide(ViewEvidence(weak_front, filename=name_label("hero_v2"))).view == "front"
 
 
-def test_a_face_missed_in_a_twin_is_a_miss_not_a_turn(pipeline, tmp_path, monkeypatch):
-    """Two views of a sheet drawn in one pose (a head and its smaller copy, as expression
-    sheets repeat a head): where the face models miss the face in one of them, that view is
-    not taken for turned away, and its twin's front carries over."""
-    from PIL import Image
-    from skimage import data
-
-    head = Image.fromarray(data.astronaut()).crop((120, 0, 380, 300))
-    sheet = Image.new("RGB", (700, 420), (255, 255, 255))
-    sheet.paste(head.resize((260, 300)), (30, 60))
-    sheet.paste(head.resize((90, 104)), (420, 180))
-    sheet.save(tmp_path / "heads.png")
-    analysis = pipeline.split(pipeline.load([tmp_path / "heads.png"]))
-    pipeline.matte(analysis)
-    assert len(analysis.views) == 2
-    read_face, missed = pipeline.poser.estimate, iter([False, True])
-    monkeypatch.setattr(pipeline.poser, "estimate", lambda rgb: Pose() if next(missed) else read_face(rgb))
-    pipeline.pose(analysis)
-    found, copy = (v.pose for v in analysis.views)
-    assert found.view == "front" and found.method == "face_landmarks"
-    methods = {e["method"] for e in copy.evidence}
-    assert "twin" in methods and "face_absent" not in methods
-    assert copy.view == "front"
-
-
 def test_a_view_without_the_face_its_siblings_show_leans_turned_away(pipeline):
     """Where the face models find faces in a sheet's style, a view with none is more likely a
     back or a profile: a weak prior that never outweighs a sure measurement."""

@@ -78,10 +78,10 @@ def _front() -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_mirror_images_on_a_sheet_are_partners_and_symmetric_views_are_not():
-    from refprep.evidence.sheet import SheetLikeness, mirror_partners
+    from refprep.evidence.sheet import mirror_partners
 
     views = [_profile(True), _front(), _profile(False), _front()]
-    matches = mirror_partners(SheetLikeness.measure([v[0] for v in views], [v[1] for v in views]))
+    matches = mirror_partners([v[0] for v in views], [v[1] for v in views])
     assert [m.partner if m else None for m in matches] == [2, None, 0, None]
     assert matches[0].outline_flipped > 0.95 and matches[0].outline_flipped - matches[0].outline_same >= 0.1
 
@@ -89,15 +89,13 @@ def test_mirror_images_on_a_sheet_are_partners_and_symmetric_views_are_not():
 def test_a_hairline_sketch_has_no_mirror_partner_and_breaks_nothing():
     """A faint pencil figure: a mask of 1 px lines on a tall view, which no thumbnail pixel
     is mostly inside (found on an unseen sheet, where it crashed the pose stage)."""
-    from refprep.evidence.sheet import SheetLikeness, mirror_partners, twins
+    from refprep.evidence.sheet import mirror_partners
 
     sketch = np.zeros((2000, 600, 3), np.uint8)
     sketch[::40, 100:500] = 200
     sketch[:, 300] = 200
     views = [(sketch, sketch.any(axis=2)), _profile(True), _profile(False)]
-    likeness = SheetLikeness.measure([v[0] for v in views], [v[1] for v in views])
-    matches = mirror_partners(likeness)
-    assert twins(likeness) == [[], [], []]
+    matches = mirror_partners([v[0] for v in views], [v[1] for v in views])
     assert matches[0] is None and matches[1].partner == 2
 
 

@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -297,21 +297,9 @@ class MirrorMatch:
     detail_same: float
 
 
-@dataclass(frozen=True)
-class _Thumbnail:
-    """A figure scaled to a fixed height, centred on its middle column in a frame twice as
-    wide: its edge strength, its outline and its colours (CIELAB, 8-bit scale)."""
-
-    edges: np.ndarray
-    outline: np.ndarray
-    lab: np.ndarray
-
-    def flipped(self) -> _Thumbnail:
-        shift = int(round(self.outline.shape[1] / 2 - np.flatnonzero(self.outline[:, ::-1].any(axis=0)).mean()))
-        return _Thumbnail(*(np.roll(a[:, ::-1], shift, axis=1) for a in (self.edges, self.outline, self.lab)))
-
-
-def _thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int) -> _Thumbnail | None:
+def _mirror_thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Edge strength and outline of a figure scaled to ``size`` px tall, centred on its
+    middle column in a 2*size wide frame."""
     import cv2
 
     if mask is None or not mask.any():
@@ -319,75 +307,38 @@ def _thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int) -> _Thumbnai
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     width = max(1, min(2 * size, round((x1 - x0) * size / (y1 - y0))))
-    small = cv2.resize(np.ascontiguousarray(rgb[y0:y1, x0:x1]), (width, size), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey = cv2.resize(grey, (width, size), interpolation=cv2.INTER_AREA)
     outline = cv2.resize(mask[y0:y1, x0:x1].astype(np.float32), (width, size), interpolation=cv2.INTER_AREA) > 0.5
     if not outline.any():
         return None   # a sketch of hairlines: no solid outline at this size to compare
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     edges = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    frame_edges, frame_outline = np.zeros((size, 2 * size), np.float32), np.zeros((size, 2 * size), bool)
     middle = float(np.flatnonzero(outline.any(axis=0)).mean())
     offset = int(round(size - middle))
     lo, hi = max(0, offset), min(2 * size, offset + width)
-    framed = []
-    for image in (edges, outline, lab):
-        frame = np.zeros((size, 2 * size) + image.shape[2:], image.dtype)
-        frame[:, lo:hi] = image[:, lo - offset:hi - offset]
-        framed.append(frame)
-    return _Thumbnail(*framed)
+    frame_edges[:, lo:hi], frame_outline[:, lo:hi] = edges[:, lo - offset:hi - offset], outline[:, lo - offset:hi - offset]
+    return frame_edges, frame_outline
 
 
-def _correlation(x: np.ndarray, y: np.ndarray) -> float:
-    x, y = x - x.mean(), y - y.mean()
-    return float((x * y).sum() / (np.sqrt((x * x).sum() * (y * y).sum()) + 1e-6))
+def _recentred_flip(thumb: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    edges, outline = thumb[0][:, ::-1], thumb[1][:, ::-1]
+    shift = int(round(outline.shape[1] / 2 - np.flatnonzero(outline.any(axis=0)).mean()))
+    return np.roll(edges, shift, axis=1), np.roll(outline, shift, axis=1)
 
 
-@dataclass(frozen=True)
-class SheetLikeness:
-    """How alike every two views of a sheet look, as square matrices over the views (NaN
-    where a view has no outline to compare): outline IoU and correlation of inner edges, as
-    drawn and with one of the two flipped, and how much of the head changes between them
-    (``head_change``: the share of the top ``HEAD_SHARE`` of the overlap whose colour differs
-    by more than ``COLOUR_STEP`` in CIELAB L1, 8-bit scale)."""
-
-    outline_same: np.ndarray
-    detail_same: np.ndarray
-    outline_flipped: np.ndarray
-    detail_flipped: np.ndarray
-    head_change: np.ndarray
-
-    HEAD_SHARE = 0.4    # a chibi's whole head, a full figure's head and shoulders
-    COLOUR_STEP = 40.0  # a face where the other has hair, not a shadow or a blush
-
-    @classmethod
-    def measure(cls, images: list[np.ndarray], masks: list[np.ndarray | None], *, size: int = 64) -> SheetLikeness:
-        """Compare every two views of a sheet, each scaled to ``size`` px tall."""
-        n = len(images)
-        matrices = {name: np.full((n, n), np.nan) for name in
-                    ("outline_same", "detail_same", "outline_flipped", "detail_flipped", "head_change")}
-        thumbs = [_thumbnail(image, mask, size) for image, mask in zip(images, masks)]
-        flipped = [None if t is None else t.flipped() for t in thumbs]
-        for i, a in enumerate(thumbs):
-            for j in range(i + 1, n):
-                if a is None or thumbs[j] is None:
-                    continue
-                for kind, b in (("same", thumbs[j]), ("flipped", flipped[j])):
-                    both, either = a.outline & b.outline, a.outline | b.outline
-                    outline = float(both.sum() / max(int(either.sum()), 1))
-                    detail = _correlation(a.edges[both], b.edges[both]) if both.sum() >= 20 else 0.0
-                    matrices[f"outline_{kind}"][i, j] = matrices[f"outline_{kind}"][j, i] = outline
-                    matrices[f"detail_{kind}"][i, j] = matrices[f"detail_{kind}"][j, i] = detail
-                rows = np.flatnonzero((a.outline & thumbs[j].outline).any(axis=1))
-                if len(rows):
-                    head = a.outline & thumbs[j].outline
-                    head[rows[0] + max(1, int(cls.HEAD_SHARE * (rows[-1] - rows[0] + 1))):] = False
-                    change = np.abs(a.lab - thumbs[j].lab).sum(axis=2)[head] > cls.COLOUR_STEP
-                    matrices["head_change"][i, j] = matrices["head_change"][j, i] = float(change.mean())
-        return cls(**matrices)
+def _likeness(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    """(outline IoU, correlation of edge strength where both outlines are) of two thumbnails."""
+    both, either = a[1] & b[1], a[1] | b[1]
+    iou = float(both.sum() / max(int(either.sum()), 1))
+    if both.sum() < 20:
+        return iou, 0.0
+    x, y = a[0][both] - a[0][both].mean(), b[0][both] - b[0][both].mean()
+    return iou, float((x * y).sum() / (np.sqrt((x * x).sum() * (y * y).sum()) + 1e-6))
 
 
-def mirror_partners(likeness: SheetLikeness, *, min_outline: float = 0.85,
-                    min_gain: float = 0.1) -> list[MirrorMatch | None]:
+def mirror_partners(images: list[np.ndarray], masks: list[np.ndarray | None], *, size: int = 64,
+                    min_outline: float = 0.85, min_gain: float = 0.1) -> list[MirrorMatch | None]:
     """Each view's mirror partner on its sheet, or None.
 
     Two views are mirror images when, one of them flipped, their outlines overlap by at least
@@ -401,87 +352,28 @@ def mirror_partners(likeness: SheetLikeness, *, min_outline: float = 0.85,
     --------
     >>> figure = np.zeros((80, 60, 3), np.uint8); figure[10:70, 20:30] = 200; figure[10:25, 30:45] = 90
     >>> mask = figure.any(axis=2)
-    >>> likeness = SheetLikeness.measure([figure, figure[:, ::-1]], [mask, mask[:, ::-1]])
-    >>> [m.partner if m else None for m in mirror_partners(likeness)]
+    >>> [m.partner if m else None for m in mirror_partners([figure, figure[:, ::-1]], [mask, mask[:, ::-1]])]
     [1, 0]
     """
-    n = len(likeness.outline_same)
-    best: list[tuple[float, MirrorMatch] | None] = [None] * n
-    for i in range(n):
-        for j in range(i + 1, n):
-            if np.isnan(likeness.outline_same[i, j]):
+    thumbs = [_mirror_thumbnail(image, mask, size) for image, mask in zip(images, masks)]
+    flipped = [None if t is None else _recentred_flip(t) for t in thumbs]
+    best: list[tuple[float, MirrorMatch] | None] = [None] * len(images)
+    for i, a in enumerate(thumbs):
+        for j in range(i + 1, len(thumbs)):
+            if a is None or thumbs[j] is None:
                 continue
-            match = MirrorMatch(j, float(likeness.outline_flipped[i, j]), float(likeness.outline_same[i, j]),
-                                float(likeness.detail_flipped[i, j]), float(likeness.detail_same[i, j]))
-            gain = min(match.outline_flipped - match.outline_same, match.detail_flipped - match.detail_same)
-            if match.outline_flipped < min_outline or gain < min_gain:
+            outline_same, detail_same = _likeness(a, thumbs[j])
+            outline_flipped, detail_flipped = _likeness(a, flipped[j])
+            gain = min(outline_flipped - outline_same, detail_flipped - detail_same)
+            if outline_flipped < min_outline or gain < min_gain:
                 continue
             for me, other in ((i, j), (j, i)):
                 if best[me] is None or gain > best[me][0]:
-                    best[me] = (gain, replace(match, partner=other))
+                    best[me] = (gain, MirrorMatch(other, outline_flipped, outline_same, detail_flipped, detail_same))
     # Partners are mutual: a view that several others mirror (a front with an arm out) is
     # nobody's partner unless it picks one of them too.
     return [None if item is None or best[item[1].partner] is None or best[item[1].partner][1].partner != i
             else item[1] for i, item in enumerate(best)]
-
-
-def twins(likeness: SheetLikeness, *, min_outline: float = 0.9, min_detail: float = 0.6,
-          max_head_change: float = 0.1) -> list[list[int]]:
-    """Each view's twins on its sheet: the views drawn in the same pose (expression heads,
-    outfit and colour variants, a repeated figure), which therefore face the same way.
-
-    Twins overlap by at least ``min_outline`` (outline IoU, unflipped), their inner edges
-    correlate by at least ``min_detail``, and at most ``max_head_change`` of their heads
-    changes colour: a front and a back share an outline and many edges, but one shows a face
-    where the other shows hair.
-
-    Examples
-    --------
-    >>> head = np.zeros((80, 60, 3), np.uint8); head[10:70, 15:45] = 200; head[30:40, 20:40] = 60
-    >>> back = head.copy(); back[30:40, 20:40] = 200; back[10:35, 15:45] = 40
-    >>> mask = head.any(axis=2)
-    >>> twins(SheetLikeness.measure([head, head.copy(), back], [mask, mask, mask]))
-    [[1], [0], []]
-    """
-    n = len(likeness.outline_same)
-    with np.errstate(invalid="ignore"):
-        alike = ((likeness.outline_same >= min_outline) & (likeness.detail_same >= min_detail)
-                 & (likeness.head_change <= max_head_change))
-    return [[j for j in range(n) if j != i and alike[i, j]] for i in range(n)]
-
-
-def pool_twins(decisions: list[Decision | None], twins: list[list[int]]) -> list[Decision | None]:
-    """Each view's decision after a vote with its twins (``twins``: each view's, as indices).
-
-    The class is the one the view and its twins' posteriors favour together (their mean), so
-    one odd reading among several frames of a pose is outvoted. Twins share their readers'
-    mistakes, so agreeing twins are no surer than one of them: the confidence is that of the
-    surest voter that chose the class, as are the yaw and the deciding method (``twin`` where
-    that voter is not the view itself).
-
-    Examples
-    --------
-    >>> def voter(view, confidence):
-    ...     posterior = np.full(len(CLASSES), (1 - confidence) / (len(CLASSES) - 1))
-    ...     posterior[CLASSES.index(view)] = confidence
-    ...     return Decision(view, confidence, None, "body", posterior)
-    >>> frames = [voter("side_left", 0.45), voter("side_left", 0.5), voter("three_quarter_left", 0.55)]
-    >>> [(d.view, d.confidence, d.method) for d in pool_twins(frames, [[1, 2], [0, 2], [0, 1]])][2]
-    ('side_left', 0.5, 'twin')
-    """
-    pooled: list[Decision | None] = []
-    for index, own in enumerate(decisions):
-        voters = [d for d in [own, *(decisions[j] for j in twins[index])] if d is not None]
-        if len(voters) < 2:
-            pooled.append(own)
-            continue
-        winner = int(np.argmax(np.mean([d.posterior for d in voters], axis=0)))
-        surest = max((d for d in voters if d.view == CLASSES[winner]), default=None, key=lambda d: d.confidence)
-        if surest is None or surest is own:  # none chose the class they favour together, or the view did
-            pooled.append(own)
-        else:
-            pooled.append(Decision(surest.view, surest.confidence, surest.yaw_deg, "twin", surest.posterior))
-    return pooled
 
 
 def mirror_reading(partner_posterior: np.ndarray, reliability: float) -> Reading:

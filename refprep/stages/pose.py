@@ -18,11 +18,7 @@ Several readers look at every view (``refprep.evidence``), and one decision weig
   away (a weak prior, ``evidence.sheet.face_absent_reading``);
 - ``mirror``: the view of the same sheet that is its mirror image (``evidence.sheet.
   mirror_partners``): the two are turned opposite ways, so what the partner's own readers
-  saw (a left profile, a front) says what this one is (a right profile, a back);
-- ``twin``: views of the same sheet drawn in the same pose (``evidence.sheet.twins``:
-  expression heads, outfit variants, animation frames) face the same way, so a view and its
-  twins vote (``evidence.sheet.pool_twins``), and a face missed in one twin is a miss, not
-  a turn (no ``face_absent``).
+  saw (a left profile, a front) says what this one is (a right profile, a back).
 
 Each reading's weight comes from its own confidence (thresholds.POSE_READERS); the
 decision's posterior probability is the view's confidence, so a view no reader is sure of
@@ -40,9 +36,8 @@ import numpy as np
 
 from .. import thresholds as T
 from ..data import VIEW_CLASSES, Pose, Source, View, classify_yaw, coarse_class
-from ..evidence.sheet import (CLASSES, Decision, Reading, SheetLikeness, caption_target, class_reading,
-                              face_absent_reading, fuse, labels_for_views, mirror_partners, mirror_reading, pool_twins,
-                              turn_readings, turn_rows, twins, yaw_reading)
+from ..evidence.sheet import (CLASSES, Reading, caption_target, class_reading, face_absent_reading, fuse, labels_for_views,
+                              mirror_partners, mirror_reading, turn_readings, turn_rows, yaw_reading)
 from ..evidence.silhouette import classify_sheet, measure_shape
 from ..evidence.text import name_label
 
@@ -112,16 +107,12 @@ class ViewEvidence:
     mirror_posterior: np.ndarray | None = None
     # What the view's neighbours in a turnaround row say (``evidence.sheet.turn_readings``).
     turn: Reading | None = None
-    # The views of the same sheet drawn in the same pose (indices among the views estimated together).
-    twins: tuple[int, ...] = ()
 
     def as_dicts(self) -> tuple[dict, ...]:
         """Each reader's raw say, rounded for the manifest."""
         out = []
         if self.mirror_partner is not None:
             out.append({"method": "mirror", "view": self.mirror_partner + 1})
-        if self.twins:
-            out.append({"method": "twin", "views": [i + 1 for i in self.twins]})
         if self.face_absent:
             out.append({"method": "face_absent"})
         if self.turn is not None:
@@ -194,14 +185,12 @@ def readings(evidence: ViewEvidence, photo: bool = False) -> list[Reading]:
     return out
 
 
-def decide(evidence: ViewEvidence, photo: bool = False, decision: Decision | None = None) -> Pose:
-    """One view's pose from all its evidence (``unknown`` with confidence 0 when none), or
-    from ``decision`` where the sheet decided (``evidence.sheet.pool_twins``)."""
+def decide(evidence: ViewEvidence, photo: bool = False) -> Pose:
+    """One view's pose from all its evidence (``unknown`` with confidence 0 when none)."""
     face = evidence.face
     found = {"face_box": face.face_box, "face_count": face.face_count, "face_score": face.face_score,
              "eye_distance_px": face.eye_distance_px, "keypoints": face.keypoints, "evidence": evidence.as_dicts()}
-    if decision is None:
-        decision = fuse(readings(evidence, photo))
+    decision = fuse(readings(evidence, photo))
     if decision is None:
         return Pose(view="unknown", confidence=0.0, method="none", **found)
     # Pitch and roll come from the face mesh alone, and only where its yaw agrees.
@@ -251,21 +240,18 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
                 sources[source_index].rgb, where=lambda box: caption_target(box, boxes) is not None)
             for i, label in zip(members, labels_for_views(lines, boxes)):
                 labels[i] = label
-    partners, twins_of = _alike_views(views, groups)
-    seen = [face.method != "none" and face.yaw_deg is not None for face in faces]
     absent = [False] * len(views)
     for members in groups:
-        if any(seen[i] for i in members):
-            for i in members:
-                absent[i] = not seen[i] and not any(seen[j] for j in twins_of[i])
-    evidence = [ViewEvidence(face, body.yaw_deg, body.confidence, shape, label, name, face_absent=missing,
-                             twins=tuple(alike))
-                for face, body, shape, label, name, missing, alike in
-                zip(faces, bodies, shapes, labels, names, absent, twins_of)]
+        seen = [faces[i].method != "none" and faces[i].yaw_deg is not None for i in members]
+        if any(seen):
+            for i, found in zip(members, seen):
+                absent[i] = not found
+    evidence = [ViewEvidence(face, body.yaw_deg, body.confidence, shape, label, name, face_absent=missing)
+                for face, body, shape, label, name, missing in zip(faces, bodies, shapes, labels, names, absent)]
     # Mirror images on one sheet are turned opposite ways: each view hears what its partner's
     # own readers said (one message each way, so no view's evidence counts twice).
     own = [fuse(readings(e, photo=v.kind == "photo")) for e, v in zip(evidence, views)]
-    for i, partner in enumerate(partners):
+    for i, partner in enumerate(_mirror_partners(views)):
         if partner is not None:
             posterior = own[partner].posterior if own[partner] is not None else np.full(len(CLASSES), 1 / len(CLASSES))
             evidence[i] = replace(evidence[i], mirror_partner=partner, mirror_posterior=posterior)
@@ -276,9 +262,7 @@ def estimate_poses(views: list[View], estimator: PoseEstimator, progress=None,
                                               weight["spread_deg"])):
             if turn is not None:
                 evidence[i] = replace(evidence[i], turn=turn)
-    decisions = pool_twins([fuse(readings(e, photo=v.kind == "photo")) for e, v in zip(evidence, views)], twins_of)
-    return [replace(view, pose=decide(e, view.kind == "photo", decision))
-            for view, e, decision in zip(views, evidence, decisions)]
+    return [replace(view, pose=decide(e, photo=view.kind == "photo")) for view, e in zip(views, evidence)]
 
 
 def _turn_rows(views: list[View]) -> list[list[int]]:
@@ -301,23 +285,18 @@ def _sheet_groups(views: list[View]) -> list[list[int]]:
     return groups + ([figures] if figures else []) + [[i] for i in singles if views[i].kind == "photo"]
 
 
-def _alike_views(views: list[View], groups: list[list[int]]) -> tuple[list[int | None], list[list[int]]]:
-    """Each view's mirror partner and its twins among the views it is compared with
-    (``_sheet_groups``), as indices in ``views``."""
+def _mirror_partners(views: list[View]) -> list[int | None]:
+    """Each view's mirror partner among the views it is compared with (``_sheet_groups``)."""
     partners: list[int | None] = [None] * len(views)
-    twins_of: list[list[int]] = [[] for _ in views]
-    for members in groups:
+    for members in _sheet_groups(views):
         if len(members) < 2:
             continue
-        likeness = SheetLikeness.measure([views[i].image for i in members], [views[i].subject_mask for i in members])
-        matches = mirror_partners(likeness, min_outline=T.MIRROR_MIN_OUTLINE, min_gain=T.MIRROR_MIN_GAIN)
-        alike = twins(likeness, min_outline=T.TWIN_MIN_OUTLINE, min_detail=T.TWIN_MIN_DETAIL,
-                      max_head_change=T.TWIN_MAX_HEAD_CHANGE)
-        for i, match, found in zip(members, matches, alike):
+        matches = mirror_partners([views[i].image for i in members], [views[i].subject_mask for i in members],
+                                  min_outline=T.MIRROR_MIN_OUTLINE, min_gain=T.MIRROR_MIN_GAIN)
+        for i, match in zip(members, matches):
             if match is not None:
                 partners[i] = members[match.partner]
-            twins_of[i] = [members[j] for j in found]
-    return partners, twins_of
+    return partners
 
 
 # --- the creator's word ----------------------------------------------------------------------
