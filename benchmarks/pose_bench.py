@@ -236,7 +236,7 @@ GROUP_NOTES = {
     "batch:tune": "second batch, the half the pose stage was tuned on",
     "batch:aside": "second batch, held aside: measured only",
     "batch:extra": "real sheets collected later, never tuned on",
-    "batch:fresh": "public sheets of benchmarks/data/fresh_sheets.json, collected at stops 22-24",
+    "batch:fresh": "public sheets of benchmarks/data/fresh_sheets.json, collected at stops 22-25",
     "ai_sheet": "real AI-made character sheets",
     "photo": "photographs", "render": "3D renders", "stylised": "drawn / anime sheets of the first batch",
 }
@@ -258,7 +258,8 @@ def write_markdown(report: dict, args) -> None:
             "included, "
             f"{report['pose_seconds_per_view']} per view and {report['pose_seconds_per_sheet']} per multi-view sheet.")
     command = "python benchmarks/pose_bench.py " + " ".join(
-        [args.folder.name] + [f"--batch {b}" for b in (args.batch or [])] + ["--markdown"])
+        [args.folder.name] + [f"--batch {b}" for b in (args.batch or [])]
+        + ([f"--jobs {args.jobs}"] if args.jobs > 1 else []) + ["--markdown"])
     write_section(f"pose_bench {args.folder.name}", body, command)
 
 
