@@ -449,3 +449,22 @@ def test_a_value_under_its_limit_never_reads_as_the_limit(distance, status, show
                 pose=Pose(view="front", yaw_deg=0.0, face_box=(50, 50, 100, 100), eye_distance_px=distance))
     check = check_eye_distance(view, {"warn": 32, "fail": 16})
     assert check.status == status and shown in check.message, check.message
+
+
+def test_failed_background_advice_says_the_model_it_names_downloads():
+    """The advice after cleaning may name a larger rembg model; refprep runs offline by
+    default, so it must say that model is a download (issue: advice stays offline)."""
+    from refprep.data import Background, View
+    from refprep.models import DOWNLOADABLE_REMBG_MODELS
+    from refprep.stages.quality import check_background_cleaned
+
+    alpha = np.zeros((40, 40), np.float32)
+    alpha[10:30, 10:30] = 1.0
+    cleaned = np.full((40, 40, 3), 255, np.uint8)
+    cleaned[:, :5] = 128   # a grey band of old backdrop left on the canvas
+    view = View(0, (0, 0, 40, 40), cleaned.copy(), alpha=alpha, cleaned=cleaned, canvas=(40, 40, 0, 0),
+                backdrop=Background("transparent", (128, 128, 128), 0.0, None, (40, 40)))
+    check = check_background_cleaned(view, (255, 255, 255), {"warn": 0.001, "fail": 0.01})
+    assert check.status == "fail"
+    named = [m for m in DOWNLOADABLE_REMBG_MODELS if m in check.message]
+    assert named and "download" in check.message

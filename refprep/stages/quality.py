@@ -422,7 +422,7 @@ def check_background_cleaned(view: View, target, limits: dict, work: WorkCopy | 
     return _verdict("background", value, limits, True,
                     passed="Background is perfectly flat with no fringe of the old backdrop.",
                     warned=f"{value:.2%} of edge or background pixels still show the old backdrop: check the outline in the report.",
-                    failed=f"{value:.1%} of edge or background pixels still show the old backdrop: try --model isnet-general-use or a cleaner source.")
+                    failed=f"{value:.1%} of edge or background pixels still show the old backdrop: use a cleaner source, or try --model isnet-general-use (downloads once, needs a network; see `refprep models`).")
 
 
 def view_fringe(view: View, target, work: WorkCopy | None = None) -> float:
