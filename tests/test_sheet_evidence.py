@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from refprep.evidence.sheet import CLASSES, class_reading, fuse, labels_for_views, yaw_reading
+from refprep.evidence.sheet import CLASSES, class_reading, face_absent_reading, fuse, labels_for_views, yaw_reading
 from refprep.evidence.text import TextLine
 
 
@@ -38,6 +38,22 @@ def test_confidence_is_low_when_readers_disagree():
     b = yaw_reading("body", 180.0, reliability=0.8, spread_deg=15.0)
     assert fuse([a, b]).confidence < 0.6
     assert fuse([a, yaw_reading("body", 5.0, 0.8, 15.0)]).confidence > 0.9
+
+
+def test_only_a_class_some_reader_of_the_view_chose_can_win():
+    """A prior (here a face missed where the sheet's other views show one) weighs the classes
+    the view's own readers put forward; it cannot make one none of them saw win."""
+    outline = class_reading("silhouette", "three_quarter", reliability=0.15, side="left", side_weight=1.0)
+    missed = face_absent_reading({"front": 0.19, "three_quarter": 0.14, "side": 0.66, "back": 0.97}, 0.5)
+    product = outline.likelihood * missed.likelihood
+    assert CLASSES[int(np.argmax(product))] == "back"      # what the plain product says
+    decision = fuse([outline, missed])
+    assert decision.view == "three_quarter_left" and decision.confidence < 0.5
+    assert fuse([missed]).view == "back"    # a prior alone still says what it says
+    # A yaw near a class boundary puts both classes forward: the product decides between them.
+    face = yaw_reading("face_landmarks", 60.0, reliability=0.8, spread_deg=15.0)
+    body = yaw_reading("body", 120.0, reliability=0.85, spread_deg=20.0)
+    assert fuse([face, body]).view == "side_right"
 
 
 def _line(text, x, y, w=80, h=20):

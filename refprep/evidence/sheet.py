@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -42,12 +42,15 @@ _RANGES = {
 @dataclass(frozen=True)
 class Reading:
     """One reader's evidence on one view: ``likelihood`` of each class in ``CLASSES`` (sums
-    to 1), the yaw it measured (None for a label) and the reliability it was given."""
+    to 1), the yaw it measured (None for a label) and the reliability it was given.
+    ``prior``: the evidence comes from elsewhere on the sheet (a missed face, a mirror
+    partner, a turnaround's neighbours), not from looking at this view."""
 
     method: str
     likelihood: np.ndarray
     yaw_deg: float | None = None
     reliability: float = 0.0
+    prior: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ def face_absent_reading(rates: dict[str, float], reliability: float) -> Reading:
     'back'
     """
     probabilities = np.array([rates[coarse_class(name)] for name in CLASSES])
-    return Reading("face_absent", _blend(probabilities / probabilities.sum(), reliability), None, float(reliability))
+    return Reading("face_absent", _blend(probabilities / probabilities.sum(), reliability), None, float(reliability),
+                   prior=True)
 
 
 def _blend(probabilities: np.ndarray, reliability: float) -> np.ndarray:
@@ -130,8 +134,23 @@ def _blend(probabilities: np.ndarray, reliability: float) -> np.ndarray:
     return reliability * probabilities + (1.0 - reliability) / len(CLASSES)
 
 
-def fuse(readings: list[Reading]) -> Decision | None:
-    """The most likely class given every reading (None when there is none).
+def _seen(reading: Reading, share: float) -> set[str]:
+    """The coarse classes a reading puts forward: those holding at least ``share`` of the
+    mass of its likeliest coarse class, before its reliability spreads the rest evenly (a
+    yaw near a class boundary puts forward both classes)."""
+    if reading.reliability <= 0.0:
+        return set()
+    own = (reading.likelihood - (1.0 - min(reading.reliability, 1.0)) / len(CLASSES)) / min(reading.reliability, 1.0)
+    mass: dict[str, float] = {}
+    for name, value in zip(CLASSES, own):
+        mass[coarse_class(name)] = mass.get(coarse_class(name), 0.0) + max(float(value), 0.0)
+    top = max(mass.values())
+    return {name for name, value in mass.items() if top > 0 and value >= share * top}
+
+
+def fuse(readings: list[Reading], seen_share: float = 0.25) -> Decision | None:
+    """The most likely class given every reading (None when there is none), among the
+    coarse classes the view's own readers chose (priors only weigh them).
 
     The deciding ``method`` is the agreeing reading that raised the winner's odds most; the
     yaw is the reliability-weighted circular mean of agreeing measured yaws (same coarse class
@@ -143,7 +162,12 @@ def fuse(readings: list[Reading]) -> Decision | None:
     for reading in readings:
         posterior = posterior * reading.likelihood
     posterior /= posterior.sum()
-    winner = int(np.argmax(posterior))
+    # Only a coarse class that a reader of the view itself put forward can win. Priors weigh
+    # those classes but cannot bring in one nobody saw: a weak outline's three-quarter and a
+    # missed face's "turned away" make no back.
+    seen = set().union(*(_seen(r, seen_share) for r in readings if not r.prior))
+    allowed = np.array([not seen or coarse_class(name) in seen for name in CLASSES])
+    winner = int(np.argmax(np.where(allowed, posterior, -1.0)))
     view = CLASSES[winner]
     # Which reading did most for the winner: the largest likelihood ratio against uniform.
     decider = max(readings, key=lambda r: r.likelihood[winner] * len(CLASSES))
@@ -382,7 +406,7 @@ def mirror_reading(partner_posterior: np.ndarray, reliability: float) -> Reading
     sure of ``side_left`` makes this view ``side_right``; one sure of ``front``, ``back``."""
     probabilities = MIRROR_COMPATIBLE @ partner_posterior
     probabilities = probabilities / probabilities.sum()
-    return Reading("mirror", _blend(probabilities, reliability), None, float(reliability))
+    return Reading("mirror", _blend(probabilities, reliability), None, float(reliability), prior=True)
 
 
 # --- one character turned step by step ------------------------------------------------------
@@ -456,6 +480,6 @@ def turn_readings(decisions: list[Decision | None], sure: float, reliability: fl
         return out
     for (left, low), (right, high) in zip(unwrapped, unwrapped[1:]):
         for place in range(left + 1, right):
-            out[place] = yaw_reading("turn", low + (high - low) * (place - left) / (right - left),
-                                     reliability, spread_deg)
+            out[place] = replace(yaw_reading("turn", low + (high - low) * (place - left) / (right - left),
+                                             reliability, spread_deg), prior=True)
     return out
