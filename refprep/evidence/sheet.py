@@ -6,8 +6,9 @@ the reader's typical error (``spread_deg``) integrated over each class's yaw ran
 label names a coarse class. A reader is trusted only so far (``reliability``): the rest of
 its weight is spread evenly, so one reader that is sure and wrong cannot outvote two that
 agree. The readings of a view multiply (independent evidence, naive Bayes) and the most
-likely class wins; its posterior probability is the view's confidence, which is what lets
-refprep say when it is unsure instead of guessing.
+likely class that a reader of the view itself put forward wins (evidence from elsewhere on
+the sheet, a ``prior``, only weighs those); its posterior probability is the view's
+confidence, which is what lets refprep say when it is unsure instead of guessing.
 
 Examples
 --------
@@ -138,9 +139,10 @@ def _seen(reading: Reading, share: float) -> set[str]:
     """The coarse classes a reading puts forward: those holding at least ``share`` of the
     mass of its likeliest coarse class, before its reliability spreads the rest evenly (a
     yaw near a class boundary puts forward both classes)."""
-    if reading.reliability <= 0.0:
+    reliability = min(reading.reliability, 1.0)   # as _blend used it
+    if reliability <= 0.0:
         return set()
-    own = (reading.likelihood - (1.0 - min(reading.reliability, 1.0)) / len(CLASSES)) / min(reading.reliability, 1.0)
+    own = (reading.likelihood - (1.0 - reliability) / len(CLASSES)) / reliability
     mass: dict[str, float] = {}
     for name, value in zip(CLASSES, own):
         mass[coarse_class(name)] = mass.get(coarse_class(name), 0.0) + max(float(value), 0.0)
@@ -150,7 +152,8 @@ def _seen(reading: Reading, share: float) -> set[str]:
 
 def fuse(readings: list[Reading], seen_share: float = 0.25) -> Decision | None:
     """The most likely class given every reading (None when there is none), among the
-    coarse classes the view's own readers chose (priors only weigh them).
+    coarse classes the view's own readers put forward (``_seen`` with ``seen_share``; priors
+    only weigh them). On the public sheets any share from 0.1 to 0.5 decided the same.
 
     The deciding ``method`` is the agreeing reading that raised the winner's odds most; the
     yaw is the reliability-weighted circular mean of agreeing measured yaws (same coarse class
